@@ -1,0 +1,120 @@
+//! A cursor over a request's arguments.
+//!
+//! Handlers pull arguments in order (`next_bytes`, `next_i64`, `eat("NX")`) and call [`Args::finish`]
+//! when they expect no more, so leftovers become `ERR syntax error` as in Redis. Parse failures map to
+//! Redis's exact errors (`ERR value is not an integer or out of range`, ...).
+
+use bytes::Bytes;
+
+use crate::error::CmdError;
+use crate::protocol::parse_i64;
+
+pub struct Args {
+    argv: Vec<Bytes>,
+    pos: usize,
+}
+
+impl Args {
+    /// `argv` is the whole request (name included); reading starts at `start`.
+    pub fn new(argv: Vec<Bytes>, start: usize) -> Args {
+        Args { argv, pos: start }
+    }
+
+    /// The whole request, command name included.
+    pub fn argv(&self) -> &[Bytes] {
+        &self.argv
+    }
+
+    pub fn into_argv(self) -> Vec<Bytes> {
+        self.argv
+    }
+
+    pub fn remaining(&self) -> usize {
+        self.argv.len().saturating_sub(self.pos)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    pub fn peek(&self) -> Option<&[u8]> {
+        self.argv.get(self.pos).map(|b| &b[..])
+    }
+
+    /// The next argument, or `None` at the end.
+    pub fn next(&mut self) -> Option<Bytes> {
+        let b = self.argv.get_mut(self.pos)?;
+        self.pos += 1;
+        Some(std::mem::take(b))
+    }
+
+    /// The next argument; a missing one is a syntax error.
+    pub fn next_bytes(&mut self) -> Result<Bytes, CmdError> {
+        self.next().ok_or(CmdError::Syntax)
+    }
+
+    /// The next argument as an integer (`ERR value is not an integer or out of range`).
+    pub fn next_i64(&mut self) -> Result<i64, CmdError> {
+        let b = self.next_bytes()?;
+        parse_i64(&b).ok_or(CmdError::NotInteger)
+    }
+
+    /// The next argument as a double (`ERR value is not a valid float`).
+    pub fn next_f64(&mut self) -> Result<f64, CmdError> {
+        let b = self.next_bytes()?;
+        parse_f64(&b).ok_or(CmdError::NotFloat)
+    }
+
+    /// Consumes the next argument if it equals `kw`, ignoring ASCII case.
+    pub fn eat(&mut self, kw: &str) -> bool {
+        match self.peek() {
+            Some(a) if a.eq_ignore_ascii_case(kw.as_bytes()) => {
+                self.pos += 1;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Remaining arguments, consumed.
+    pub fn rest(&mut self) -> Vec<Bytes> {
+        let out = self.argv[self.pos.min(self.argv.len())..].to_vec();
+        self.pos = self.argv.len();
+        out
+    }
+
+    /// Errors with `ERR syntax error` if arguments are left over.
+    pub fn finish(&self) -> Result<(), CmdError> {
+        if self.remaining() == 0 {
+            Ok(())
+        } else {
+            Err(CmdError::Syntax)
+        }
+    }
+}
+
+/// Parses a double as Redis's `string2ld`/`strtold` callers do: no spaces, `inf`/`-inf` accepted,
+/// `nan` refused.
+pub fn parse_f64(b: &[u8]) -> Option<f64> {
+    if b.is_empty() || b[0].is_ascii_whitespace() || b[b.len() - 1].is_ascii_whitespace() {
+        return None;
+    }
+    let s = std::str::from_utf8(b).ok()?;
+    let v: f64 = match s.to_ascii_lowercase().as_str() {
+        "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
+        "-inf" | "-infinity" => f64::NEG_INFINITY,
+        _ => {
+            // Rust accepts forms C does not ("1e", "1_0" are refused by both; "0x10" is refused by Rust
+            // and accepted by strtold; Redis users do not rely on hex floats).
+            if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
+                return None;
+            }
+            s.parse().ok()?
+        }
+    };
+    if v.is_nan() {
+        None
+    } else {
+        Some(v)
+    }
+}

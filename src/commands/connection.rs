@@ -1,0 +1,264 @@
+//! Connection commands: PING ECHO QUIT RESET HELLO AUTH SELECT and the CLIENT container.
+
+use bytes::Bytes;
+
+use super::table::{acl, flags::*, CommandSpec, Docs, Group};
+use super::{Args, ExecCtx};
+use crate::error::CmdError;
+use crate::protocol::{Protocol, Reply};
+use crate::server::REDIS_VERSION;
+
+const CONN: u64 = acl::CONNECTION;
+
+const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
+    Docs { summary, since, complexity }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "hello", group: Group::Connection, arity: -1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"), handler: hello, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "auth", group: Group::Connection, arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"), handler: auth, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "select", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Changes the selected database.", "1.0.0", "O(1)"), handler: select, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client", group: Group::Connection, arity: -2, flags: SENTINEL, acl: 0, docs: docs("A container for client connection commands.", "2.4.0", "Depends on subcommand."), subcommands: CLIENT_SUBCOMMANDS, ..CommandSpec::DEFAULT },
+];
+
+const CLIENT_FLAGS: u64 = NOSCRIPT | LOADING | STALE | SENTINEL;
+
+static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "client|id", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the unique client ID of the connection.", "5.0.0", "O(1)"), handler: client_id, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setname", group: Group::Connection, arity: 3, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Sets the connection name.", "2.6.9", "O(1)"), handler: client_setname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|getname", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the name of the connection.", "2.6.9", "O(1)"), handler: client_getname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setinfo", group: Group::Connection, arity: 4, flags: CLIENT_FLAGS, acl: CONN, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets information specific to the client or connection.", "7.2.0", "O(1)"), handler: client_setinfo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|list", group: Group::Connection, arity: -2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_list, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|info", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Returns information about the connection.", "6.2.0", "O(1)"), handler: client_info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
+];
+
+/// `PING [message]` → `+PONG` or the message as a bulk string.
+fn ping(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    match args.remaining() {
+        0 => Ok(Reply::Simple("PONG")),
+        1 => Ok(Reply::Bulk(args.next_bytes()?)),
+        _ => Err(CmdError::WrongArity("ping")),
+    }
+}
+
+/// `ECHO message` → the message.
+fn echo(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Bulk(args.next_bytes()?))
+}
+
+/// `QUIT` → `+OK`, then the connection closes.
+fn quit(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.client.close_after_reply = true;
+    Ok(Reply::Ok)
+}
+
+/// `RESET` → `+RESET`: database 0, RESP2, no name, and authentication required again.
+fn reset(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let c = &mut *ctx.client;
+    c.db = 0;
+    c.resp = Protocol::Resp2;
+    c.name = None;
+    c.authenticated = ctx.server.requirepass().is_none();
+    c.info_changed = true;
+    Ok(Reply::Simple("RESET"))
+}
+
+fn check_password(ctx: &mut ExecCtx<'_>, user: Option<&[u8]>, pass: &[u8]) -> Result<(), CmdError> {
+    let ok = match (ctx.server.requirepass(), user) {
+        (_, Some(u)) if u != b"default" => false,
+        (None, _) => true,
+        (Some(p), _) => p.as_bytes() == pass,
+    };
+    if ok {
+        ctx.client.authenticated = true;
+        Ok(())
+    } else {
+        Err(CmdError::WrongPass)
+    }
+}
+
+/// `AUTH [username] password` → `+OK`, or `-WRONGPASS ...`.
+fn auth(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    match args.remaining() {
+        1 => {
+            if ctx.server.requirepass().is_none() {
+                return Err(CmdError::AuthNotConfigured);
+            }
+            let pass = args.next_bytes()?;
+            check_password(ctx, None, &pass)?;
+        }
+        2 => {
+            let user = args.next_bytes()?;
+            let pass = args.next_bytes()?;
+            check_password(ctx, Some(&user), &pass)?;
+        }
+        _ => return Err(CmdError::Syntax),
+    }
+    Ok(Reply::Ok)
+}
+
+/// Validates a client name as Redis does: printable ASCII without spaces.
+fn valid_name(name: &[u8]) -> bool {
+    name.iter().all(|&c| (b'!'..=b'~').contains(&c))
+}
+
+fn set_name(ctx: &mut ExecCtx<'_>, name: Bytes) -> Result<(), CmdError> {
+    if !valid_name(&name) {
+        return Err(CmdError::BadClientName);
+    }
+    ctx.client.name = if name.is_empty() { None } else { Some(name) };
+    ctx.client.info_changed = true;
+    Ok(())
+}
+
+/// `HELLO [protover [AUTH username password] [SETNAME clientname]]` → a map describing the server.
+fn hello(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut ver = None;
+    if !args.is_empty() {
+        let v = args.next_i64().map_err(|_| CmdError::ProtoNotInteger)?;
+        if !(2..=3).contains(&v) {
+            return Err(CmdError::NoProto);
+        }
+        ver = Some(v);
+    }
+    let mut creds = None;
+    let mut name = None;
+    while let Some(opt) = args.next() {
+        let more = args.remaining();
+        if opt.eq_ignore_ascii_case(b"AUTH") && more >= 2 {
+            creds = Some((args.next_bytes()?, args.next_bytes()?));
+        } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
+            name = Some(args.next_bytes()?);
+        } else {
+            return Err(CmdError::Generic(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&opt))));
+        }
+    }
+    if let Some((user, pass)) = creds {
+        check_password(ctx, Some(&user), &pass)?;
+    }
+    if !ctx.client.authenticated {
+        return Err(CmdError::HelloNoAuth);
+    }
+    if let Some(n) = name {
+        set_name(ctx, n)?;
+    }
+    if let Some(v) = ver {
+        ctx.client.resp = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
+        ctx.client.info_changed = true;
+    }
+    let proto = if ctx.client.resp == Protocol::Resp3 { 3 } else { 2 };
+    Ok(Reply::Map(vec![
+        (Reply::bulk_str("server"), Reply::bulk_str("redis")),
+        (Reply::bulk_str("version"), Reply::bulk_str(REDIS_VERSION)),
+        (Reply::bulk_str("proto"), Reply::Int(proto)),
+        (Reply::bulk_str("id"), Reply::Int(ctx.client.id as i64)),
+        (Reply::bulk_str("mode"), Reply::bulk_str("standalone")),
+        (Reply::bulk_str("role"), Reply::bulk_str("master")),
+        (Reply::bulk_str("modules"), Reply::Array(vec![])),
+    ]))
+}
+
+/// `SELECT index` → `+OK`.
+fn select(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let idx = args.next_i64()?;
+    if idx < 0 || idx as usize >= ctx.server.keyspace.databases() {
+        return Err(CmdError::DbIndexOutOfRange);
+    }
+    ctx.client.db = idx as usize;
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
+}
+
+fn client_id(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(ctx.client.id as i64))
+}
+
+fn client_setname(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let name = args.next_bytes()?;
+    set_name(ctx, name)?;
+    Ok(Reply::Ok)
+}
+
+fn client_getname(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::opt_bulk(ctx.client.name.clone()))
+}
+
+/// `CLIENT SETINFO LIB-NAME|LIB-VER value` (Redis 7.2).
+fn client_setinfo(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let attr = args.next_bytes()?;
+    let val = args.next_bytes()?;
+    let lib_name = attr.eq_ignore_ascii_case(b"lib-name");
+    if !lib_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
+        return Err(CmdError::Generic(format!("Unrecognized option '{}'", String::from_utf8_lossy(&attr))));
+    }
+    if !valid_name(&val) {
+        let which = if lib_name { "lib-name" } else { "lib-ver" };
+        return Err(CmdError::Generic(format!("{which} cannot contain spaces, newlines or special characters.")));
+    }
+    let val = if val.is_empty() { None } else { Some(val) };
+    if lib_name {
+        ctx.client.lib_name = val;
+    } else {
+        ctx.client.lib_ver = val;
+    }
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
+}
+
+/// One CLIENT LIST line, in Redis's field order.
+pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
+    let s = |b: &Option<Bytes>| b.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
+    let age = now_ms.saturating_sub(info.created_ms) / 1000;
+    format!(
+        "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=NULL user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        info.id, info.addr, info.laddr, s(&info.name), age, info.db, info.resp, s(&info.lib_name), s(&info.lib_ver)
+    )
+}
+
+fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let mut me = ctx.client.info();
+    me.resp = if ctx.client.resp == Protocol::Resp3 { 3 } else { 2 };
+    let mut infos: Vec<_> = ctx.server.clients.iter().map(|e| e.value().clone()).collect();
+    infos.sort_by_key(|i| i.id);
+    let mut out = String::new();
+    for info in infos {
+        let info = if info.id == me.id { me.clone() } else { info };
+        out.push_str(&client_line(&info, ctx.now));
+        out.push('\n');
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+fn client_info(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let mut line = client_line(&ctx.client.info(), ctx.now);
+    line.push('\n');
+    Ok(Reply::Verbatim("txt", Bytes::from(line)))
+}
+
+fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let lines = [
+        "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GETNAME",
+        "    Return the name of the current connection.",
+        "ID",
+        "    Return the ID of the current connection.",
+        "INFO",
+        "    Return information about the current client connection.",
+        "LIST",
+        "    Return information about client connections.",
+        "SETINFO <option> <value>",
+        "    Set client meta attr. Options are:",
+        "    * LIB-NAME: the client lib name.",
+        "    * LIB-VER: the client lib version.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Ok(Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect()))
+}

@@ -1,0 +1,342 @@
+//! Server commands: INFO DBSIZE FLUSHDB FLUSHALL CONFIG TIME SHUTDOWN LASTSAVE.
+
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::table::{acl, flags::*, CommandSpec, Docs, Group};
+use super::{Args, ExecCtx};
+use crate::config::{self, PARAMS};
+use crate::error::CmdError;
+use crate::protocol::Reply;
+use crate::server::{FERRITE_VERSION, REDIS_VERSION};
+use crate::storage::Locks;
+
+const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
+    Docs { summary, since, complexity }
+}
+
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "info", group: Group::Server, arity: -1, flags: LOADING | STALE | SENTINEL, acl: acl::DANGEROUS, tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], docs: docs("Returns information and statistics about the server.", "1.0.0", "O(1)"), handler: info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "dbsize", group: Group::Server, arity: 1, flags: READONLY | FAST, acl: acl::KEYSPACE, tips: &["request_policy:all_shards", "response_policy:agg_sum"], docs: docs("Returns the number of keys in the database.", "1.0.0", "O(1)"), handler: dbsize, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "flushdb", group: Group::Server, arity: -1, flags: WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Remove all keys from the current database.", "1.0.0", "O(N) where N is the number of keys in the selected database"), handler: flushdb, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "flushall", group: Group::Server, arity: -1, flags: WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Removes all keys from all databases.", "1.0.0", "O(N) where N is the total number of keys in all databases"), handler: flushall, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "time", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, tips: &["nondeterministic_output"], docs: docs("Returns the server time.", "2.6.0", "O(1)"), handler: time, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lastsave", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, acl: acl::DANGEROUS, tips: &["nondeterministic_output"], docs: docs("Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"), handler: lastsave, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "shutdown", group: Group::Server, arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, docs: docs("Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"), handler: shutdown, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config", group: Group::Server, arity: -2, docs: docs("A container for server configuration commands.", "2.0.0", "Depends on subcommand."), subcommands: CONFIG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
+];
+
+static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "config|get", group: Group::Server, arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, docs: docs("Returns the effective values of configuration parameters.", "2.0.0", "O(N) when N is the number of configuration parameters provided"), handler: config_get, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|set", group: Group::Server, arity: -4, flags: ADMIN | NOSCRIPT | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets configuration parameters in-flight.", "2.0.0", "O(N) when N is the number of configuration parameters provided"), handler: config_set, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|resetstat", group: Group::Server, arity: 2, flags: ADMIN | NOSCRIPT | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Resets the server's statistics.", "2.0.0", "O(1)"), handler: config_resetstat, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|help", group: Group::Server, arity: 2, flags: LOADING | STALE, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: config_help, ..CommandSpec::DEFAULT },
+];
+
+/// Bytes allocated by the process (jemalloc's `stats.allocated`), the analogue of Redis's `used_memory`.
+pub fn used_memory() -> u64 {
+    #[cfg(not(target_env = "msvc"))]
+    {
+        let _ = tikv_jemalloc_ctl::epoch::advance();
+        tikv_jemalloc_ctl::stats::allocated::read().map(|v| v as u64).unwrap_or(0)
+    }
+    #[cfg(target_env = "msvc")]
+    {
+        0
+    }
+}
+
+/// Resident set size from `/proc/self/statm` (0 where unavailable).
+pub fn used_memory_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+fn human_bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1024.0 {
+        format!("{n}B")
+    } else if n < 1024.0 * 1024.0 {
+        format!("{:.2}K", n / 1024.0)
+    } else if n < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.2}M", n / (1024.0 * 1024.0))
+    } else {
+        format!("{:.2}G", n / (1024.0 * 1024.0 * 1024.0))
+    }
+}
+
+const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"];
+
+/// `INFO [section ...]` → the requested sections as a verbatim string.
+fn info(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut wanted: Vec<String> = args.rest().iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
+    if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    if wanted.iter().any(|w| w == "all" || w == "everything") {
+        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+    }
+    let mut out = String::new();
+    for section in DEFAULT_SECTIONS {
+        if !wanted.iter().any(|w| w == section) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str("\r\n");
+        }
+        write_section(ctx, section, &mut out);
+    }
+    Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
+    let srv = ctx.server;
+    let cfg = srv.config.read().clone();
+    let uptime = srv.started.elapsed().as_secs();
+    match section {
+        "server" => {
+            let _ = write!(
+                out,
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nferrite_version:{FERRITE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                std::env::consts::OS,
+                std::env::consts::ARCH,
+                std::process::id(),
+                srv.run_id,
+                srv.tcp_port.load(Ordering::Relaxed),
+                crate::storage::clock::now_us(),
+                uptime / 86400,
+                cfg.hz,
+                cfg.hz,
+                crate::storage::clock::lru_now(),
+                std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            );
+        }
+        "clients" => {
+            let _ = write!(
+                out,
+                "# Clients\r\nconnected_clients:{}\r\ncluster_connections:0\r\nmaxclients:{}\r\nclient_recent_max_input_buffer:0\r\nclient_recent_max_output_buffer:0\r\nblocked_clients:0\r\ntracking_clients:0\r\nclients_in_timeout_table:0\r\n",
+                srv.clients.len(),
+                cfg.maxclients
+            );
+        }
+        "memory" => {
+            let used = used_memory();
+            let rss = used_memory_rss();
+            let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
+            let _ = write!(
+                out,
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
+                human_bytes(used),
+                human_bytes(rss),
+                human_bytes(used),
+                cfg.maxmemory,
+                human_bytes(cfg.maxmemory),
+                cfg.maxmemory_policy
+            );
+        }
+        "persistence" => {
+            let _ = write!(
+                out,
+                "# Persistence\r\nloading:0\r\nasync_loading:0\r\ncurrent_cow_peak:0\r\ncurrent_cow_size:0\r\ncurrent_cow_size_age:0\r\ncurrent_fork_perc:0.00\r\ncurrent_save_keys_processed:0\r\ncurrent_save_keys_total:0\r\nrdb_changes_since_last_save:{}\r\nrdb_bgsave_in_progress:0\r\nrdb_last_save_time:{}\r\nrdb_last_bgsave_status:ok\r\nrdb_last_bgsave_time_sec:-1\r\nrdb_current_bgsave_time_sec:-1\r\naof_enabled:0\r\naof_rewrite_in_progress:0\r\naof_rewrite_scheduled:0\r\naof_last_rewrite_time_sec:-1\r\naof_current_rewrite_time_sec:-1\r\naof_last_bgrewrite_status:ok\r\naof_rewrites:0\r\naof_last_write_status:ok\r\n",
+                srv.stats.dirty.load(Ordering::Relaxed),
+                srv.started_unix
+            );
+        }
+        "stats" => {
+            let ks = srv.keyspace.stats();
+            let _ = write!(
+                out,
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:0\r\n",
+                srv.stats.connections.load(Ordering::Relaxed),
+                srv.stats.commands.load(Ordering::Relaxed),
+                srv.stats.net_input_bytes.load(Ordering::Relaxed),
+                srv.stats.net_output_bytes.load(Ordering::Relaxed),
+                srv.stats.rejected_connections.load(Ordering::Relaxed),
+                ks.expired,
+                ks.hits,
+                ks.misses
+            );
+        }
+        "replication" => {
+            let _ = write!(
+                out,
+                "# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:{}\r\nmaster_replid2:0000000000000000000000000000000000000000\r\nmaster_repl_offset:0\r\nsecond_repl_offset:-1\r\nrepl_backlog_active:0\r\nrepl_backlog_size:1048576\r\nrepl_backlog_first_byte_offset:0\r\nrepl_backlog_histlen:0\r\n",
+                srv.run_id
+            );
+        }
+        "cpu" => {
+            let (user, sys) = cpu_times();
+            let _ = write!(out, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n");
+        }
+        "keyspace" => {
+            out.push_str("# Keyspace\r\n");
+            for (i, (keys, expires)) in srv.keyspace.db_counts().into_iter().enumerate() {
+                if keys > 0 {
+                    let _ = write!(out, "db{i}:keys={keys},expires={expires},avg_ttl=0\r\n");
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Process CPU time (user, system) in seconds, from `/proc/self/stat`.
+fn cpu_times() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return (0.0, 0.0) };
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
+    let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let tick = 100.0;
+    let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / tick;
+    (get(11), get(12))
+}
+
+/// `DBSIZE` → the number of keys in the selected database.
+fn dbsize(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(ctx.server.keyspace.dbsize(ctx.client.db) as i64))
+}
+
+/// Parses FLUSHDB/FLUSHALL's optional `ASYNC|SYNC`.
+fn flush_mode(args: &mut Args) -> Result<bool, CmdError> {
+    let asynchronous = match args.remaining() {
+        0 => false,
+        1 if args.eat("ASYNC") => true,
+        1 if args.eat("SYNC") => false,
+        _ => return Err(CmdError::Syntax),
+    };
+    Ok(asynchronous)
+}
+
+/// Empties database `db` (all databases if `None`). With `asynchronous`, the old tables are freed on
+/// another thread so a huge flush does not stall this connection.
+pub fn flush(ctx: &mut ExecCtx<'_>, db: Option<usize>, asynchronous: bool) -> u64 {
+    let ks = &*ctx.server.keyspace;
+    let mut garbage = Vec::new();
+    let mut removed = 0u64;
+    {
+        let mut locks = Locks::all(ks);
+        locks.for_each_shard(|shard| {
+            for (i, dict) in shard.dbs.iter_mut().enumerate() {
+                if db.is_none_or(|d| d == i) && !dict.is_empty() {
+                    removed += dict.len() as u64;
+                    garbage.push(dict.take_all());
+                }
+            }
+        });
+    }
+    if asynchronous {
+        std::thread::spawn(move || drop(garbage));
+    } else {
+        drop(garbage);
+    }
+    ctx.dirty += removed.max(1);
+    removed
+}
+
+/// `FLUSHDB [ASYNC|SYNC]` → `+OK`.
+fn flushdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let asynchronous = flush_mode(args)?;
+    let db = ctx.client.db;
+    flush(ctx, Some(db), asynchronous);
+    Ok(Reply::Ok)
+}
+
+/// `FLUSHALL [ASYNC|SYNC]` → `+OK`.
+fn flushall(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let asynchronous = flush_mode(args)?;
+    flush(ctx, None, asynchronous);
+    Ok(Reply::Ok)
+}
+
+/// `TIME` → `[unix seconds, microseconds]`.
+fn time(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let us = crate::storage::clock::now_us();
+    Ok(Reply::Array(vec![Reply::bulk_int((us / 1_000_000) as i64), Reply::bulk_int((us % 1_000_000) as i64)]))
+}
+
+/// `LASTSAVE` → the Unix time of the last save (the start time, since Ferrite has not saved yet).
+fn lastsave(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(ctx.server.started_unix as i64))
+}
+
+/// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` → closes the server (no reply on success).
+fn shutdown(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    while let Some(a) = args.next() {
+        let a = a.to_ascii_uppercase();
+        if !matches!(a.as_slice(), b"NOSAVE" | b"SAVE" | b"NOW" | b"FORCE") {
+            return Err(CmdError::Syntax);
+        }
+    }
+    ctx.server.request_shutdown();
+    ctx.client.close_after_reply = true;
+    Ok(Reply::Ok)
+}
+
+/// `CONFIG GET parameter [parameter ...]` → a map of matching parameters and values.
+fn config_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let patterns = args.rest();
+    let cfg = ctx.server.config.read();
+    let mut pairs = Vec::new();
+    for p in PARAMS {
+        if patterns.iter().any(|pat| crate::glob::matches(pat, p.name.as_bytes(), true)) {
+            pairs.push((Reply::bulk_str(p.name), Reply::bulk_string((p.get)(&cfg))));
+        }
+    }
+    Ok(Reply::Map(pairs))
+}
+
+/// `CONFIG SET parameter value [parameter value ...]` → `+OK`; all pairs apply or none does.
+fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let argv = args.rest();
+    if argv.len() % 2 != 0 {
+        return Err(CmdError::WrongArity("config|set"));
+    }
+    let mut cfg = ctx.server.config.write();
+    let mut next = cfg.clone();
+    for pair in argv.chunks(2) {
+        let name = String::from_utf8_lossy(&pair[0]).into_owned();
+        let value = String::from_utf8_lossy(&pair[1]).into_owned();
+        let Some(p) = config::param(&name) else {
+            return Err(CmdError::Generic(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")));
+        };
+        if !p.mutable {
+            return Err(CmdError::Generic(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
+        }
+        let vals: Vec<String> = if p.name == "save" { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
+        let vals = if vals.is_empty() { vec![String::new()] } else { vals };
+        (p.set)(&mut next, &vals)
+            .map_err(|e| CmdError::Generic(format!("CONFIG SET failed (possibly related to argument '{name}') - {e}")))?;
+    }
+    *cfg = next;
+    Ok(Reply::Ok)
+}
+
+/// `CONFIG RESETSTAT` → `+OK`.
+fn config_resetstat(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let s = &ctx.server.stats;
+    for c in [&s.commands, &s.connections, &s.rejected_connections, &s.net_input_bytes, &s.net_output_bytes] {
+        c.store(0, Ordering::Relaxed);
+    }
+    ctx.server.keyspace.reset_stats();
+    Ok(Reply::Ok)
+}
+
+fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let lines = [
+        "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET <pattern>",
+        "    Return parameters matching the glob-like <pattern> and their values.",
+        "SET <directive> <value>",
+        "    Set the configuration <directive> to <value>.",
+        "RESETSTAT",
+        "    Reset statistics reported by the INFO command.",
+        "HELP",
+        "    Print this help.",
+    ];
+    Ok(Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect()))
+}

@@ -1,0 +1,294 @@
+//! Configuration: `redis.conf` files, `--name value` arguments, and the `CONFIG GET/SET` table.
+//!
+//! One table ([`PARAMS`]) defines every parameter: its name, whether `CONFIG SET` may change it at run
+//! time, how to read it and how to apply a new value. Start-up parsing and `CONFIG GET/SET` both go
+//! through it, so a parameter cannot behave differently in a file and at run time.
+
+use std::fmt;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: Vec<String>,
+    pub port: u16,
+    pub databases: usize,
+    pub requirepass: Option<String>,
+    pub loglevel: String,
+    pub logfile: String,
+    pub hz: u64,
+    pub proto_max_bulk_len: i64,
+    pub client_query_buffer_limit: u64,
+    pub maxclients: u64,
+    pub timeout: u64,
+    pub tcp_keepalive: u64,
+    pub save: String,
+    pub appendonly: bool,
+    pub dir: String,
+    pub dbfilename: String,
+    pub maxmemory: u64,
+    pub maxmemory_policy: String,
+    pub protected_mode: bool,
+    pub daemonize: bool,
+    pub active_expire: bool,
+    pub io_threads: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: vec!["127.0.0.1".into(), "-::1".into()],
+            port: 6379,
+            databases: 16,
+            requirepass: None,
+            loglevel: "notice".into(),
+            logfile: String::new(),
+            hz: 10,
+            proto_max_bulk_len: 512 * 1024 * 1024,
+            client_query_buffer_limit: 1024 * 1024 * 1024,
+            maxclients: 10000,
+            timeout: 0,
+            tcp_keepalive: 300,
+            save: String::new(),
+            appendonly: false,
+            dir: ".".into(),
+            dbfilename: "dump.rdb".into(),
+            maxmemory: 0,
+            maxmemory_policy: "noeviction".into(),
+            protected_mode: true,
+            daemonize: false,
+            active_expire: true,
+            io_threads: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+type Getter = fn(&Config) -> String;
+type Setter = fn(&mut Config, &[String]) -> Result<(), String>;
+
+pub struct Param {
+    pub name: &'static str,
+    /// False for parameters only a restart can change (`CONFIG SET` refuses them, as Redis does).
+    pub mutable: bool,
+    pub get: Getter,
+    pub set: Setter,
+}
+
+fn one(v: &[String]) -> Result<&str, String> {
+    match v {
+        [s] => Ok(s),
+        _ => Err("wrong number of arguments".into()),
+    }
+}
+
+fn yes_no(v: &[String]) -> Result<bool, String> {
+    match one(v)?.to_ascii_lowercase().as_str() {
+        "yes" => Ok(true),
+        "no" => Ok(false),
+        _ => Err("argument must be 'yes' or 'no'".into()),
+    }
+}
+
+fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
+    let n: i64 = one(v)?.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    if n < min || n > max {
+        return Err(format!("argument must be between {min} and {max} inclusive"));
+    }
+    Ok(n)
+}
+
+/// Parses a memory amount with Redis's units: `1k`=1000, `1kb`=1024, `1m`, `1mb`, `1g`, `1gb`.
+pub fn parse_memory(s: &str) -> Option<u64> {
+    let l = s.to_ascii_lowercase();
+    let (num, mul) = [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        .iter()
+        .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n.to_string(), *m)))
+        .unwrap_or((l.clone(), 1));
+    let n: u64 = num.parse().ok()?;
+    n.checked_mul(mul)
+}
+
+fn memory(v: &[String]) -> Result<u64, String> {
+    parse_memory(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn yn(b: bool) -> String {
+    if b { "yes" } else { "no" }.into()
+}
+
+fn unsupported_yes(what: &'static str) -> impl Fn(bool) -> Result<(), String> {
+    move |on| if on { Err(format!("{what} is not supported by Ferrite yet")) } else { Ok(()) }
+}
+
+pub static PARAMS: &[Param] = &[
+    Param {
+        name: "bind",
+        mutable: false,
+        get: |c| c.bind.join(" "),
+        set: |c, v| {
+            c.bind = v.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
+            Ok(())
+        },
+    },
+    Param { name: "port", mutable: false, get: |c| c.port.to_string(), set: |c, v| { c.port = int(v, 0, 65535)? as u16; Ok(()) } },
+    Param { name: "databases", mutable: false, get: |c| c.databases.to_string(), set: |c, v| { c.databases = int(v, 1, i32::MAX as i64)? as usize; Ok(()) } },
+    Param {
+        name: "requirepass",
+        mutable: true,
+        get: |c| c.requirepass.clone().unwrap_or_default(),
+        set: |c, v| {
+            let p = one(v)?;
+            c.requirepass = if p.is_empty() { None } else { Some(p.to_string()) };
+            Ok(())
+        },
+    },
+    Param {
+        name: "loglevel",
+        mutable: true,
+        get: |c| c.loglevel.clone(),
+        set: |c, v| {
+            let l = one(v)?.to_ascii_lowercase();
+            if !["debug", "verbose", "notice", "warning", "nothing"].contains(&l.as_str()) {
+                return Err("argument(s) must be one of the following: debug, verbose, notice, warning, nothing".into());
+            }
+            c.loglevel = l;
+            Ok(())
+        },
+    },
+    Param { name: "logfile", mutable: false, get: |c| c.logfile.clone(), set: |c, v| { c.logfile = one(v)?.to_string(); Ok(()) } },
+    Param { name: "hz", mutable: true, get: |c| c.hz.to_string(), set: |c, v| { c.hz = int(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64; Ok(()) } },
+    Param { name: "proto-max-bulk-len", mutable: true, get: |c| c.proto_max_bulk_len.to_string(), set: |c, v| { c.proto_max_bulk_len = memory(v)?.max(1024 * 1024) as i64; Ok(()) } },
+    Param { name: "client-query-buffer-limit", mutable: true, get: |c| c.client_query_buffer_limit.to_string(), set: |c, v| { c.client_query_buffer_limit = memory(v)?.max(1024 * 1024); Ok(()) } },
+    Param { name: "maxclients", mutable: true, get: |c| c.maxclients.to_string(), set: |c, v| { c.maxclients = int(v, 1, i64::MAX)? as u64; Ok(()) } },
+    Param { name: "timeout", mutable: true, get: |c| c.timeout.to_string(), set: |c, v| { c.timeout = int(v, 0, i32::MAX as i64)? as u64; Ok(()) } },
+    Param { name: "tcp-keepalive", mutable: true, get: |c| c.tcp_keepalive.to_string(), set: |c, v| { c.tcp_keepalive = int(v, 0, i32::MAX as i64)? as u64; Ok(()) } },
+    Param {
+        name: "save",
+        mutable: true,
+        get: |c| c.save.clone(),
+        set: |c, v| {
+            let s = v.join(" ");
+            if !s.trim().is_empty() {
+                return Err("RDB persistence (save points) is not supported by Ferrite yet; use save \"\"".into());
+            }
+            c.save = String::new();
+            Ok(())
+        },
+    },
+    Param {
+        name: "appendonly",
+        mutable: true,
+        get: |c| yn(c.appendonly),
+        set: |c, v| {
+            let on = yes_no(v)?;
+            unsupported_yes("appendonly (AOF persistence)")(on)?;
+            c.appendonly = on;
+            Ok(())
+        },
+    },
+    Param { name: "dir", mutable: true, get: |c| c.dir.clone(), set: |c, v| { c.dir = one(v)?.to_string(); Ok(()) } },
+    Param { name: "dbfilename", mutable: true, get: |c| c.dbfilename.clone(), set: |c, v| { c.dbfilename = one(v)?.to_string(); Ok(()) } },
+    Param { name: "maxmemory", mutable: true, get: |c| c.maxmemory.to_string(), set: |c, v| { c.maxmemory = memory(v)?; Ok(()) } },
+    Param {
+        name: "maxmemory-policy",
+        mutable: true,
+        get: |c| c.maxmemory_policy.clone(),
+        set: |c, v| {
+            let p = one(v)?.to_ascii_lowercase();
+            const ALL: &[&str] = &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
+            if !ALL.contains(&p.as_str()) {
+                return Err(format!("argument(s) must be one of the following: {}", ALL.join(", ")));
+            }
+            c.maxmemory_policy = p;
+            Ok(())
+        },
+    },
+    Param { name: "protected-mode", mutable: true, get: |c| yn(c.protected_mode), set: |c, v| { c.protected_mode = yes_no(v)?; Ok(()) } },
+    Param {
+        name: "daemonize",
+        mutable: false,
+        get: |c| yn(c.daemonize),
+        set: |c, v| {
+            let on = yes_no(v)?;
+            unsupported_yes("daemonize")(on)?;
+            c.daemonize = on;
+            Ok(())
+        },
+    },
+    Param { name: "io-threads", mutable: false, get: |c| c.io_threads.to_string(), set: |c, v| { c.io_threads = int(v, 0, 128)? as usize; Ok(()) } },
+];
+
+pub fn param(name: &str) -> Option<&'static Param> {
+    PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+impl Config {
+    /// Builds the configuration from redis-server style arguments:
+    /// `[/path/to/redis.conf] [--name value ...]...`.
+    pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {
+        let mut cfg = Config::default();
+        let mut rest = args;
+        if let Some(first) = rest.first() {
+            if !first.starts_with("--") {
+                let text = std::fs::read_to_string(first)
+                    .map_err(|e| ConfigError(format!("Fatal error, can't open config file '{first}': {e}")))?;
+                cfg.apply_text(&text, first)?;
+                rest = &rest[1..];
+            }
+        }
+        let mut i = 0;
+        while i < rest.len() {
+            let Some(name) = rest[i].strip_prefix("--") else {
+                return Err(ConfigError(format!("Invalid argument '{}'", rest[i])));
+            };
+            let mut vals = Vec::new();
+            i += 1;
+            while i < rest.len() && !rest[i].starts_with("--") {
+                vals.push(rest[i].clone());
+                i += 1;
+            }
+            cfg.apply(name, &vals).map_err(|e| ConfigError(format!(">>> '{name} {}'\n{e}", vals.join(" "))))?;
+        }
+        Ok(cfg)
+    }
+
+    /// Applies a whole config file's text, with Redis's style of error (file, line, directive, reason).
+    pub fn apply_text(&mut self, text: &str, file: &str) -> Result<(), ConfigError> {
+        for (n, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let words = crate::protocol::decode::split_args(line.as_bytes()).ok_or_else(|| {
+                ConfigError(format!("*** FATAL CONFIG FILE ERROR ***\nin {file} at line {}\n>>> '{line}'\nUnbalanced quotes in configuration line", n + 1))
+            })?;
+            let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
+            let Some((name, vals)) = words.split_first() else { continue };
+            let res = if name.eq_ignore_ascii_case("include") {
+                match vals {
+                    [path] => std::fs::read_to_string(path)
+                        .map_err(|e| format!("can't open included file '{path}': {e}"))
+                        .and_then(|t| self.apply_text(&t, path).map_err(|e| e.0)),
+                    _ => Err("wrong number of arguments".into()),
+                }
+            } else {
+                self.apply(name, vals)
+            };
+            res.map_err(|e| ConfigError(format!("*** FATAL CONFIG FILE ERROR ***\nin {file} at line {}\n>>> '{line}'\n{e}", n + 1)))?;
+        }
+        Ok(())
+    }
+
+    /// Sets one parameter by name.
+    pub fn apply(&mut self, name: &str, vals: &[String]) -> Result<(), String> {
+        let p = param(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        (p.set)(self, vals)
+    }
+}

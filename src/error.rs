@@ -1,0 +1,120 @@
+//! Errors, with their exact Redis 7 wire text.
+//!
+//! * [`CmdError`] is what a command returns when it fails: it becomes an error reply and the connection
+//!   carries on. Its `Display` is byte-for-byte the text Redis sends (without the leading `-`).
+//! * [`ProtocolError`] is a framing error: Redis sends `-ERR Protocol error: ...` and closes the connection,
+//!   and so do we.
+//!
+//! Error strings live here and nowhere else, so tests can compare them with Redis in one place.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CmdError {
+    #[error("ERR wrong number of arguments for '{0}' command")]
+    WrongArity(&'static str),
+    #[error("ERR unknown command '{name}', with args beginning with: {args}")]
+    UnknownCommand { name: String, args: String },
+    #[error("ERR unknown subcommand '{sub}'. Try {container} HELP.")]
+    UnknownSubcommand { sub: String, container: String },
+    #[error("WRONGTYPE Operation against a key holding the wrong kind of value")]
+    WrongType,
+    #[error("ERR syntax error")]
+    Syntax,
+    #[error("ERR value is not an integer or out of range")]
+    NotInteger,
+    #[error("ERR value is out of range, must be positive")]
+    NotPositive,
+    #[error("ERR value is not a valid float")]
+    NotFloat,
+    #[error("ERR increment or decrement would overflow")]
+    Overflow,
+    #[error("ERR increment would produce NaN or Infinity")]
+    NanOrInfinity,
+    #[error("ERR no such key")]
+    NoSuchKey,
+    #[error("ERR invalid expire time in '{0}' command")]
+    InvalidExpire(&'static str),
+    #[error("ERR string exceeds maximum allowed size (proto-max-bulk-len)")]
+    StringTooLong,
+    #[error("ERR bit offset is not an integer or out of range")]
+    BitOffset,
+    #[error("ERR bit is not an integer or out of range")]
+    BitValue,
+    #[error("ERR DB index is out of range")]
+    DbIndexOutOfRange,
+    #[error("ERR source and destination objects are the same")]
+    SameObject,
+    #[error("ERR index out of range")]
+    IndexOutOfRange,
+    #[error("ERR {0}")]
+    /// A Redis `ERR` message whose text is built from the request (kept rare: prefer a variant).
+    Generic(String),
+    #[error("NOAUTH Authentication required.")]
+    NoAuth,
+    #[error("WRONGPASS invalid username-password pair or user is disabled.")]
+    WrongPass,
+    #[error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")]
+    AuthNotConfigured,
+    #[error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")]
+    HelloNoAuth,
+    #[error("NOPROTO unsupported protocol version")]
+    NoProto,
+    #[error("ERR Protocol version is not an integer or out of range")]
+    ProtoNotInteger,
+    #[error("ERR NX and XX, GT or LT options at the same time are not compatible")]
+    ExpireNxAndOthers,
+    #[error("ERR GT and LT options at the same time are not compatible")]
+    ExpireGtAndLt,
+    #[error("ERR Client names cannot contain spaces, newlines or special characters.")]
+    BadClientName,
+    #[error("ERR {0} is out of range")]
+    OutOfRange(&'static str),
+    #[error("ERR timeout is not a float or out of range")]
+    TimeoutNotFloat,
+    #[error("ERR invalid cursor")]
+    InvalidCursor,
+}
+
+impl CmdError {
+    /// Redis's reply to an unknown command: the name and the first arguments, each quoted, each cut so
+    /// the whole list stays under 128 bytes.
+    pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> CmdError {
+        let mut list = String::new();
+        for a in args {
+            if list.len() >= 128 {
+                break;
+            }
+            let room = 128 - list.len();
+            let shown = &a[..a.len().min(room)];
+            list.push('\'');
+            list.push_str(&String::from_utf8_lossy(shown));
+            list.push_str("' ");
+        }
+        let name = &name[..name.len().min(128)];
+        CmdError::UnknownCommand { name: String::from_utf8_lossy(name).into_owned(), args: list }
+    }
+}
+
+/// A request that cannot be framed. The connection replies with this text and closes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum ProtocolError {
+    #[error("ERR Protocol error: too big mbulk count string")]
+    TooBigMbulkCount,
+    #[error("ERR Protocol error: invalid multibulk length")]
+    InvalidMultibulkLength,
+    #[error("ERR Protocol error: unauthenticated multibulk length")]
+    UnauthenticatedMultibulkLength,
+    #[error("ERR Protocol error: too big bulk count string")]
+    TooBigBulkCount,
+    #[error("ERR Protocol error: expected '$', got '{}'", *.0 as char)]
+    ExpectedDollar(u8),
+    #[error("ERR Protocol error: invalid bulk length")]
+    InvalidBulkLength,
+    #[error("ERR Protocol error: unauthenticated bulk length")]
+    UnauthenticatedBulkLength,
+    #[error("ERR Protocol error: too big inline request")]
+    TooBigInline,
+    #[error("ERR Protocol error: unbalanced quotes in request")]
+    UnbalancedQuotes,
+}

@@ -1,0 +1,72 @@
+//! Per-connection client state, and the summary of it kept in the server's client registry.
+
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+
+use crate::protocol::Protocol;
+
+/// What a connection knows about itself. Only its own task touches it.
+pub struct ClientState {
+    pub id: u64,
+    pub db: usize,
+    pub resp: Protocol,
+    pub name: Option<Bytes>,
+    pub authenticated: bool,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// Set by QUIT (and fatal errors): the connection closes once pending replies are written.
+    pub close_after_reply: bool,
+    pub created_ms: u64,
+    /// Set by commands that change what CLIENT LIST shows; the connection then refreshes the registry.
+    pub info_changed: bool,
+}
+
+impl ClientState {
+    pub fn new(id: u64, addr: SocketAddr, laddr: SocketAddr, authenticated: bool) -> ClientState {
+        ClientState {
+            id,
+            db: 0,
+            resp: Protocol::Resp2,
+            name: None,
+            authenticated,
+            addr,
+            laddr,
+            lib_name: None,
+            lib_ver: None,
+            close_after_reply: false,
+            created_ms: crate::storage::clock::now_ms(),
+            info_changed: false,
+        }
+    }
+
+    pub fn info(&self) -> ClientInfo {
+        ClientInfo {
+            id: self.id,
+            addr: self.addr,
+            laddr: self.laddr,
+            name: self.name.clone(),
+            db: self.db,
+            resp: if self.resp == Protocol::Resp3 { 3 } else { 2 },
+            lib_name: self.lib_name.clone(),
+            lib_ver: self.lib_ver.clone(),
+            created_ms: self.created_ms,
+        }
+    }
+}
+
+/// The registry's copy of a client's visible state (CLIENT LIST, INFO clients).
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    pub id: u64,
+    pub addr: SocketAddr,
+    pub laddr: SocketAddr,
+    pub name: Option<Bytes>,
+    pub db: usize,
+    pub resp: u8,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    pub created_ms: u64,
+}

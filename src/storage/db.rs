@@ -1,0 +1,333 @@
+//! Locked access to the keyspace: [`Locks`] holds shard guards, [`Db`] is the view handlers use.
+//!
+//! Every read and write of a key goes through [`Db`], which makes it the single place for the side
+//! effects of access: lazy expiry of a key found past its TTL, keyspace hit/miss counters, the LRU stamp,
+//! the dirty counter, and the count of keys with a TTL per table (which the active expire cycle reads).
+
+use smallvec::SmallVec;
+
+use super::dict::{Dict, Key, Node};
+use super::value::{Entry, Value};
+use super::{clock, hash_key, shard_of, Keyspace, Shard, SHARDS};
+use parking_lot::MutexGuard;
+
+/// Shard guards held for the duration of one command (or one transaction/script).
+pub struct Locks<'a> {
+    ks: &'a Keyspace,
+    /// Sorted by shard index. With every shard locked, `guards[i]` is shard `i`.
+    guards: SmallVec<[(usize, MutexGuard<'a, Shard>); 2]>,
+}
+
+impl<'a> Locks<'a> {
+    pub fn none(ks: &'a Keyspace) -> Locks<'a> {
+        Locks { ks, guards: SmallVec::new() }
+    }
+
+    /// Locks the shards of `keys`, in ascending shard order.
+    pub fn for_keys<'k>(ks: &'a Keyspace, keys: impl Iterator<Item = &'k [u8]>) -> Locks<'a> {
+        let mut idx: SmallVec<[usize; 4]> = keys.map(|k| shard_of(hash_key(k))).collect();
+        idx.sort_unstable();
+        idx.dedup();
+        Locks { ks, guards: idx.into_iter().map(|i| (i, ks.lock(i))).collect() }
+    }
+
+    /// Locks every shard: for commands that must see or change the whole keyspace atomically.
+    pub fn all(ks: &'a Keyspace) -> Locks<'a> {
+        Locks { ks, guards: (0..SHARDS).map(|i| (i, ks.lock(i))).collect() }
+    }
+
+    pub fn keyspace(&self) -> &'a Keyspace {
+        self.ks
+    }
+
+    pub fn holds_all(&self) -> bool {
+        self.guards.len() == SHARDS
+    }
+
+    fn shard(&mut self, idx: usize) -> &mut Shard {
+        let pos = if self.guards.len() == SHARDS {
+            idx
+        } else {
+            match self.guards.binary_search_by_key(&idx, |g| g.0) {
+                Ok(p) => p,
+                Err(p) => {
+                    // A handler touched a key its command's key specs do not name. That is a bug in the
+                    // command table; take the lock rather than fail, and flag it in debug builds.
+                    debug_assert!(false, "shard {idx} not locked for this command");
+                    self.guards.insert(p, (idx, self.ks.lock(idx)));
+                    p
+                }
+            }
+        };
+        &mut self.guards[pos].1
+    }
+
+    /// Runs `f` on each locked shard.
+    pub fn for_each_shard(&mut self, mut f: impl FnMut(&mut Shard)) {
+        for (_, g) in self.guards.iter_mut() {
+            f(g);
+        }
+    }
+}
+
+/// How a write treats the key's existing TTL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ttl {
+    /// Remove any TTL (what a plain SET does).
+    Clear,
+    /// Leave the TTL as it is (KEEPTTL, and in-place updates).
+    Keep,
+    /// Expire at this Unix time in milliseconds.
+    At(u64),
+}
+
+/// Finds a live key's node, dropping it first if its TTL has passed.
+fn lookup<'x>(locks: &'x mut Locks<'_>, index: usize, now: u64, dirty: &mut u64, key: &[u8]) -> Option<&'x mut Node> {
+    let hash = hash_key(key);
+    let shard = locks.shard(shard_of(hash));
+    let dict = &mut shard.dbs[index];
+    if dict.volatile > 0 {
+        let expired = dict.get(hash, key).map(|n| n.entry.is_expired(now))?;
+        if expired {
+            if let Some(node) = dict.remove(hash, key) {
+                if node.entry.expire_at != 0 {
+                    dict.volatile -= 1;
+                }
+            }
+            shard.stats.expired += 1;
+            *dirty += 1;
+            return None;
+        }
+    }
+    shard.dbs[index].get_mut(hash, key)
+}
+
+/// One database seen through a command's locks.
+pub struct Db<'l, 'a> {
+    locks: &'l mut Locks<'a>,
+    index: usize,
+    now: u64,
+    dirty: &'l mut u64,
+}
+
+impl<'l, 'a> Db<'l, 'a> {
+    pub fn new(locks: &'l mut Locks<'a>, index: usize, now: u64, dirty: &'l mut u64) -> Self {
+        Db { locks, index, now, dirty }
+    }
+
+    pub fn index(&self) -> usize {
+        self.index
+    }
+
+    /// The command's clock (fixed for the whole command, as Redis's `mstime` cache).
+    pub fn now(&self) -> u64 {
+        self.now
+    }
+
+    fn shard(&mut self, hash: u64) -> &mut Shard {
+        self.locks.shard(shard_of(hash))
+    }
+
+    fn dict(&mut self, hash: u64) -> &mut Dict {
+        let i = self.index;
+        &mut self.shard(hash).dbs[i]
+    }
+
+    /// Drops the key if its TTL has passed; true if it is (still) present afterwards.
+    fn expire_if_needed(&mut self, hash: u64, key: &[u8]) -> bool {
+        let now = self.now;
+        let i = self.index;
+        let shard = self.shard(hash);
+        let dict = &mut shard.dbs[i];
+        let expired = match dict.get(hash, key) {
+            None => return false,
+            Some(n) => n.entry.is_expired(now),
+        };
+        if expired {
+            if let Some(node) = dict.remove(hash, key) {
+                if node.entry.expire_at != 0 {
+                    dict.volatile -= 1;
+                }
+            }
+            shard.stats.expired += 1;
+            *self.dirty += 1;
+            return false;
+        }
+        true
+    }
+
+    fn node_mut(&mut self, key: &[u8]) -> Option<&mut Node> {
+        lookup(self.locks, self.index, self.now, self.dirty, key)
+    }
+
+    /// Looks a key up for reading: counts a keyspace hit or miss and refreshes the LRU stamp.
+    pub fn get(&mut self, key: &[u8]) -> Option<&Value> {
+        let hash = hash_key(key);
+        let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
+        let i = self.index;
+        let shard = self.shard(hash);
+        let node = if present { shard.dbs[i].get_mut(hash, key) } else { None };
+        match node {
+            Some(n) => {
+                shard.stats.hits += 1;
+                n.entry.lru = clock::lru_now();
+                Some(&n.entry.value)
+            }
+            None => {
+                shard.stats.misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Looks a key up without touching statistics or its LRU stamp (TYPE, EXISTS-like checks, OBJECT).
+    pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.node_mut(key).map(|n| &n.entry)
+    }
+
+    pub fn exists(&mut self, key: &[u8]) -> bool {
+        self.node_mut(key).is_some()
+    }
+
+    /// Looks a key up for modification in place. Counts as a write.
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
+        n.entry.lru = clock::lru_now();
+        *self.dirty += 1;
+        Some(&mut n.entry.value)
+    }
+
+    /// The value at `key`, inserting `make()` first if the key is absent. Counts as a write.
+    pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> Value) -> &mut Value {
+        let hash = hash_key(key);
+        *self.dirty += 1;
+        let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
+        let dict = self.dict(hash);
+        if present && dict.get(hash, key).is_some() {
+            let n = dict.get_mut(hash, key).expect("present: checked above under the same lock");
+            n.entry.lru = clock::lru_now();
+            return &mut n.entry.value;
+        }
+        &mut dict.insert_new(hash, Key::from(key), Entry::new(make())).entry.value
+    }
+
+    /// Stores `value` at `key`, replacing any value, with the TTL rule `ttl`.
+    /// Returns the previous value.
+    pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> Option<Value> {
+        let hash = hash_key(key);
+        *self.dirty += 1;
+        if self.dict(hash).volatile > 0 {
+            self.expire_if_needed(hash, key);
+        }
+        let dict = self.dict(hash);
+        match dict.get_mut(hash, key) {
+            Some(n) => {
+                let old_exp = n.entry.expire_at;
+                let new_exp = match ttl {
+                    Ttl::Clear => 0,
+                    Ttl::Keep => old_exp,
+                    Ttl::At(t) => t,
+                };
+                n.entry.expire_at = new_exp;
+                n.entry.lru = clock::lru_now();
+                let old = std::mem::replace(&mut n.entry.value, value);
+                match (old_exp != 0, new_exp != 0) {
+                    (true, false) => dict.volatile -= 1,
+                    (false, true) => dict.volatile += 1,
+                    _ => {}
+                }
+                Some(old)
+            }
+            None => {
+                let mut entry = Entry::new(value);
+                if let Ttl::At(t) = ttl {
+                    entry.expire_at = t;
+                    dict.volatile += 1;
+                }
+                dict.insert_new(hash, Key::from(key), entry);
+                None
+            }
+        }
+    }
+
+    /// Deletes a key, returning its value.
+    pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        self.remove_entry(key).map(|e| e.value)
+    }
+
+    /// Deletes a key, returning its entry (value and TTL).
+    pub fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
+        let hash = hash_key(key);
+        if self.dict(hash).volatile > 0 && !self.expire_if_needed(hash, key) {
+            return None;
+        }
+        let dict = self.dict(hash);
+        let node = dict.remove(hash, key)?;
+        if node.entry.expire_at != 0 {
+            dict.volatile -= 1;
+        }
+        *self.dirty += 1;
+        Some(node.entry)
+    }
+
+    /// Inserts a whole entry (value and TTL) for a key known to be absent, e.g. RENAME, MOVE, COPY.
+    pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry) {
+        self.remove(key);
+        let hash = hash_key(key);
+        let dict = self.dict(hash);
+        if entry.expire_at != 0 {
+            dict.volatile += 1;
+        }
+        entry.lru = clock::lru_now();
+        dict.insert_new(hash, Key::from(key), entry);
+        *self.dirty += 1;
+    }
+
+    /// The key's TTL: `None` if the key does not exist, `Some(None)` if it has no TTL.
+    pub fn expire_at(&mut self, key: &[u8]) -> Option<Option<u64>> {
+        self.node_mut(key).map(|n| n.entry.expire_at())
+    }
+
+    /// Sets or clears the TTL of an existing key. Returns false if the key does not exist.
+    /// A time already past deletes the key, as Redis does.
+    pub fn set_expire(&mut self, key: &[u8], at: Option<u64>) -> bool {
+        let now = self.now;
+        let hash = hash_key(key);
+        if self.dict(hash).volatile > 0 && !self.expire_if_needed(hash, key) {
+            return false;
+        }
+        if let Some(t) = at {
+            if t <= now {
+                return self.remove(key).is_some();
+            }
+        }
+        let dict = self.dict(hash);
+        let Some(n) = dict.get_mut(hash, key) else { return false };
+        let had = n.entry.expire_at != 0;
+        n.entry.expire_at = at.unwrap_or(0);
+        match (had, at.is_some()) {
+            (true, false) => dict.volatile -= 1,
+            (false, true) => dict.volatile += 1,
+            _ => {}
+        }
+        *self.dirty += 1;
+        true
+    }
+
+    /// Updates a key's LRU stamp (TOUCH).
+    pub fn touch(&mut self, key: &[u8]) -> bool {
+        match self.node_mut(key) {
+            Some(n) => {
+                n.entry.lru = clock::lru_now();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Another database through the same locks (MOVE, COPY ... DB).
+    pub fn with_db<R>(&mut self, index: usize, f: impl FnOnce(&mut Db<'_, 'a>) -> R) -> R {
+        let mut other = Db { locks: self.locks, index, now: self.now, dirty: self.dirty };
+        f(&mut other)
+    }
+}

@@ -1,0 +1,96 @@
+//! The active expire cycle: reclaims keys whose TTL passed even if nobody reads them.
+//!
+//! Modelled on Redis's adaptive cycle (`activeExpireCycle`): `hz` times a second, walk the tables that hold
+//! keys with a TTL, a small batch at a time, and keep going on a table while a large share of what was
+//! looked at had expired, within a CPU budget of 25% of the interval. Instead of random sampling it resumes
+//! a per-table reverse-binary cursor, so every volatile key is looked at once per pass and no expired key
+//! is missed by bad luck.
+//!
+//! It runs on its own OS thread so its work never sits on a Tokio worker between client requests, and it
+//! takes each shard lock only for one small batch, so clients wait microseconds at most.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::{clock, Keyspace, SHARDS};
+
+/// Buckets looked at per batch under one lock.
+const BUCKETS_PER_BATCH: usize = 64;
+/// Keep working on a table while more than this share of the volatile keys looked at had expired.
+const STALE_PERCENT: usize = 10;
+
+/// Runs until `stop` is set. `hz` is read each round so CONFIG SET hz applies at once.
+pub fn run(ks: Arc<Keyspace>, hz: impl Fn() -> u64, enabled: impl Fn() -> bool, stop: Arc<AtomicBool>) {
+    let mut next_shard = 0usize;
+    while !stop.load(Ordering::Relaxed) {
+        let hz = hz().clamp(1, 500);
+        let period = Duration::from_micros(1_000_000 / hz);
+        let started = Instant::now();
+        if enabled() {
+            let budget = period / 4;
+            next_shard = cycle(&ks, next_shard, started + budget);
+        }
+        let spent = started.elapsed();
+        if spent < period {
+            std::thread::sleep(period - spent);
+        }
+    }
+}
+
+/// One cycle over the shards, starting at `first`, until `deadline`. Returns where the next cycle starts.
+pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant) -> usize {
+    for step in 0..SHARDS {
+        let shard_idx = (first + step) % SHARDS;
+        for db in 0..ks.databases() {
+            loop {
+                let (checked, expired) = sweep_batch(ks, shard_idx, db);
+                if checked == 0 || expired * 100 <= checked * STALE_PERCENT {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    return shard_idx;
+                }
+            }
+        }
+        if Instant::now() >= deadline {
+            return (shard_idx + 1) % SHARDS;
+        }
+    }
+    first
+}
+
+/// Looks at one batch of buckets of one table. Returns (volatile keys checked, keys expired).
+fn sweep_batch(ks: &Keyspace, shard_idx: usize, db: usize) -> (usize, usize) {
+    let now = clock::now_ms();
+    let mut guard = ks.lock(shard_idx);
+    let shard = &mut *guard;
+    let dict = &mut shard.dbs[db];
+    if dict.volatile() == 0 {
+        return (0, 0);
+    }
+    let mut checked = 0;
+    let mut freed = Vec::new();
+    let mut cursor = dict.expire_cursor;
+    for _ in 0..BUCKETS_PER_BATCH {
+        let mask = dict.bucket_count() as u64 - 1;
+        let idx = (cursor & mask) as usize;
+        dict.for_bucket(idx, |n| checked += (n.entry.expire_at != 0) as usize);
+        freed.extend(dict.remove_where(idx, |n| n.entry.is_expired(now)));
+        // Advance the reverse-binary cursor exactly as a scan does.
+        let mut v = cursor | !mask;
+        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        cursor = v;
+        if cursor == 0 || dict.is_empty() {
+            break;
+        }
+    }
+    dict.expire_cursor = cursor;
+    let expired = freed.len();
+    dict.volatile -= expired;
+    shard.stats.expired += expired as u64;
+    // Free the values after the lock is released.
+    drop(guard);
+    drop(freed);
+    (checked, expired)
+}

@@ -1,0 +1,124 @@
+//! The keyspace: sharded hash tables of typed values with expiry.
+//!
+//! # Layout
+//! * [`Keyspace`] owns `SHARDS` mutex-protected [`Shard`]s; a key's hash picks its shard. Each shard holds
+//!   one [`dict::Dict`] per logical database, so a shard lock covers a key in every database at once:
+//!   MOVE, COPY ... DB and SWAPDB never need a second lock order.
+//! * Commands never lock shards themselves: dispatch locks the shards of the keys named by the command's
+//!   key specs (in ascending order, so multi-key commands cannot deadlock) and hands a [`db::Db`] view to
+//!   the handler. Whole-keyspace commands (SCAN, KEYS, FLUSHALL) lock shards one at a time or all at once.
+//! * [`db::Db`] is the one write path: lazy expiry, hit/miss and LRU bookkeeping, the dirty counter and the
+//!   per-table TTL counts all happen there, so a command cannot forget them.
+//! * [`expire`] runs the active expire cycle on its own thread.
+//!
+//! Why not `dashmap`: atomic multi-key commands (MSET, RENAME, later MULTI/EXEC and Lua) must hold several
+//! shards at once, and SCAN needs bucket-level control of the table (see [`dict`]). `dashmap` is used where
+//! a concurrent map is exactly what is needed (the client registry).
+
+pub mod clock;
+pub mod db;
+pub mod dict;
+pub mod expire;
+pub mod value;
+
+use std::sync::OnceLock;
+
+use parking_lot::{Mutex, MutexGuard};
+
+pub use db::{Db, Locks};
+pub use dict::Dict;
+pub use value::{Entry, StrValue, Value};
+
+pub const SHARD_BITS: u32 = 8;
+pub const SHARDS: usize = 1 << SHARD_BITS;
+
+/// The keyspace hash (aHash, seeded randomly per process so clients cannot aim for collisions).
+#[inline]
+pub fn hash_key(key: &[u8]) -> u64 {
+    static STATE: OnceLock<ahash::RandomState> = OnceLock::new();
+    STATE.get_or_init(ahash::RandomState::new).hash_one(key)
+}
+
+/// The shard a hash belongs to: its top bits (the bucket index uses the low bits).
+#[inline]
+pub fn shard_of(hash: u64) -> usize {
+    (hash >> (64 - SHARD_BITS)) as usize
+}
+
+/// Counters kept under the shard lock (no shared atomics on the hot path); INFO sums them.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ShardStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub expired: u64,
+}
+
+pub struct Shard {
+    pub dbs: Box<[Dict]>,
+    pub stats: ShardStats,
+}
+
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
+
+pub struct Keyspace {
+    shards: Box<[Padded]>,
+    databases: usize,
+}
+
+impl Keyspace {
+    pub fn new(databases: usize) -> Keyspace {
+        let shards = (0..SHARDS)
+            .map(|_| {
+                Padded(Mutex::new(Shard {
+                    dbs: (0..databases).map(|_| Dict::new()).collect(),
+                    stats: ShardStats::default(),
+                }))
+            })
+            .collect();
+        Keyspace { shards, databases }
+    }
+
+    pub fn databases(&self) -> usize {
+        self.databases
+    }
+
+    pub fn lock(&self, shard: usize) -> MutexGuard<'_, Shard> {
+        self.shards[shard].0.lock()
+    }
+
+    /// Number of keys in database `db` (may include keys that expired but were not yet reclaimed).
+    pub fn dbsize(&self, db: usize) -> usize {
+        (0..SHARDS).map(|i| self.lock(i).dbs[db].len()).sum()
+    }
+
+    /// `(keys, volatile keys)` per database, for INFO keyspace.
+    pub fn db_counts(&self) -> Vec<(usize, usize)> {
+        let mut out = vec![(0, 0); self.databases];
+        for i in 0..SHARDS {
+            let s = self.lock(i);
+            for (d, dict) in s.dbs.iter().enumerate() {
+                out[d].0 += dict.len();
+                out[d].1 += dict.volatile();
+            }
+        }
+        out
+    }
+
+    pub fn stats(&self) -> ShardStats {
+        let mut t = ShardStats::default();
+        for i in 0..SHARDS {
+            let s = self.lock(i).stats;
+            t.hits += s.hits;
+            t.misses += s.misses;
+            t.expired += s.expired;
+        }
+        t
+    }
+
+    pub fn reset_stats(&self) {
+        for i in 0..SHARDS {
+            self.lock(i).stats = ShardStats::default();
+        }
+    }
+}

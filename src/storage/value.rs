@@ -1,0 +1,132 @@
+//! Stored values and the per-key entry around them.
+//!
+//! Strings keep Redis's three encodings so `OBJECT ENCODING` answers as Redis does: `int` for values
+//! that are canonical 64-bit integers (stored as the integer itself), `embstr` for short strings set
+//! whole, `raw` for longer strings and any string modified in place (APPEND, SETRANGE, SETBIT).
+//! Collection types join this enum as their families land.
+
+use std::borrow::Cow;
+
+use crate::protocol::parse_i64;
+
+/// Longest string Redis stores as `embstr`.
+pub const EMBSTR_MAX: usize = 44;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StrValue {
+    Int(i64),
+    Emb(Vec<u8>),
+    Raw(Vec<u8>),
+}
+
+impl StrValue {
+    /// Encodes bytes the way `SET` does: an integer if the text is a canonical i64, else a string.
+    pub fn from_bytes(b: &[u8]) -> StrValue {
+        if b.len() <= 20 {
+            if let Some(i) = parse_i64(b) {
+                return StrValue::Int(i);
+            }
+        }
+        if b.len() <= EMBSTR_MAX {
+            StrValue::Emb(b.to_vec())
+        } else {
+            StrValue::Raw(b.to_vec())
+        }
+    }
+
+    pub fn as_bytes(&self) -> Cow<'_, [u8]> {
+        match self {
+            StrValue::Int(i) => Cow::Owned(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
+            StrValue::Emb(b) | StrValue::Raw(b) => Cow::Borrowed(b),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            StrValue::Int(i) => itoa::Buffer::new().format(*i).len(),
+            StrValue::Emb(b) | StrValue::Raw(b) => b.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bytes for in-place modification; the value becomes `raw`, as in Redis.
+    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+        let bytes = match self {
+            StrValue::Raw(_) => None,
+            StrValue::Emb(b) => Some(std::mem::take(b)),
+            StrValue::Int(i) => Some(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
+        };
+        if let Some(b) = bytes {
+            *self = StrValue::Raw(b);
+        }
+        match self {
+            StrValue::Raw(b) => b,
+            _ => unreachable!("converted to raw above"),
+        }
+    }
+
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            StrValue::Int(_) => "int",
+            StrValue::Emb(_) => "embstr",
+            StrValue::Raw(_) => "raw",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Str(StrValue),
+}
+
+impl Value {
+    pub fn from_bytes(b: &[u8]) -> Value {
+        Value::Str(StrValue::from_bytes(b))
+    }
+
+    pub fn from_int(i: i64) -> Value {
+        Value::Str(StrValue::Int(i))
+    }
+
+    /// The name `TYPE` reports.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Str(_) => "string",
+        }
+    }
+
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            Value::Str(s) => s.encoding(),
+        }
+    }
+}
+
+/// Everything stored for one key besides the key itself.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub value: Value,
+    /// Absolute expiry in Unix milliseconds; 0 when the key does not expire.
+    /// Only `storage::db` writes it, so the per-table volatile count stays exact.
+    pub(crate) expire_at: u64,
+    /// Low bits of the LRU clock at the last access (seconds), for OBJECT IDLETIME and eviction.
+    pub(crate) lru: u32,
+}
+
+impl Entry {
+    pub fn new(value: Value) -> Entry {
+        Entry { value, expire_at: 0, lru: super::clock::lru_now() }
+    }
+
+    pub fn expire_at(&self) -> Option<u64> {
+        (self.expire_at != 0).then_some(self.expire_at)
+    }
+
+    pub fn is_expired(&self, now_ms: u64) -> bool {
+        self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}

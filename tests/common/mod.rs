@@ -1,0 +1,139 @@
+//! Test support: a real Ferrite server on 127.0.0.1:0, a `redis` client, and a raw-bytes helper.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ferrite::config::Config;
+use ferrite::server::{self, Server};
+
+pub struct TestServer {
+    pub port: u16,
+    pub server: Arc<Server>,
+}
+
+impl TestServer {
+    /// Starts a server with default configuration on a free port.
+    pub fn start() -> TestServer {
+        Self::with_config(|_| {})
+    }
+
+    /// Starts a server after `tweak` has adjusted its configuration.
+    pub fn with_config(tweak: impl FnOnce(&mut Config)) -> TestServer {
+        let mut cfg = Config { port: 0, bind: vec!["127.0.0.1".into()], ..Config::default() };
+        tweak(&mut cfg);
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+            rt.block_on(async move {
+                let listeners = server::bind(&cfg).await.expect("bind");
+                let port = listeners[0].local_addr().expect("addr").port();
+                let srv = Server::new(cfg);
+                tx.send((port, srv.clone())).expect("send");
+                server::serve(srv, listeners).await;
+            });
+        });
+        let (port, server) = rx.recv().expect("server start");
+        TestServer { port, server }
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    pub fn client(&self) -> redis::Client {
+        redis::Client::open(self.url()).expect("client")
+    }
+
+    pub fn conn(&self) -> redis::Connection {
+        self.client().get_connection().expect("connect")
+    }
+
+    /// A raw TCP connection for byte-exact protocol checks.
+    pub fn raw(&self) -> Raw {
+        let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
+        Raw { s }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.server.request_shutdown();
+    }
+}
+
+pub struct Raw {
+    pub s: TcpStream,
+}
+
+impl Raw {
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.s.write_all(bytes).expect("write");
+    }
+
+    /// Reads until `n` bytes have arrived (or the peer closes).
+    pub fn read_n(&mut self, n: usize) -> Vec<u8> {
+        let mut out = vec![0; n];
+        let mut got = 0;
+        while got < n {
+            match self.s.read(&mut out[got..]) {
+                Ok(0) | Err(_) => break,
+                Ok(k) => got += k,
+            }
+        }
+        out.truncate(got);
+        out
+    }
+
+    /// Sends `req` and reads exactly as many bytes as `expected` has, then compares.
+    pub fn roundtrip(&mut self, req: &[u8], expected: &[u8]) {
+        self.send(req);
+        let got = self.read_n(expected.len());
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected), "reply to {:?}", String::from_utf8_lossy(req));
+    }
+
+    /// True if the server closed the connection (reads EOF within the timeout).
+    pub fn is_closed(&mut self) -> bool {
+        let mut b = [0u8; 1];
+        matches!(self.s.read(&mut b), Ok(0))
+    }
+}
+
+/// Encodes a command as a RESP multibulk.
+pub fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut v = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        v.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        v.extend_from_slice(a);
+        v.extend_from_slice(b"\r\n");
+    }
+    v
+}
+
+/// Runs a command and returns its result, error included (for error-text checks).
+pub fn run(con: &mut redis::Connection, args: &[&str]) -> redis::RedisResult<redis::Value> {
+    let mut c = redis::cmd(args[0]);
+    for a in &args[1..] {
+        c.arg(*a);
+    }
+    c.query(con)
+}
+
+/// The full error line a command returns (code and message, as the server sent them).
+pub fn err(con: &mut redis::Connection, args: &[&str]) -> String {
+    match run(con, args) {
+        Ok(v) => panic!("expected an error from {args:?}, got {v:?}"),
+        Err(e) => {
+            let code = e.code().unwrap_or("");
+            let detail = e.detail().unwrap_or("");
+            if detail.is_empty() {
+                code.to_string()
+            } else {
+                format!("{code} {detail}")
+            }
+        }
+    }
+}
