@@ -92,7 +92,10 @@ impl CmdError {
             list.push_str("' ");
         }
         let name = &name[..name.len().min(128)];
-        CmdError::UnknownCommand { name: String::from_utf8_lossy(name).into_owned(), args: list }
+        CmdError::UnknownCommand {
+            name: String::from_utf8_lossy(name).into_owned(),
+            args: list,
+        }
     }
 }
 

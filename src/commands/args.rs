@@ -41,13 +41,6 @@ impl Args {
         self.argv.get(self.pos).map(|b| &b[..])
     }
 
-    /// The next argument, or `None` at the end.
-    pub fn next(&mut self) -> Option<Bytes> {
-        let b = self.argv.get_mut(self.pos)?;
-        self.pos += 1;
-        Some(std::mem::take(b))
-    }
-
     /// The next argument; a missing one is a syntax error.
     pub fn next_bytes(&mut self) -> Result<Bytes, CmdError> {
         self.next().ok_or(CmdError::Syntax)
@@ -93,6 +86,17 @@ impl Args {
     }
 }
 
+/// Arguments are consumed in order; `next()` yields the next one (taken out of the request, no copy).
+impl Iterator for Args {
+    type Item = Bytes;
+
+    fn next(&mut self) -> Option<Bytes> {
+        let b = self.argv.get_mut(self.pos)?;
+        self.pos += 1;
+        Some(std::mem::take(b))
+    }
+}
+
 /// Parses a double as Redis's `string2ld`/`strtold` callers do: no spaces, `inf`/`-inf` accepted,
 /// `nan` refused.
 pub fn parse_f64(b: &[u8]) -> Option<f64> {
@@ -106,7 +110,10 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         _ => {
             // Rust accepts forms C does not ("1e", "1_0" are refused by both; "0x10" is refused by Rust
             // and accepted by strtold; Redis users do not rely on hex floats).
-            if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
+            if !s
+                .bytes()
+                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
+            {
                 return None;
             }
             s.parse().ok()?

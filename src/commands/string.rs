@@ -15,7 +15,11 @@ use crate::storage::{StrValue, Value};
 const STR: u64 = acl::STRING;
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
-    Docs { summary, since, complexity }
+    Docs {
+        summary,
+        since,
+        complexity,
+    }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -24,7 +28,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 /// Reads a string value: `Ok(None)` if the key is absent, WRONGTYPE if it holds another type.
-pub fn get_str<'v>(v: Option<&'v Value>) -> Result<Option<&'v StrValue>, CmdError> {
+pub fn get_str(v: Option<&Value>) -> Result<Option<&StrValue>, CmdError> {
     match v {
         None => Ok(None),
         Some(Value::Str(s)) => Ok(Some(s)),
@@ -117,7 +121,9 @@ pub fn expire_time(kind: u8, v: &[u8], now_ms: u64, cmd: &'static str) -> Result
         _ => n,
     };
     let at = match kind {
-        0 | 1 => ms.checked_add(now_ms as i64).ok_or(CmdError::InvalidExpire(cmd))?,
+        0 | 1 => ms
+            .checked_add(now_ms as i64)
+            .ok_or(CmdError::InvalidExpire(cmd))?,
         _ => ms,
     };
     Ok(at as u64)
