@@ -118,9 +118,10 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, usize), CmdError
     Ok((spec, start))
 }
 
-/// Runs one request to completion and returns its reply.
-pub fn execute(server: &Server, client: &mut ClientState, argv: Vec<Bytes>) -> Reply {
-    match dispatch(server, client, argv) {
+/// Runs one request to completion and returns its reply. `now` is the caller's cached clock (Unix ms),
+/// read once per batch of pipelined requests as Redis caches it per event-loop iteration.
+pub fn execute(server: &Server, client: &mut ClientState, argv: Vec<Bytes>, now: u64) -> Reply {
+    match dispatch(server, client, argv, now) {
         Ok(r) => r,
         Err(e) => Reply::from(e),
     }
@@ -130,6 +131,7 @@ fn dispatch(
     server: &Server,
     client: &mut ClientState,
     argv: Vec<Bytes>,
+    now: u64,
 ) -> Result<Reply, CmdError> {
     let (spec, start) = resolve(&argv)?;
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
@@ -140,7 +142,6 @@ fn dispatch(
         Ok(pos) if !pos.is_empty() => Locks::for_keys(ks, pos.iter().map(|&i| &argv[i][..])),
         _ => Locks::none(ks),
     };
-    let now = crate::storage::clock::now_ms();
     let mut ctx = ExecCtx {
         server,
         client,

@@ -12,7 +12,7 @@
 //! `Protocol error: ...` message Redis sends, after which the connection is closed. A declared length is
 //! never used to pre-allocate more than a small bounded amount: memory grows only as bytes arrive.
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
 use crate::error::ProtocolError;
 
@@ -125,7 +125,7 @@ impl Decoder {
         if n > UNAUTH_MAX_MULTIBULK && limits.auth_required {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
-        let _ = buf.split_to(cr + 2);
+        buf.advance(cr + 2);
         if n <= 0 {
             return Ok(Header::Empty);
         }
@@ -159,7 +159,7 @@ impl Decoder {
                     if len > UNAUTH_MAX_BULK && limits.auth_required {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
-                    let _ = buf.split_to(cr + 2);
+                    buf.advance(cr + 2);
                     let len = len as usize;
                     self.bulk_len = Some(len);
                     len
@@ -170,7 +170,7 @@ impl Decoder {
             }
             // Like Redis, the two bytes after the payload are skipped without being checked.
             let arg = buf.split_to(len).freeze();
-            let _ = buf.split_to(2);
+            buf.advance(2);
             self.args.push(arg);
             self.bulk_len = None;
             self.multibulk_left -= 1;
@@ -199,7 +199,7 @@ fn decode_inline(buf: &mut BytesMut) -> Result<Option<Request>, ProtocolError> {
         nl
     };
     let args = split_args(&buf[..line_end]).ok_or(ProtocolError::UnbalancedQuotes)?;
-    let _ = buf.split_to(nl + 1);
+    buf.advance(nl + 1);
     Ok(Some(args.into_iter().map(Bytes::from).collect()))
 }
 

@@ -60,6 +60,7 @@ async fn serve(
             (cfg.proto_max_bulk_len, cfg.client_query_buffer_limit)
         };
         let mut commands = 0u64;
+        let now = crate::storage::clock::now_ms();
         loop {
             let limits = Limits {
                 max_bulk_len,
@@ -68,7 +69,7 @@ async fn serve(
             match decoder.decode(&mut inbuf, &limits) {
                 Ok(Some(argv)) => {
                     commands += 1;
-                    let reply = commands::execute(server, client, argv);
+                    let reply = commands::execute(server, client, argv, now);
                     encode(&reply, client.resp, &mut out);
                     if client.close_after_reply {
                         break;

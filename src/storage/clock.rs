@@ -24,7 +24,13 @@ pub const LRU_MASK: u32 = (1 << 24) - 1;
 
 #[inline]
 pub fn lru_now() -> u32 {
-    ((now_ms() / 1000) as u32) & LRU_MASK
+    lru_at(now_ms())
+}
+
+/// The LRU clock at Unix time `ms` (commands use their cached clock instead of reading the time again).
+#[inline]
+pub fn lru_at(ms: u64) -> u32 {
+    ((ms / 1000) as u32) & LRU_MASK
 }
 
 /// Seconds since an entry's LRU stamp, allowing for the clock's wrap-around.

@@ -185,6 +185,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let hash = hash_key(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
+        let lru = clock::lru_at(self.now);
         let shard = self.shard(hash);
         let node = if present {
             shard.dbs[i].get_mut(hash, key)
@@ -194,7 +195,7 @@ impl<'l, 'a> Db<'l, 'a> {
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
-                n.entry.lru = clock::lru_now();
+                n.entry.lru = lru;
                 Some(&n.entry.value)
             }
             None => {
@@ -215,8 +216,9 @@ impl<'l, 'a> Db<'l, 'a> {
 
     /// Looks a key up for modification in place. Counts as a write.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        let lru = clock::lru_at(self.now);
         let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
-        n.entry.lru = clock::lru_now();
+        n.entry.lru = lru;
         *self.dirty += 1;
         Some(&mut n.entry.value)
     }
@@ -226,18 +228,18 @@ impl<'l, 'a> Db<'l, 'a> {
         let hash = hash_key(key);
         *self.dirty += 1;
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
+        let lru = clock::lru_at(self.now);
         let dict = self.dict(hash);
         if present && dict.get(hash, key).is_some() {
             let n = dict
                 .get_mut(hash, key)
                 .expect("present: checked above under the same lock");
-            n.entry.lru = clock::lru_now();
+            n.entry.lru = lru;
             return &mut n.entry.value;
         }
-        &mut dict
-            .insert_new(hash, Key::from(key), Entry::new(make()))
-            .entry
-            .value
+        let mut entry = Entry::new(make());
+        entry.lru = lru;
+        &mut dict.insert_new(hash, Key::from(key), entry).entry.value
     }
 
     /// Stores `value` at `key`, replacing any value, with the TTL rule `ttl`.
@@ -248,6 +250,7 @@ impl<'l, 'a> Db<'l, 'a> {
         if self.dict(hash).volatile > 0 {
             self.expire_if_needed(hash, key);
         }
+        let lru = clock::lru_at(self.now);
         let dict = self.dict(hash);
         match dict.get_mut(hash, key) {
             Some(n) => {
@@ -258,7 +261,7 @@ impl<'l, 'a> Db<'l, 'a> {
                     Ttl::At(t) => t,
                 };
                 n.entry.expire_at = new_exp;
-                n.entry.lru = clock::lru_now();
+                n.entry.lru = lru;
                 let old = std::mem::replace(&mut n.entry.value, value);
                 match (old_exp != 0, new_exp != 0) {
                     (true, false) => dict.volatile -= 1,
@@ -269,6 +272,7 @@ impl<'l, 'a> Db<'l, 'a> {
             }
             None => {
                 let mut entry = Entry::new(value);
+                entry.lru = lru;
                 if let Ttl::At(t) = ttl {
                     entry.expire_at = t;
                     dict.volatile += 1;
@@ -303,11 +307,11 @@ impl<'l, 'a> Db<'l, 'a> {
     pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry) {
         self.remove(key);
         let hash = hash_key(key);
+        entry.lru = clock::lru_at(self.now);
         let dict = self.dict(hash);
         if entry.expire_at != 0 {
             dict.volatile += 1;
         }
-        entry.lru = clock::lru_now();
         dict.insert_new(hash, Key::from(key), entry);
         *self.dirty += 1;
     }
@@ -347,9 +351,10 @@ impl<'l, 'a> Db<'l, 'a> {
 
     /// Updates a key's LRU stamp (TOUCH).
     pub fn touch(&mut self, key: &[u8]) -> bool {
+        let now = self.now;
         match self.node_mut(key) {
             Some(n) => {
-                n.entry.lru = clock::lru_now();
+                n.entry.lru = clock::lru_at(now);
                 true
             }
             None => false,

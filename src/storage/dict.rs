@@ -11,7 +11,8 @@
 
 use super::value::Entry;
 
-pub type Key = Box<[u8]>;
+/// Keys live inline in the node when short (see [`super::smallbytes`]).
+pub type Key = super::smallbytes::SmallBytes;
 
 pub struct Node {
     pub key: Key,
@@ -63,7 +64,7 @@ impl Dict {
         }
         let mut cur = self.buckets[self.index(hash)].as_deref();
         while let Some(n) = cur {
-            if &*n.key == key {
+            if n.key.as_slice() == key {
                 return Some(n);
             }
             cur = n.next.as_deref();
@@ -78,7 +79,7 @@ impl Dict {
         let idx = self.index(hash);
         let mut cur = self.buckets[idx].as_deref_mut();
         while let Some(n) = cur {
-            if &*n.key == key {
+            if n.key.as_slice() == key {
                 return Some(n);
             }
             cur = n.next.as_deref_mut();
@@ -106,7 +107,7 @@ impl Dict {
         loop {
             match link {
                 None => return None,
-                Some(n) if &*n.key == key => {
+                Some(n) if n.key.as_slice() == key => {
                     let mut node = link.take()?;
                     *link = node.next.take();
                     self.len -= 1;
@@ -240,7 +241,7 @@ mod tests {
             if i % 3 == 0 {
                 assert_eq!(d.remove(h, &k).is_some(), model.remove(&k));
             } else if d.get(h, &k).is_none() {
-                d.insert_new(h, k.clone().into_boxed_slice(), entry());
+                d.insert_new(h, Key::new(&k), entry());
                 assert!(model.insert(k));
             }
             assert_eq!(d.len(), model.len());
@@ -255,7 +256,7 @@ mod tests {
         let mut d = Dict::new();
         for i in 0..1000 {
             let k = format!("k{i}").into_bytes();
-            d.insert_new(hash_key(&k), k.into_boxed_slice(), entry());
+            d.insert_new(hash_key(&k), Key::new(&k), entry());
         }
         let mut seen = HashSet::new();
         let mut cursor = 0;
@@ -269,7 +270,7 @@ mod tests {
             if step == 50 {
                 for i in 0..5000 {
                     let k = format!("extra{i}").into_bytes();
-                    d.insert_new(hash_key(&k), k.into_boxed_slice(), entry());
+                    d.insert_new(hash_key(&k), Key::new(&k), entry());
                 }
             }
             if step == 900 {
@@ -285,5 +286,36 @@ mod tests {
         for i in 0..1000 {
             assert!(seen.contains(format!("k{i}").as_bytes()), "k{i} missed");
         }
+    }
+}
+
+#[cfg(test)]
+mod chain_stats {
+    use super::*;
+    use crate::storage::{hash_key, shard_of, value::Value};
+
+    #[test]
+    fn chains_are_short() {
+        let mut dicts: Vec<Dict> = (0..crate::storage::SHARDS).map(|_| Dict::new()).collect();
+        for i in 0..100_000 {
+            let k = format!("key:{i:012}").into_bytes();
+            let h = hash_key(&k);
+            dicts[shard_of(h)].insert_new(h, Key::new(&k), Entry::new(Value::from_bytes(b"v")));
+        }
+        let mut max = 0;
+        let mut total_sq = 0usize;
+        let mut n = 0usize;
+        for d in &dicts {
+            for b in 0..d.bucket_count() {
+                let mut c = 0;
+                d.for_bucket(b, |_| c += 1);
+                max = max.max(c);
+                total_sq += c * c;
+                n += c;
+            }
+        }
+        let avg_probe = total_sq as f64 / n as f64;
+        eprintln!("max chain {max}, mean chain length seen by a key {avg_probe:.2}");
+        assert!(max < 16 && avg_probe < 3.0);
     }
 }
