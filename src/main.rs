@@ -40,7 +40,12 @@ fn log_filter(level: &str) -> &'static str {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
+    // `--test-config` may also follow the config file, where clap sees it as a directive.
+    if let Some(pos) = cli.args.iter().position(|a| a == "--test-config") {
+        cli.args.remove(pos);
+        cli.test_config = true;
+    }
     let config = match Config::from_args(&cli.args) {
         Ok(c) => c,
         Err(e) => {
