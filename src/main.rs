@@ -64,6 +64,7 @@ fn main() -> ExitCode {
             }),
         )
         .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
     let mut rt = tokio::runtime::Builder::new_multi_thread();

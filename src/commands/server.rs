@@ -352,7 +352,7 @@ fn shutdown(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;
-    Ok(Reply::Ok)
+    Ok(Reply::NoReply)
 }
 
 /// `CONFIG GET parameter [parameter ...]` → a map of matching parameters and values.

@@ -38,6 +38,8 @@ pub enum Reply {
     /// Verbatim string: format (`txt`, `mkd`) and body. A bulk string in RESP2.
     Verbatim(&'static str, Bytes),
     Push(Vec<Reply>),
+    /// Nothing is sent (SHUTDOWN's success, later CLIENT REPLY OFF).
+    NoReply,
 }
 
 impl Reply {
@@ -81,6 +83,7 @@ impl From<crate::error::CmdError> for Reply {
 /// Appends `reply` to `out` in the client's protocol.
 pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
     match reply {
+        Reply::NoReply => {}
         Reply::Ok => out.put_slice(b"+OK\r\n"),
         Reply::Simple(s) => simple(out, b'+', s.as_bytes()),
         Reply::Status(s) => simple(out, b'+', s.as_bytes()),
