@@ -379,8 +379,17 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     }
     let mut cfg = ctx.server.config.write();
     let mut next = cfg.clone();
+    let mut seen: Vec<&'static str> = Vec::new();
     for pair in argv.chunks(2) {
         let name = String::from_utf8_lossy(&pair[0]).into_owned();
+        if let Some(p) = config::param(&name) {
+            if seen.contains(&p.name) {
+                return Err(CmdError::Generic(format!(
+                    "CONFIG SET failed (possibly related to argument '{name}') - duplicate parameter"
+                )));
+            }
+            seen.push(p.name);
+        }
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
         let Some(p) = config::param(&name) else {
             return Err(CmdError::Generic(format!(
