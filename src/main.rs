@@ -67,11 +67,12 @@ fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
 
-    let mut rt = tokio::runtime::Builder::new_multi_thread();
-    if config.io_threads > 0 {
-        rt.worker_threads(config.io_threads);
-    }
-    let rt = match rt.enable_all().thread_name("ferrite-worker").build() {
+    // The main runtime only accepts connections and waits for signals; clients are served by the
+    // I/O threads that `server::serve` starts.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");
