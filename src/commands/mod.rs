@@ -120,7 +120,13 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, usize), CmdError
 
 /// Runs one request to completion and returns its reply. `now` is the caller's cached clock (Unix ms),
 /// read once per batch of pipelined requests as Redis caches it per event-loop iteration.
-pub fn execute(server: &Server, client: &mut ClientState, argv: Vec<Bytes>, now: u64) -> Reply {
+/// The request's vector is handed back through `argv` (emptied of its arguments) for reuse.
+pub fn execute(
+    server: &Server,
+    client: &mut ClientState,
+    argv: &mut Vec<Bytes>,
+    now: u64,
+) -> Reply {
     match dispatch(server, client, argv, now) {
         Ok(r) => r,
         Err(e) => Reply::from(e),
@@ -130,10 +136,11 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Vec<Bytes>, now:
 fn dispatch(
     server: &Server,
     client: &mut ClientState,
-    argv: Vec<Bytes>,
+    request: &mut Vec<Bytes>,
     now: u64,
 ) -> Result<Reply, CmdError> {
-    let (spec, start) = resolve(&argv)?;
+    let (spec, start) = resolve(request)?;
+    let argv = std::mem::take(request);
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
@@ -153,6 +160,8 @@ fn dispatch(
     let reply = (spec.handler)(&mut ctx, &mut args);
     let dirty = ctx.dirty;
     drop(ctx);
+    *request = args.into_argv();
+    request.clear();
     if dirty > 0 {
         server.add_dirty(dirty);
     }

@@ -60,6 +60,15 @@ impl Decoder {
         Self::default()
     }
 
+    /// Gives back a request's vector once it has been executed, so the next request reuses its
+    /// allocation (one fewer malloc/free per command).
+    pub fn recycle(&mut self, mut args: Request) {
+        if self.args.capacity() == 0 && args.capacity() <= MAX_PREALLOC_ARGS {
+            args.clear();
+            self.args = args;
+        }
+    }
+
     /// True when a request has been partly read.
     pub fn in_progress(&self) -> bool {
         self.multibulk_left > 0
@@ -130,7 +139,8 @@ impl Decoder {
             return Ok(Header::Empty);
         }
         self.multibulk_left = n as usize;
-        self.args = Vec::with_capacity((n as usize).min(MAX_PREALLOC_ARGS));
+        self.args.clear();
+        self.args.reserve((n as usize).min(MAX_PREALLOC_ARGS));
         Ok(Header::Started)
     }
 

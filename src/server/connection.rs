@@ -67,9 +67,10 @@ async fn serve(
                 auth_required: !client.authenticated,
             };
             match decoder.decode(&mut inbuf, &limits) {
-                Ok(Some(argv)) => {
+                Ok(Some(mut argv)) => {
                     commands += 1;
-                    let reply = commands::execute(server, client, argv, now);
+                    let reply = commands::execute(server, client, &mut argv, now);
+                    decoder.recycle(argv);
                     encode(&reply, client.resp, &mut out);
                     if client.close_after_reply {
                         break;
