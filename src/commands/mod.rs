@@ -10,6 +10,7 @@
 //! handler serves a client, a transaction, a script and (later) AOF replay.
 
 pub mod args;
+pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod generic;
@@ -32,7 +33,7 @@ use crate::storage::{Db, Locks};
 
 /// The command table, one slice per family.
 pub static FAMILIES: &[&[CommandSpec]] =
-    &[connection::COMMANDS, string::COMMANDS, generic::COMMANDS, server::COMMANDS, command::COMMANDS];
+    &[connection::COMMANDS, string::COMMANDS, generic::COMMANDS, server::COMMANDS, command::COMMANDS, bitmap::COMMANDS];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
 pub struct ExecCtx<'a> {

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod types;
 pub mod value;
 
 use std::sync::OnceLock;
