@@ -891,3 +891,36 @@ fn nul_bytes_end_keywords_as_in_c() {
     assert_eq!(err(&mut con, &["BITCOUNT", "k", "0", "0", "\0bit"]), SYNTAX);
     let _: Value = redis::cmd("PING").query(&mut con).unwrap();
 }
+
+/// The key's TTL as the keyspace holds it (`None`: no key, `Some(None)`: no TTL).
+fn expire_at(srv: &TestServer, key: &str) -> Option<Option<u64>> {
+    use ferrite::storage::{clock, Db, Locks};
+    let mut locks = Locks::for_keys(&srv.server.keyspace, std::iter::once(key.as_bytes()));
+    let mut dirty = 0;
+    Db::new(&mut locks, 0, clock::now_ms(), &mut dirty).expire_at(key.as_bytes())
+}
+
+#[test]
+fn ttl_is_kept_by_in_place_writes_and_cleared_by_bitop() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    for k in ["s", "f", "d"] {
+        let _: () = redis::cmd("SET")
+            .arg(k)
+            .arg("v")
+            .arg("EX")
+            .arg(1000)
+            .query(&mut con)
+            .unwrap();
+        assert!(matches!(expire_at(&srv, k), Some(Some(_))));
+    }
+    assert_eq!(int(&mut con, &["SETBIT", "s", "100", "1"]), 0);
+    assert!(matches!(expire_at(&srv, "s"), Some(Some(_))));
+    assert_eq!(
+        ints(&mut con, &["BITFIELD", "f", "SET", "u8", "#20", "1"]),
+        [Some(0)]
+    );
+    assert!(matches!(expire_at(&srv, "f"), Some(Some(_))));
+    assert_eq!(int(&mut con, &["BITOP", "OR", "d", "s"]), 13);
+    assert_eq!(expire_at(&srv, "d"), Some(None));
+}
