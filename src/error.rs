@@ -74,6 +74,17 @@ pub enum CmdError {
     TimeoutNotFloat,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    // --- bitmaps ---
+    #[error("ERR The bit argument must be 1 or 0.")]
+    BitArgument,
+    #[error("ERR BITOP NOT must be called with a single source key.")]
+    BitopNotSingleSource,
+    #[error("ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.")]
+    BitfieldType,
+    #[error("ERR Invalid OVERFLOW type specified")]
+    BitfieldOverflowType,
+    #[error("ERR BITFIELD_RO only supports the GET subcommand")]
+    BitfieldRoGetOnly,
 }
 
 impl CmdError {

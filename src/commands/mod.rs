@@ -10,6 +10,7 @@
 //! handler serves a client, a transaction, a script and (later) AOF replay.
 
 pub mod args;
+pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod generic;
@@ -37,6 +38,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     generic::COMMANDS,
     server::COMMANDS,
     command::COMMANDS,
+    bitmap::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

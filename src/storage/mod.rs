@@ -20,6 +20,7 @@ pub mod db;
 pub mod dict;
 pub mod expire;
 pub mod smallbytes;
+pub mod types;
 pub mod value;
 
 use std::sync::OnceLock;
