@@ -19,4 +19,5 @@ pub mod error;
 pub mod glob;
 pub mod protocol;
 pub mod server;
+pub mod smallbytes;
 pub mod storage;

@@ -41,7 +41,7 @@ pub fn get_str(v: Option<&Value>) -> Result<Option<&StrValue>, CmdError> {
 pub fn str_reply(s: &StrValue) -> Reply {
     match s {
         StrValue::Int(i) => Reply::bulk_int(*i),
-        StrValue::Emb(b) | StrValue::Raw(b) => Reply::Bulk(Bytes::copy_from_slice(b)),
+        StrValue::Emb(b) | StrValue::Raw(b) => Reply::bulk_copy(b),
     }
 }
 

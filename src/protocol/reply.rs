@@ -7,6 +7,8 @@
 
 use bytes::{BufMut, Bytes, BytesMut};
 
+use crate::smallbytes::SmallBytes;
+
 /// Protocol version negotiated with `HELLO`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -26,6 +28,8 @@ pub enum Reply {
     Error(String),
     Int(i64),
     Bulk(Bytes),
+    /// A short bulk string carried inline (no allocation); see [`Reply::bulk_copy`].
+    SmallBulk(SmallBytes),
     /// Null bulk (`$-1` in RESP2, `_` in RESP3).
     Nil,
     /// Null array (`*-1` in RESP2, `_` in RESP3).
@@ -47,8 +51,15 @@ impl Reply {
         Reply::Bulk(b.into())
     }
 
+    /// A bulk string copied from borrowed bytes: inline when short, so the common small value costs
+    /// no allocation.
+    #[inline]
     pub fn bulk_copy(b: &[u8]) -> Reply {
-        Reply::Bulk(Bytes::copy_from_slice(b))
+        if b.len() <= crate::smallbytes::INLINE_CAP {
+            Reply::SmallBulk(SmallBytes::new(b))
+        } else {
+            Reply::Bulk(Bytes::copy_from_slice(b))
+        }
     }
 
     pub fn bulk_str(s: &'static str) -> Reply {
@@ -61,7 +72,7 @@ impl Reply {
 
     pub fn bulk_int(i: i64) -> Reply {
         let mut b = itoa::Buffer::new();
-        Reply::Bulk(Bytes::copy_from_slice(b.format(i).as_bytes()))
+        Reply::SmallBulk(SmallBytes::new(b.format(i).as_bytes()))
     }
 
     /// An optional byte string: bulk or nil.
@@ -98,6 +109,7 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
         }
         Reply::Int(i) => number(out, b':', *i),
         Reply::Bulk(b) => bulk(out, b),
+        Reply::SmallBulk(b) => bulk(out, b),
         Reply::Nil => out.put_slice(if proto == Protocol::Resp3 {
             b"_\r\n"
         } else {

@@ -11,8 +11,8 @@
 
 use super::value::Entry;
 
-/// Keys live inline in the node when short (see [`super::smallbytes`]).
-pub type Key = super::smallbytes::SmallBytes;
+/// Keys live inline in the node when short (see [`crate::smallbytes`]).
+pub type Key = crate::smallbytes::SmallBytes;
 
 pub struct Node {
     pub key: Key,

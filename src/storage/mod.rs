@@ -19,7 +19,6 @@ pub mod clock;
 pub mod db;
 pub mod dict;
 pub mod expire;
-pub mod smallbytes;
 pub mod types;
 pub mod value;
 
