@@ -72,6 +72,10 @@ pub enum CmdError {
     OutOfRange(&'static str),
     #[error("ERR timeout is not a float or out of range")]
     TimeoutNotFloat,
+    #[error("ERR timeout is negative")]
+    TimeoutNegative,
+    #[error("ERR timeout is out of range")]
+    TimeoutOutOfRange,
     #[error("ERR invalid cursor")]
     InvalidCursor,
     // --- bitmaps ---

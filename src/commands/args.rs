@@ -58,6 +58,23 @@ impl Args {
         parse_f64(&b).ok_or(CmdError::NotFloat)
     }
 
+    /// The next argument as a blocking timeout in seconds (fractions allowed, 0 = forever), returned
+    /// in milliseconds, with Redis's errors.
+    pub fn next_timeout(&mut self) -> Result<Option<u64>, CmdError> {
+        let b = self.next_bytes()?;
+        let secs = parse_f64(&b)
+            .filter(|v| v.is_finite())
+            .ok_or(CmdError::TimeoutNotFloat)?;
+        if secs < 0.0 {
+            return Err(CmdError::TimeoutNegative);
+        }
+        let ms = (secs * 1000.0).round();
+        if ms > (i64::MAX / 2) as f64 {
+            return Err(CmdError::TimeoutOutOfRange);
+        }
+        Ok(if ms == 0.0 { None } else { Some(ms as u64) })
+    }
+
     /// Consumes the next argument if it equals `kw`, ignoring ASCII case.
     pub fn eat(&mut self, kw: &str) -> bool {
         match self.peek() {

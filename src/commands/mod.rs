@@ -50,12 +50,51 @@ pub struct ExecCtx<'a> {
     pub now: u64,
     /// Keys changed by this command (feeds `INFO`'s `rdb_changes_since_last_save`).
     pub dirty: u64,
+    /// Set by a blocking command that found nothing to serve: the client waits on these keys.
+    pub block: Option<BlockOn>,
+    /// Keys this command made ready for blocked clients, as `(db, key)`.
+    pub ready: Vec<(usize, Bytes)>,
+}
+
+/// What a blocked client waits for.
+#[derive(Debug, Clone)]
+pub struct BlockOn {
+    pub keys: Vec<Bytes>,
+    /// How long to wait, in milliseconds; `None` waits forever.
+    pub timeout_ms: Option<u64>,
+    /// The reply sent when the timeout passes (a null array for BLPOP, a null bulk for BLMOVE, ...).
+    pub timeout_reply: Reply,
+}
+
+/// The result of executing a request.
+pub enum Outcome {
+    Reply(Reply),
+    /// The client blocks; `argv` is the request to run again when a key becomes ready.
+    Block {
+        argv: Vec<Bytes>,
+        db: usize,
+        on: BlockOn,
+    },
 }
 
 impl<'a> ExecCtx<'a> {
     /// The client's selected database, through the command's locks.
     pub fn db(&mut self) -> Db<'_, 'a> {
         Db::new(&mut self.locks, self.client.db, self.now, &mut self.dirty)
+    }
+
+    /// Whether this client may block (not inside MULTI or a script, where blocking commands answer
+    /// as if their timeout had passed).
+    pub fn may_block(&self) -> bool {
+        true
+    }
+
+    /// Marks `key` (in the selected database) as ready for clients blocked on it.
+    pub fn signal_ready(&mut self, key: &[u8]) {
+        if self.server.blocking.waiting() > 0 {
+            self.ready
+                .push((self.client.db, Bytes::copy_from_slice(key)));
+        }
     }
 
     /// Database `index` through the command's locks.
@@ -128,10 +167,10 @@ pub fn execute(
     client: &mut ClientState,
     argv: &mut Vec<Bytes>,
     now: u64,
-) -> Reply {
+) -> Outcome {
     match dispatch(server, client, argv, now) {
-        Ok(r) => r,
-        Err(e) => Reply::from(e),
+        Ok(o) => o,
+        Err(e) => Outcome::Reply(Reply::from(e)),
     }
 }
 
@@ -140,9 +179,11 @@ fn dispatch(
     client: &mut ClientState,
     request: &mut Vec<Bytes>,
     now: u64,
-) -> Result<Reply, CmdError> {
+) -> Result<Outcome, CmdError> {
     let (spec, start) = resolve(request)?;
     let argv = std::mem::take(request);
+    // A blocking command may have to run again once a key is ready: keep its request.
+    let retry = spec.has(flags::BLOCKING).then(|| argv.clone());
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
     }
@@ -157,15 +198,34 @@ fn dispatch(
         locks,
         now,
         dirty: 0,
+        block: None,
+        ready: Vec::new(),
     };
     let mut args = Args::new(argv, start);
     let reply = (spec.handler)(&mut ctx, &mut args);
-    let dirty = ctx.dirty;
-    drop(ctx);
+    let ExecCtx {
+        dirty,
+        block,
+        ready,
+        locks,
+        client,
+        ..
+    } = ctx;
+    drop(locks);
     *request = args.into_argv();
     request.clear();
     if dirty > 0 {
         server.add_dirty(dirty);
     }
-    reply
+    for (db, key) in &ready {
+        server.blocking.wake_first(*db, key);
+    }
+    match (block, retry) {
+        (Some(on), Some(argv)) => Ok(Outcome::Block {
+            argv,
+            db: client.db,
+            on,
+        }),
+        _ => reply.map(Outcome::Reply),
+    }
 }

@@ -12,10 +12,12 @@ use std::sync::Arc;
 use bytes::BytesMut;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 use tracing::debug;
 
+use super::blocking::Waiter;
 use super::{ClientState, Server};
-use crate::commands;
+use crate::commands::{self, BlockOn, Outcome};
 use crate::protocol::{encode, Decoder, Limits, Reply};
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -69,8 +71,23 @@ async fn serve(
             match decoder.decode(&mut inbuf, &limits) {
                 Ok(Some(mut argv)) => {
                     commands += 1;
-                    let reply = commands::execute(server, client, &mut argv, now);
+                    let outcome = commands::execute(server, client, &mut argv, now);
                     decoder.recycle(argv);
+                    let reply = match outcome {
+                        Outcome::Reply(r) => r,
+                        Outcome::Block { argv, db, on } => {
+                            // Replies so far go out before the client waits.
+                            if !out.is_empty() {
+                                write_out(server, stream, &mut out).await?;
+                            }
+                            match wait_blocked(server, stream, client, &mut inbuf, argv, db, on)
+                                .await?
+                            {
+                                Some(r) => r,
+                                None => return Ok(()),
+                            }
+                        }
+                    };
                     encode(&reply, client.resp, &mut out);
                     if client.close_after_reply {
                         break;
@@ -120,4 +137,71 @@ async fn write_out(
         .fetch_add(out.len() as u64, Ordering::Relaxed);
     out.clear();
     Ok(())
+}
+
+/// Waits, holding no lock, until a key the client blocked on is ready, its timeout passes, or the client
+/// disconnects (then `None`). Meanwhile further pipelined requests are read into `inbuf` but not run,
+/// as in Redis. On wake-up the request runs again; if another client took the element first, the
+/// client waits again at the head of the queue.
+async fn wait_blocked(
+    server: &Server,
+    stream: &mut TcpStream,
+    client: &mut ClientState,
+    inbuf: &mut BytesMut,
+    argv: Vec<bytes::Bytes>,
+    db: usize,
+    on: BlockOn,
+) -> std::io::Result<Option<Reply>> {
+    let waiter = Waiter::new(client.id);
+    let deadline = on
+        .timeout_ms
+        .map(|ms| Instant::now() + std::time::Duration::from_millis(ms));
+    let query_limit = server.config.read().client_query_buffer_limit;
+    let mut at_head = false;
+    loop {
+        server.blocking.register(db, &on.keys, &waiter, at_head);
+        // Run again once registered: a push between the first run and the registration would
+        // otherwise be missed.
+        let mut again = argv.clone();
+        match commands::execute(server, client, &mut again, crate::storage::clock::now_ms()) {
+            Outcome::Reply(r) => {
+                server.blocking.unregister(db, &on.keys, &waiter);
+                // The key may hold more: let the next blocked client look.
+                for k in &on.keys {
+                    server.blocking.wake_first(db, k);
+                }
+                return Ok(Some(r));
+            }
+            Outcome::Block { .. } => {}
+        }
+        let woken = loop {
+            tokio::select! {
+                _ = waiter.woken() => break true,
+                _ = sleep_until(deadline) => break false,
+                _ = server.shutdown_requested() => {
+                    server.blocking.unregister(db, &on.keys, &waiter);
+                    return Ok(None);
+                }
+                r = stream.read_buf(inbuf) => {
+                    let n = r?;
+                    if n == 0 || inbuf.len() as u64 > query_limit {
+                        server.blocking.unregister(db, &on.keys, &waiter);
+                        return Ok(None);
+                    }
+                }
+            }
+        };
+        server.blocking.unregister(db, &on.keys, &waiter);
+        if !woken {
+            return Ok(Some(on.timeout_reply));
+        }
+        at_head = true;
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
 }

@@ -5,6 +5,7 @@
 //! with one write (see [`connection`]). Shutdown on SIGINT/SIGTERM or `SHUTDOWN` stops accepting, lets
 //! the expire thread finish, and returns.
 
+pub mod blocking;
 pub mod client;
 pub mod connection;
 
@@ -44,6 +45,8 @@ pub struct Server {
     pub stats: Stats,
     /// Connected clients by id, for CLIENT LIST/INFO/KILL and INFO clients.
     pub clients: DashMap<u64, ClientInfo>,
+    /// Clients blocked on keys.
+    pub blocking: blocking::Blocking,
     next_client_id: AtomicU64,
     pub started: Instant,
     pub started_unix: u64,
@@ -65,6 +68,7 @@ impl Server {
             config: RwLock::new(config),
             stats: Stats::default(),
             clients: DashMap::new(),
+            blocking: blocking::Blocking::default(),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
             started_unix: crate::storage::clock::now_ms() / 1000,
