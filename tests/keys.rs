@@ -531,6 +531,12 @@ fn randomkey_command() {
         got.insert(k);
     }
     assert!(got.len() > 10, "RANDOMKEY is not random: {}", got.len());
+    // Two keys (almost surely in different shards) come back about equally often.
+    ok(&mut con, &["FLUSHDB"]);
+    ok(&mut con, &["SET", "left", "v"]);
+    ok(&mut con, &["SET", "right", "v"]);
+    let lefts = (0..400).filter(|_| bulk(&mut con, &["RANDOMKEY"]).as_deref() == Some("left")).count();
+    assert!((100..=300).contains(&lefts), "biased: {lefts} of 400");
     ok(&mut con, &["SELECT", "3"]);
     assert_eq!(cmd(&mut con, &["RANDOMKEY"]), V::Nil);
     assert_eq!(err(&mut con, &["RANDOMKEY", "x"]), "ERR wrong number of arguments for 'randomkey' command");

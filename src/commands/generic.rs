@@ -488,11 +488,28 @@ fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 }
 
 /// `RANDOMKEY` → a random live key of the selected database, or nil if it has none.
+///
+/// Picks a shard with probability proportional to its table's size (one short lock per shard to read
+/// the sizes), then a random node in it; if that shard has emptied or holds only expired keys meanwhile,
+/// the following shards are tried in turn, so a live key is found whenever one exists.
 fn randomkey(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     let ks = &*ctx.server.keyspace;
     let (db, now) = (ctx.client.db, ctx.now);
+    let sizes: Vec<usize> = (0..SHARDS).map(|i| ks.lock(i).dbs[db].len()).collect();
+    let total: usize = sizes.iter().sum();
+    if total == 0 {
+        return Ok(Reply::Nil);
+    }
     let mut rng = rand::thread_rng();
-    let start = rng.gen_range(0..SHARDS);
+    let mut r = rng.gen_range(0..total);
+    let mut start = 0;
+    for (i, &n) in sizes.iter().enumerate() {
+        if r < n {
+            start = i;
+            break;
+        }
+        r -= n;
+    }
     for step in 0..SHARDS {
         let shard = ks.lock((start + step) % SHARDS);
         if let Some(n) = shard.dbs[db].random_node(&mut rng, |n| !n.entry.is_expired(now)) {
