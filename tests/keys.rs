@@ -819,3 +819,37 @@ fn resp3_replies() {
     raw.roundtrip(&resp(&[b"SCAN", b"0", b"COUNT", b"1000"]), b"*2\r\n$1\r\n0\r\n*1\r\n$1\r\nk\r\n");
     raw.roundtrip(&resp(&[b"TTL", b"k"]), b":-1\r\n");
 }
+
+#[test]
+fn changes_counted_like_redis() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let changes = |con: &mut Connection| -> u64 {
+        let info = bulk(con, &["INFO", "persistence"]).expect("info");
+        info.lines()
+            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+            .and_then(|v| v.trim().parse().ok())
+            .expect("rdb_changes_since_last_save")
+    };
+    ok(&mut con, &["SET", "a", "1"]);
+    ok(&mut con, &["SET", "b", "1"]);
+    ok(&mut con, &["SET", "c", "1"]);
+    // Deltas checked against redis-server: a rename, move or copy is one change.
+    let steps: &[(&[&str], u64)] = &[
+        (&["RENAME", "a", "b"], 1),
+        (&["MOVE", "b", "1"], 1),
+        (&["COPY", "c", "d"], 1),
+        (&["COPY", "c", "d", "REPLACE"], 1),
+        (&["EXPIRE", "c", "100"], 1),
+        (&["PERSIST", "c"], 1),
+        (&["DEL", "c", "d", "nokey"], 2),
+        (&["SWAPDB", "0", "1"], 1),
+        (&["EXPIRE", "nokey", "1"], 0),
+        (&["RENAMENX", "b", "b"], 0),
+    ];
+    for (args, delta) in steps {
+        let before = changes(&mut con);
+        let _ = common::run(&mut con, args);
+        assert_eq!(changes(&mut con) - before, *delta, "{args:?}");
+    }
+}

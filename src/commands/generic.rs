@@ -337,6 +337,7 @@ fn type_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn rename_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, nx: bool) -> Result<Reply, CmdError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     if !db.touch(&src) {
         return Err(CmdError::NoSuchKey);
@@ -352,7 +353,14 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, nx: bool) -> Result<Re
         return Err(CmdError::NoSuchKey);
     };
     db.insert_entry(&dst, entry);
+    count_one_change(ctx, dirty);
     Ok(done)
+}
+
+/// Counts a key move (RENAME, MOVE, COPY) as one change, as Redis does, rather than as the removal and
+/// insertion the `Db` recorded.
+fn count_one_change(ctx: &mut ExecCtx<'_>, dirty_before: u64) {
+    ctx.dirty = dirty_before + 1;
 }
 
 /// `RENAME key newkey` → `+OK`; `ERR no such key` if `key` is missing. The TTL goes with the value.
@@ -549,6 +557,7 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if src_db == dst_db && src == dst {
         return Err(CmdError::SameObject);
     }
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(value) = db.get(&src).cloned() else {
         return Ok(Reply::Int(0));
@@ -560,6 +569,7 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut entry = Entry::new(value);
     entry.expire_at = expire_at;
     db.with_db(dst_db, |d| d.insert_entry(&dst, entry));
+    count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
 }
 
@@ -571,6 +581,7 @@ fn move_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if dst_db == ctx.client.db {
         return Err(CmdError::SameObject);
     }
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     if !db.exists(&key) || db.with_db(dst_db, |d| d.exists(&key)) {
         return Ok(Reply::Int(0));
@@ -579,6 +590,7 @@ fn move_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     };
     db.with_db(dst_db, |d| d.insert_entry(&key, entry));
+    count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
 }
 
