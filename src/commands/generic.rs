@@ -41,6 +41,7 @@ const ONE_RW_UPDATE: &[KeySpec] = &[KeySpec::one(1, ks::RW | ks::UPDATE)];
 const ONE_RO_ACCESS: &[KeySpec] = &[KeySpec::one(1, ks::RO | ks::ACCESS)];
 const OBJECT_KEY: &[KeySpec] = &[KeySpec::one(2, ks::RO)];
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "del", group: Group::Generic, arity: -2, flags: WRITE, acl: KS, keys: &[KeySpec::range(1, -1, 1, ks::RM | ks::DELETE)], tips: MULTI_SHARD, docs: docs("Deletes one or more keys.", "1.0.0", "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1)."), handler: del, ..CommandSpec::DEFAULT },
     CommandSpec { name: "unlink", group: Group::Generic, arity: -2, flags: WRITE | FAST, acl: KS, keys: &[KeySpec::range(1, -1, 1, ks::RM | ks::DELETE)], tips: MULTI_SHARD, docs: docs("Asynchronously deletes one or more keys.", "4.0.0", "O(1) for each key removed regardless of its size. Then the command does O(N) work in a different thread in order to reclaim memory, where N is the number of allocations the deleted objects where composed of."), handler: unlink, ..CommandSpec::DEFAULT },
@@ -67,65 +68,13 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "swapdb", group: Group::Server, arity: 3, flags: WRITE | FAST, acl: KS | acl::DANGEROUS, docs: docs("Swaps two Redis databases.", "4.0.0", "O(N) where N is the count of clients watching or blocking on keys from both databases."), handler: swapdb, ..CommandSpec::DEFAULT },
 ];
 
+#[rustfmt::skip]
 static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "object|encoding",
-        group: Group::Generic,
-        arity: 3,
-        flags: READONLY,
-        acl: KS,
-        keys: OBJECT_KEY,
-        tips: TTL_TIPS,
-        docs: docs("Returns the internal encoding of a Redis object.", "2.2.3", "O(1)"),
-        handler: object_encoding,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "object|freq",
-        group: Group::Generic,
-        arity: 3,
-        flags: READONLY,
-        acl: KS,
-        keys: OBJECT_KEY,
-        tips: TTL_TIPS,
-        docs: docs("Returns the logarithmic access frequency counter of a Redis object.", "4.0.0", "O(1)"),
-        handler: object_freq,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "object|help",
-        group: Group::Generic,
-        arity: 2,
-        flags: LOADING | STALE,
-        acl: KS,
-        docs: docs("Returns helpful text about the different subcommands.", "6.2.0", "O(1)"),
-        handler: object_help,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "object|idletime",
-        group: Group::Generic,
-        arity: 3,
-        flags: READONLY,
-        acl: KS,
-        keys: OBJECT_KEY,
-        tips: TTL_TIPS,
-        docs: docs("Returns the time since the last access to a Redis object.", "2.2.3", "O(1)"),
-        handler: object_idletime,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "object|refcount",
-        group: Group::Generic,
-        arity: 3,
-        flags: READONLY,
-        acl: KS,
-        keys: OBJECT_KEY,
-        tips: TTL_TIPS,
-        docs: docs("Returns the reference count of a value of a key.", "2.2.3", "O(1)"),
-        handler: object_refcount,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "object|encoding", group: Group::Generic, arity: 3, flags: READONLY, acl: KS, keys: OBJECT_KEY, tips: TTL_TIPS, docs: docs("Returns the internal encoding of a Redis object.", "2.2.3", "O(1)"), handler: object_encoding, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "object|freq", group: Group::Generic, arity: 3, flags: READONLY, acl: KS, keys: OBJECT_KEY, tips: TTL_TIPS, docs: docs("Returns the logarithmic access frequency counter of a Redis object.", "4.0.0", "O(1)"), handler: object_freq, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "object|help", group: Group::Generic, arity: 2, flags: LOADING | STALE, acl: KS, docs: docs("Returns helpful text about the different subcommands.", "6.2.0", "O(1)"), handler: object_help, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "object|idletime", group: Group::Generic, arity: 3, flags: READONLY, acl: KS, keys: OBJECT_KEY, tips: TTL_TIPS, docs: docs("Returns the time since the last access to a Redis object.", "2.2.3", "O(1)"), handler: object_idletime, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "object|refcount", group: Group::Generic, arity: 3, flags: READONLY, acl: KS, keys: OBJECT_KEY, tips: TTL_TIPS, docs: docs("Returns the reference count of a value of a key.", "2.2.3", "O(1)"), handler: object_refcount, ..CommandSpec::DEFAULT },
 ];
 
 /// `DEL key [key ...]` → the number of keys removed.
