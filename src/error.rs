@@ -89,6 +89,19 @@ pub enum CmdError {
     BitfieldOverflowType,
     #[error("ERR BITFIELD_RO only supports the GET subcommand")]
     BitfieldRoGetOnly,
+    // --- keys ---
+    #[error("ERR Unsupported option {0}")]
+    UnsupportedOption(String),
+    #[error("ERR value is out of range, value must between -2147483648 and 2147483647")]
+    NotInt32,
+    #[error("ERR invalid first DB index")]
+    InvalidFirstDb,
+    #[error("ERR invalid second DB index")]
+    InvalidSecondDb,
+    #[error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")]
+    LfuNotSelected,
+    #[error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")]
+    LfuSelected,
 }
 
 impl CmdError {

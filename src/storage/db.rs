@@ -205,6 +205,30 @@ impl<'l, 'a> Db<'l, 'a> {
         }
     }
 
+    /// Looks a key up for reading without refreshing its LRU stamp, as Redis's `LOOKUP_NOTOUCH` reads
+    /// (EXISTS, TYPE, TTL, OBJECT): counts a keyspace hit or miss.
+    pub fn get_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
+        let hash = hash_key(key);
+        let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
+        let i = self.index;
+        let shard = self.shard(hash);
+        let node = if present {
+            shard.dbs[i].get(hash, key)
+        } else {
+            None
+        };
+        match node {
+            Some(n) => {
+                shard.stats.hits += 1;
+                Some(&n.entry)
+            }
+            None => {
+                shard.stats.misses += 1;
+                None
+            }
+        }
+    }
+
     /// Looks a key up without touching statistics or its LRU stamp (TYPE, EXISTS-like checks, OBJECT).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
         self.node_mut(key).map(|n| &n.entry)

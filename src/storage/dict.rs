@@ -171,6 +171,46 @@ impl Dict {
         v.reverse_bits()
     }
 
+    /// A node picked at random for which `accept` holds, or `None` if there is none. Samples a few random
+    /// buckets first (O(1) on a healthy table) and falls back to a full walk, so a table whose keys are
+    /// all rejected (e.g. all logically expired) answers `None` rather than looping.
+    pub fn random_node(
+        &self,
+        rng: &mut impl rand::Rng,
+        mut accept: impl FnMut(&Node) -> bool,
+    ) -> Option<&Node> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.buckets.len() - 1;
+        for _ in 0..16 {
+            let mut idx = rng.gen::<usize>() & mask;
+            // Walk to the next non-empty bucket; the table is not empty, so this ends.
+            while self.buckets[idx].is_none() {
+                idx = (idx + 1) & mask;
+            }
+            let mut chain = 0;
+            let mut cur = self.buckets[idx].as_deref();
+            while let Some(n) = cur {
+                chain += 1;
+                cur = n.next.as_deref();
+            }
+            let mut pick = rng.gen_range(0..chain);
+            let mut cur = self.buckets[idx].as_deref();
+            while let Some(n) = cur {
+                if pick == 0 {
+                    if accept(n) {
+                        return Some(n);
+                    }
+                    break;
+                }
+                pick -= 1;
+                cur = n.next.as_deref();
+            }
+        }
+        self.iter().find(|n| accept(n))
+    }
+
     /// Removes everything, returning the old table so the caller may drop it elsewhere.
     pub fn take_all(&mut self) -> Dict {
         std::mem::take(self)
