@@ -14,15 +14,18 @@ use super::value::Entry;
 /// Keys live inline in the node when short (see [`crate::smallbytes`]).
 pub type Key = crate::smallbytes::SmallBytes;
 
-pub struct Node {
+/// One key and its payload (`Entry` in the keyspace; a field's value in a hash; `()` in a set).
+pub struct Node<V = Entry> {
     pub key: Key,
-    pub entry: Entry,
-    next: Option<Box<Node>>,
+    pub entry: V,
+    next: Option<Box<Node<V>>>,
 }
 
-#[derive(Default)]
-pub struct Dict {
-    buckets: Vec<Option<Box<Node>>>,
+/// A chained hash table from byte-string keys to `V`. The keyspace uses `Dict<Entry>`; collection
+/// types reuse it (`Dict<SmallBytes>` for hash fields, `Dict<()>` for set members) so their SCAN
+/// cursors have the same guarantee.
+pub struct Dict<V = Entry> {
+    buckets: Vec<Option<Box<Node<V>>>>,
     len: usize,
     /// Keys that carry a TTL; maintained by `storage::db`, the only writer of expiry times.
     pub(crate) volatile: usize,
@@ -30,9 +33,20 @@ pub struct Dict {
     pub(crate) expire_cursor: u64,
 }
 
+impl<V> Default for Dict<V> {
+    fn default() -> Self {
+        Dict {
+            buckets: Vec::new(),
+            len: 0,
+            volatile: 0,
+            expire_cursor: 0,
+        }
+    }
+}
+
 const MIN_BUCKETS: usize = 4;
 
-impl Dict {
+impl<V> Dict<V> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -58,7 +72,7 @@ impl Dict {
         hash as usize & (self.buckets.len() - 1)
     }
 
-    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&Node> {
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&Node<V>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -72,7 +86,7 @@ impl Dict {
         None
     }
 
-    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node> {
+    pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -88,7 +102,7 @@ impl Dict {
     }
 
     /// Inserts a key known to be absent (callers look it up first) and returns its node.
-    pub fn insert_new(&mut self, hash: u64, key: Key, entry: Entry) -> &mut Node {
+    pub fn insert_new(&mut self, hash: u64, key: Key, entry: V) -> &mut Node<V> {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
@@ -98,7 +112,7 @@ impl Dict {
         self.buckets[idx].insert(Box::new(Node { key, entry, next }))
     }
 
-    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Box<Node>> {
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Box<Node<V>>> {
         if self.buckets.is_empty() {
             return None;
         }
@@ -123,8 +137,8 @@ impl Dict {
     pub fn remove_where(
         &mut self,
         idx: usize,
-        mut expired: impl FnMut(&Node) -> bool,
-    ) -> Vec<Box<Node>> {
+        mut expired: impl FnMut(&Node<V>) -> bool,
+    ) -> Vec<Box<Node<V>>> {
         let mut out = Vec::new();
         if idx >= self.buckets.len() {
             return out;
@@ -146,7 +160,7 @@ impl Dict {
     }
 
     /// Calls `f` on each node of bucket `idx`.
-    pub fn for_bucket(&self, idx: usize, mut f: impl FnMut(&Node)) {
+    pub fn for_bucket(&self, idx: usize, mut f: impl FnMut(&Node<V>)) {
         if let Some(b) = self.buckets.get(idx) {
             let mut cur = b.as_deref();
             while let Some(n) = cur {
@@ -159,7 +173,7 @@ impl Dict {
     /// One step of a reverse-binary scan: visits the bucket `cursor` selects and returns the next
     /// cursor, 0 when the scan is complete. Keys present for the whole scan are visited at least once,
     /// whatever resizing happens between steps.
-    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Node)) -> u64 {
+    pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Node<V>)) -> u64 {
         if self.buckets.is_empty() {
             return 0;
         }
@@ -177,8 +191,8 @@ impl Dict {
     pub fn random_node(
         &self,
         rng: &mut impl rand::Rng,
-        mut accept: impl FnMut(&Node) -> bool,
-    ) -> Option<&Node> {
+        mut accept: impl FnMut(&Node<V>) -> bool,
+    ) -> Option<&Node<V>> {
         if self.len == 0 {
             return None;
         }
@@ -212,7 +226,7 @@ impl Dict {
     }
 
     /// Removes everything, returning the old table so the caller may drop it elsewhere.
-    pub fn take_all(&mut self) -> Dict {
+    pub fn take_all(&mut self) -> Dict<V> {
         std::mem::take(self)
     }
 
@@ -237,7 +251,7 @@ impl Dict {
     }
 
     /// Iterates over all nodes (no ordering guarantee).
-    pub fn iter(&self) -> impl Iterator<Item = &Node> {
+    pub fn iter(&self) -> impl Iterator<Item = &Node<V>> {
         self.buckets.iter().flat_map(|b| {
             let mut cur = b.as_deref();
             std::iter::from_fn(move || {
@@ -249,7 +263,7 @@ impl Dict {
     }
 }
 
-impl Drop for Dict {
+impl<V> Drop for Dict<V> {
     fn drop(&mut self) {
         // Unlink chains iteratively so a long chain cannot overflow the stack.
         for b in self.buckets.iter_mut() {

@@ -1,6 +1,8 @@
 //! Test support: a real Ferrite server on 127.0.0.1:0, a `redis` client, and a raw-bytes helper.
 #![allow(dead_code)]
 
+pub mod diff;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::sync::Arc;
