@@ -74,6 +74,19 @@ pub enum CmdError {
     TimeoutNotFloat,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    // --- strings ---
+    #[error("ERR decrement would overflow")]
+    DecrementOverflow,
+    #[error("ERR offset is out of range")]
+    OffsetOutOfRange,
+    #[error("ERR The specified keys must contain string values")]
+    LcsNotString,
+    #[error("ERR If you want both the length and indexes, please just use IDX.")]
+    LcsIdxAndLen,
+    #[error("ERR String too long for LCS")]
+    LcsTooLong,
+    #[error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")]
+    LcsNoMemory,
 }
 
 impl CmdError {
@@ -92,7 +105,10 @@ impl CmdError {
             list.push_str("' ");
         }
         let name = &name[..name.len().min(128)];
-        CmdError::UnknownCommand { name: String::from_utf8_lossy(name).into_owned(), args: list }
+        CmdError::UnknownCommand {
+            name: String::from_utf8_lossy(name).into_owned(),
+            args: list,
+        }
     }
 }
 
