@@ -477,7 +477,8 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let key = args.next_bytes()?;
     let inc_arg = args.next_bytes()?;
     let mut db = ctx.db();
-    let cur = match get_str(db.get(&key))? {
+    // A write lookup, as Redis's `lookupKeyWrite`: no keyspace hit/miss counted.
+    let cur = match get_str(db.peek(&key).map(|e| &e.value))? {
         None => None,
         Some(StrValue::Int(i)) => Some(ld::Ld::from_i64(*i)),
         Some(StrValue::Emb(b) | StrValue::Raw(b)) => Some(ld::parse(b).ok_or(CmdError::NotFloat)?),
