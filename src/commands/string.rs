@@ -276,11 +276,10 @@ pub fn expire_time(kind: u8, v: &[u8], now_ms: u64, cmd: &'static str) -> Result
 
 /// `MGET key [key ...]` → an array with each value, nil for missing keys and keys of other types.
 fn mget(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let keys = args.rest();
     let mut db = ctx.db();
-    let out = keys
-        .iter()
-        .map(|k| match db.get(k) {
+    // Arguments are moved out, not cloned: a clone is an atomic refcount on the shared read buffer.
+    let out = std::iter::from_fn(|| args.next())
+        .map(|k| match db.get(&k) {
             Some(Value::Str(s)) => str_reply(s),
             #[allow(unreachable_patterns)]
             _ => Reply::Nil,
@@ -318,7 +317,7 @@ fn mset_pairs(args: &mut Args, cmd: &'static str) -> Result<Vec<Bytes>, CmdError
     if args.remaining() % 2 != 0 {
         return Err(CmdError::WrongArity(cmd));
     }
-    Ok(args.rest())
+    Ok(std::iter::from_fn(|| args.next()).collect())
 }
 
 /// `GETSET key value` → the old value or nil; the key is set and loses its TTL.
