@@ -611,10 +611,43 @@ mod tests {
             ("5.0e3", "2.0e3", "7000"),
             ("7000", "1e30", "1000000000000000000024696061952"),
             ("0", "1e-20", "0"),
+            ("0", "0.1", "0.1"),
+            ("0.1", "0.2", "0.3"),
+            ("1.1", "2.2", "3.3"),
+            ("-5", "2.5", "-2.5"),
+            ("3", "-0.3333", "2.6667"),
+            ("1e17", "0.5", "100000000000000000.5"),
+            ("2.5e-17", "0", "0.00000000000000002"),
+            ("1.5e-17", "0", "0.00000000000000002"),
+            ("5e-18", "0", "0"),
+            ("123456789.123456789", "0", "123456789.12345678899873747"),
+            ("1e-4940", "0", "0"),
+            ("9.9999999999999999999e-18", "0", "0.00000000000000001"),
+            ("0x1.8p3", "0.25", "12.25"),
+            ("18446744073709551615", "1", "18446744073709551616"),
+            ("-9223372036854775808", "-1", "-9223372036854775809"),
+            (
+                "3.14159265358979323846264338327950288",
+                "2.718281828459045",
+                "5.85987448204883824",
+            ),
         ];
         for (a, b, want) in cases {
             assert_eq!(sum(a, b), want, "{a} + {b}");
         }
+        // Long results: the first digits and the length Redis printed.
+        let big = sum("1e4931", "0");
+        assert!(
+            big.starts_with("100000000000000000000601894938") && big.len() == 4932,
+            "{}",
+            &big[..40]
+        );
+        let dbl = sum("1.7976931348623157e308", "0");
+        assert!(
+            dbl.starts_with("179769313486231569995921046774") && dbl.len() == 309,
+            "{}",
+            &dbl[..40]
+        );
     }
 
     #[test]
@@ -643,5 +676,27 @@ mod tests {
         assert_eq!(format_human(parse(b"0x1p-2").unwrap()), "0.25");
         assert_eq!(format_human(parse(b"-0").unwrap()), "0");
         assert_eq!(format_human(Ld::from_i64(i64::MIN)), "-9223372036854775808");
+    }
+
+    proptest::proptest! {
+        /// Client bytes never panic the parser, and whatever parses adds and prints.
+        #[test]
+        fn arbitrary_input_never_panics(a in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+                                        b in "[-+]?[0-9]{0,25}(\\.[0-9]{0,25})?([eE][-+]?[0-9]{1,5})?") {
+            let pa = parse(&a);
+            if let (Some(x), Some(y)) = (pa, parse(b.as_bytes())) {
+                if let Some(z) = add(x, y) {
+                    let text = format_human(z);
+                    proptest::prop_assert!(parse(text.as_bytes()).is_some() || text == "0");
+                }
+            }
+        }
+
+        /// Integers add exactly while they fit in 64 significand bits.
+        #[test]
+        fn integer_sums_are_exact(x in -(1i64 << 62)..(1i64 << 62), y in -(1i64 << 62)..(1i64 << 62)) {
+            let z = add(Ld::from_i64(x), Ld::from_i64(y)).unwrap();
+            proptest::prop_assert_eq!(format_human(z), (x + y).to_string());
+        }
     }
 }
