@@ -358,6 +358,11 @@ fn size_limit() {
     assert_eq!(err(&mut c, &["SETRANGE", "s", "100", "x"]), too_long);
     assert_eq!(err(&mut c, &["SETRANGE", "new", "100", "x"]), too_long);
     assert_eq!(q(&mut c, &["EXISTS", "new"]), V::Int(0));
+    // LCS's table, (len1 + 1) * (len2 + 1) 4-byte cells, must fit in the limit too.
+    q(&mut c, &["MSET", "x", "abc", "y", "abcd", "z", "abcdef"]);
+    assert_eq!(q(&mut c, &["LCS", "x", "y", "LEN"]), V::Int(3));
+    let lcs_mem = "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+    assert_eq!(err(&mut c, &["LCS", "z", "z"]), lcs_mem);
 }
 
 #[test]

@@ -421,33 +421,29 @@ fn strlen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `INCR key` → the value after adding 1.
 fn incr(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let key = key_of(args)?;
+    let key = args.next_bytes()?;
     incr_decr(ctx, &key, 1)
 }
 
 /// `DECR key` → the value after subtracting 1.
 fn decr(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let key = key_of(args)?;
+    let key = args.next_bytes()?;
     incr_decr(ctx, &key, -1)
 }
 
 /// `INCRBY key increment` → the value after adding `increment`.
 fn incrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let key = key_of(args)?;
+    let key = args.next_bytes()?;
     let by = args.next_i64()?;
     incr_decr(ctx, &key, by)
 }
 
 /// `DECRBY key decrement` → the value after subtracting `decrement`.
 fn decrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let key = key_of(args)?;
+    let key = args.next_bytes()?;
     let by = args.next_i64()?;
     let neg = by.checked_neg().ok_or(CmdError::DecrementOverflow)?;
     incr_decr(ctx, &key, neg)
-}
-
-fn key_of(args: &mut Args) -> Result<Bytes, CmdError> {
-    args.next_bytes()
 }
 
 /// The INCR family: one lookup, the integer updated in place (the TTL stays), the key created at 0
