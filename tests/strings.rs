@@ -709,3 +709,189 @@ fn lcs_idx_is_a_map_in_resp3() {
         b"%2\r\n$7\r\nmatches\r\n*1\r\n*2\r\n*2\r\n:4\r\n:7\r\n*2\r\n:5\r\n:8\r\n$3\r\nlen\r\n:6\r\n",
     );
 }
+
+/// A real `redis-server` on a free port, for differential tests; `None` (and a printed reason) when
+/// none is installed.
+struct Oracle {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl Oracle {
+    fn start() -> Option<Oracle> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            eprintln!("skipping: no redis-server installed");
+            return None;
+        };
+        let oracle = Oracle { child, port };
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Some(oracle);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        eprintln!("skipping: redis-server did not start");
+        None
+    }
+
+    fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .unwrap()
+            .get_connection()
+            .unwrap()
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The same seeded random string commands against Redis and against us: every reply must match
+/// (error texts included).
+#[test]
+fn differential_against_real_redis() {
+    use rand::{rngs::StdRng, Rng, SeedableRng};
+    let Some(oracle) = Oracle::start() else {
+        return;
+    };
+    let srv = TestServer::start();
+    let (mut theirs, mut ours) = (oracle.conn(), srv.conn());
+    let mut rng = StdRng::seed_from_u64(7);
+    let keys = ["a", "b", "c"];
+    let vals = [
+        "",
+        "0",
+        "1",
+        "-1",
+        "10",
+        "abc",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "3.5",
+        "1e3",
+        "007",
+        "hello world",
+    ];
+    let nums = [
+        "0",
+        "1",
+        "-1",
+        "5",
+        "-100",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "x",
+        "",
+    ];
+    let floats = [
+        "0.1", "-1.5", "1e3", "abc", "inf", "3", "-0.3333", "2.5e-17",
+    ];
+    let opts = [
+        "NX",
+        "XX",
+        "GET",
+        "KEEPTTL",
+        "EX",
+        "100",
+        "PX",
+        "100000",
+        "PERSIST",
+        "IDX",
+        "LEN",
+        "WITHMATCHLEN",
+        "MINMATCHLEN",
+        "2",
+    ];
+    for _ in 0..3000 {
+        let pick = |rng: &mut StdRng, xs: &[&'static str]| xs[rng.gen_range(0..xs.len())];
+        let k = pick(&mut rng, &keys);
+        let mut cmd: Vec<&str> = match rng.gen_range(0..20) {
+            0 => vec!["SET", k, pick(&mut rng, &vals)],
+            1 => vec!["GET", k],
+            2 => vec!["SETNX", k, pick(&mut rng, &vals)],
+            3 => vec![
+                "SETEX",
+                k,
+                pick(&mut rng, &["100", "0", "-1", "x"]),
+                pick(&mut rng, &vals),
+            ],
+            4 => vec!["MGET", k, pick(&mut rng, &keys), "nokey"],
+            5 => vec![
+                "MSET",
+                k,
+                pick(&mut rng, &vals),
+                pick(&mut rng, &keys),
+                pick(&mut rng, &vals),
+            ],
+            6 => vec![
+                "MSETNX",
+                k,
+                pick(&mut rng, &vals),
+                pick(&mut rng, &keys),
+                pick(&mut rng, &vals),
+            ],
+            7 => vec!["GETSET", k, pick(&mut rng, &vals)],
+            8 => vec!["GETDEL", k],
+            9 => vec!["GETEX", k],
+            10 => vec!["APPEND", k, pick(&mut rng, &vals)],
+            11 => vec!["STRLEN", k],
+            12 => vec![pick(&mut rng, &["INCR", "DECR"]), k],
+            13 => vec![
+                pick(&mut rng, &["INCRBY", "DECRBY"]),
+                k,
+                pick(&mut rng, &nums),
+            ],
+            14 => vec!["INCRBYFLOAT", k, pick(&mut rng, &floats)],
+            15 => vec![
+                pick(&mut rng, &["GETRANGE", "SUBSTR"]),
+                k,
+                pick(&mut rng, &nums),
+                pick(&mut rng, &nums),
+            ],
+            16 => vec![
+                "SETRANGE",
+                k,
+                pick(&mut rng, &["0", "1", "5", "-1", "x", "40"]),
+                pick(&mut rng, &vals),
+            ],
+            17 => vec!["LCS", k, pick(&mut rng, &keys)],
+            18 => vec!["DEL", k],
+            _ => vec!["SET", k, pick(&mut rng, &vals)],
+        };
+        if matches!(cmd[0], "SET" | "GETEX" | "LCS") {
+            for _ in 0..rng.gen_range(0..3) {
+                cmd.push(pick(&mut rng, &opts));
+            }
+        }
+        let show = |r: redis::RedisResult<V>| match r {
+            Ok(v) => format!("{v:?}"),
+            Err(e) => format!("-{} {}", e.code().unwrap_or(""), e.detail().unwrap_or("")),
+        };
+        assert_eq!(
+            show(run(&mut ours, &cmd)),
+            show(run(&mut theirs, &cmd)),
+            "{cmd:?}"
+        );
+    }
+}
