@@ -97,13 +97,9 @@ fn yes_no(v: &[String]) -> Result<bool, String> {
 }
 
 fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
-    let n: i64 = one(v)?
-        .parse()
-        .map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
+    let n: i64 = one(v)?.parse().map_err(|_| "argument couldn't be parsed into an integer".to_string())?;
     if n < min || n > max {
-        return Err(format!(
-            "argument must be between {min} and {max} inclusive"
-        ));
+        return Err(format!("argument must be between {min} and {max} inclusive"));
     }
     Ok(n)
 }
@@ -111,18 +107,10 @@ fn int(v: &[String], min: i64, max: i64) -> Result<i64, String> {
 /// Parses a memory amount with Redis's units: `1k`=1000, `1kb`=1024, `1m`, `1mb`, `1g`, `1gb`.
 pub fn parse_memory(s: &str) -> Option<u64> {
     let l = s.to_ascii_lowercase();
-    let (num, mul) = [
-        ("gb", 1u64 << 30),
-        ("mb", 1 << 20),
-        ("kb", 1 << 10),
-        ("g", 1_000_000_000),
-        ("m", 1_000_000),
-        ("k", 1000),
-        ("b", 1),
-    ]
-    .iter()
-    .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n.to_string(), *m)))
-    .unwrap_or((l.clone(), 1));
+    let (num, mul) = [("gb", 1u64 << 30), ("mb", 1 << 20), ("kb", 1 << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)]
+        .iter()
+        .find_map(|(suf, m)| l.strip_suffix(suf).map(|n| (n.to_string(), *m)))
+        .unwrap_or((l.clone(), 1));
     let n: u64 = num.parse().ok()?;
     n.checked_mul(mul)
 }
@@ -136,13 +124,7 @@ fn yn(b: bool) -> String {
 }
 
 fn unsupported_yes(what: &'static str) -> impl Fn(bool) -> Result<(), String> {
-    move |on| {
-        if on {
-            Err(format!("{what} is not supported by Ferrite yet"))
-        } else {
-            Ok(())
-        }
-    }
+    move |on| if on { Err(format!("{what} is not supported by Ferrite yet")) } else { Ok(()) }
 }
 
 pub static PARAMS: &[Param] = &[
@@ -151,42 +133,19 @@ pub static PARAMS: &[Param] = &[
         mutable: false,
         get: |c| c.bind.join(" "),
         set: |c, v| {
-            c.bind = v
-                .iter()
-                .flat_map(|s| s.split_whitespace().map(str::to_string))
-                .collect();
+            c.bind = v.iter().flat_map(|s| s.split_whitespace().map(str::to_string)).collect();
             Ok(())
         },
     },
-    Param {
-        name: "port",
-        mutable: false,
-        get: |c| c.port.to_string(),
-        set: |c, v| {
-            c.port = int(v, 0, 65535)? as u16;
-            Ok(())
-        },
-    },
-    Param {
-        name: "databases",
-        mutable: false,
-        get: |c| c.databases.to_string(),
-        set: |c, v| {
-            c.databases = int(v, 1, i32::MAX as i64)? as usize;
-            Ok(())
-        },
-    },
+    Param { name: "port", mutable: false, get: |c| c.port.to_string(), set: |c, v| { c.port = int(v, 0, 65535)? as u16; Ok(()) } },
+    Param { name: "databases", mutable: false, get: |c| c.databases.to_string(), set: |c, v| { c.databases = int(v, 1, i32::MAX as i64)? as usize; Ok(()) } },
     Param {
         name: "requirepass",
         mutable: true,
         get: |c| c.requirepass.clone().unwrap_or_default(),
         set: |c, v| {
             let p = one(v)?;
-            c.requirepass = if p.is_empty() {
-                None
-            } else {
-                Some(p.to_string())
-            };
+            c.requirepass = if p.is_empty() { None } else { Some(p.to_string()) };
             Ok(())
         },
     },
@@ -203,69 +162,13 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "logfile",
-        mutable: false,
-        get: |c| c.logfile.clone(),
-        set: |c, v| {
-            c.logfile = one(v)?.to_string();
-            Ok(())
-        },
-    },
-    Param {
-        name: "hz",
-        mutable: true,
-        get: |c| c.hz.to_string(),
-        set: |c, v| {
-            c.hz = int(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64;
-            Ok(())
-        },
-    },
-    Param {
-        name: "proto-max-bulk-len",
-        mutable: true,
-        get: |c| c.proto_max_bulk_len.to_string(),
-        set: |c, v| {
-            c.proto_max_bulk_len = memory(v)?.max(1024 * 1024) as i64;
-            Ok(())
-        },
-    },
-    Param {
-        name: "client-query-buffer-limit",
-        mutable: true,
-        get: |c| c.client_query_buffer_limit.to_string(),
-        set: |c, v| {
-            c.client_query_buffer_limit = memory(v)?.max(1024 * 1024);
-            Ok(())
-        },
-    },
-    Param {
-        name: "maxclients",
-        mutable: true,
-        get: |c| c.maxclients.to_string(),
-        set: |c, v| {
-            c.maxclients = int(v, 1, i64::MAX)? as u64;
-            Ok(())
-        },
-    },
-    Param {
-        name: "timeout",
-        mutable: true,
-        get: |c| c.timeout.to_string(),
-        set: |c, v| {
-            c.timeout = int(v, 0, i32::MAX as i64)? as u64;
-            Ok(())
-        },
-    },
-    Param {
-        name: "tcp-keepalive",
-        mutable: true,
-        get: |c| c.tcp_keepalive.to_string(),
-        set: |c, v| {
-            c.tcp_keepalive = int(v, 0, i32::MAX as i64)? as u64;
-            Ok(())
-        },
-    },
+    Param { name: "logfile", mutable: false, get: |c| c.logfile.clone(), set: |c, v| { c.logfile = one(v)?.to_string(); Ok(()) } },
+    Param { name: "hz", mutable: true, get: |c| c.hz.to_string(), set: |c, v| { c.hz = int(v, 0, i32::MAX as i64)?.clamp(1, 500) as u64; Ok(()) } },
+    Param { name: "proto-max-bulk-len", mutable: true, get: |c| c.proto_max_bulk_len.to_string(), set: |c, v| { c.proto_max_bulk_len = memory(v)?.max(1024 * 1024) as i64; Ok(()) } },
+    Param { name: "client-query-buffer-limit", mutable: true, get: |c| c.client_query_buffer_limit.to_string(), set: |c, v| { c.client_query_buffer_limit = memory(v)?.max(1024 * 1024); Ok(()) } },
+    Param { name: "maxclients", mutable: true, get: |c| c.maxclients.to_string(), set: |c, v| { c.maxclients = int(v, 1, i64::MAX)? as u64; Ok(()) } },
+    Param { name: "timeout", mutable: true, get: |c| c.timeout.to_string(), set: |c, v| { c.timeout = int(v, 0, i32::MAX as i64)? as u64; Ok(()) } },
+    Param { name: "tcp-keepalive", mutable: true, get: |c| c.tcp_keepalive.to_string(), set: |c, v| { c.tcp_keepalive = int(v, 0, i32::MAX as i64)? as u64; Ok(()) } },
     Param {
         name: "save",
         mutable: true,
@@ -273,10 +176,7 @@ pub static PARAMS: &[Param] = &[
         set: |c, v| {
             let s = v.join(" ");
             if !s.trim().is_empty() {
-                return Err(
-                    "RDB persistence (save points) is not supported by Ferrite yet; use save \"\""
-                        .into(),
-                );
+                return Err("RDB persistence (save points) is not supported by Ferrite yet; use save \"\"".into());
             }
             c.save = String::new();
             Ok(())
@@ -293,68 +193,24 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "dir",
-        mutable: true,
-        get: |c| c.dir.clone(),
-        set: |c, v| {
-            c.dir = one(v)?.to_string();
-            Ok(())
-        },
-    },
-    Param {
-        name: "dbfilename",
-        mutable: true,
-        get: |c| c.dbfilename.clone(),
-        set: |c, v| {
-            c.dbfilename = one(v)?.to_string();
-            Ok(())
-        },
-    },
-    Param {
-        name: "maxmemory",
-        mutable: true,
-        get: |c| c.maxmemory.to_string(),
-        set: |c, v| {
-            c.maxmemory = memory(v)?;
-            Ok(())
-        },
-    },
+    Param { name: "dir", mutable: true, get: |c| c.dir.clone(), set: |c, v| { c.dir = one(v)?.to_string(); Ok(()) } },
+    Param { name: "dbfilename", mutable: true, get: |c| c.dbfilename.clone(), set: |c, v| { c.dbfilename = one(v)?.to_string(); Ok(()) } },
+    Param { name: "maxmemory", mutable: true, get: |c| c.maxmemory.to_string(), set: |c, v| { c.maxmemory = memory(v)?; Ok(()) } },
     Param {
         name: "maxmemory-policy",
         mutable: true,
         get: |c| c.maxmemory_policy.clone(),
         set: |c, v| {
             let p = one(v)?.to_ascii_lowercase();
-            const ALL: &[&str] = &[
-                "volatile-lru",
-                "volatile-lfu",
-                "volatile-random",
-                "volatile-ttl",
-                "allkeys-lru",
-                "allkeys-lfu",
-                "allkeys-random",
-                "noeviction",
-            ];
+            const ALL: &[&str] = &["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
             if !ALL.contains(&p.as_str()) {
-                return Err(format!(
-                    "argument(s) must be one of the following: {}",
-                    ALL.join(", ")
-                ));
+                return Err(format!("argument(s) must be one of the following: {}", ALL.join(", ")));
             }
             c.maxmemory_policy = p;
             Ok(())
         },
     },
-    Param {
-        name: "protected-mode",
-        mutable: true,
-        get: |c| yn(c.protected_mode),
-        set: |c, v| {
-            c.protected_mode = yes_no(v)?;
-            Ok(())
-        },
-    },
+    Param { name: "protected-mode", mutable: true, get: |c| yn(c.protected_mode), set: |c, v| { c.protected_mode = yes_no(v)?; Ok(()) } },
     Param {
         name: "daemonize",
         mutable: false,
@@ -366,15 +222,7 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
-    Param {
-        name: "io-threads",
-        mutable: false,
-        get: |c| c.io_threads.to_string(),
-        set: |c, v| {
-            c.io_threads = int(v, 0, 128)? as usize;
-            Ok(())
-        },
-    },
+    Param { name: "io-threads", mutable: false, get: |c| c.io_threads.to_string(), set: |c, v| { c.io_threads = int(v, 0, 128)? as usize; Ok(()) } },
 ];
 
 pub fn param(name: &str) -> Option<&'static Param> {
@@ -389,11 +237,8 @@ impl Config {
         let mut rest = args;
         if let Some(first) = rest.first() {
             if !first.starts_with("--") {
-                let text = std::fs::read_to_string(first).map_err(|e| {
-                    ConfigError(format!(
-                        "Fatal error, can't open config file '{first}': {e}"
-                    ))
-                })?;
+                let text = std::fs::read_to_string(first)
+                    .map_err(|e| ConfigError(format!("Fatal error, can't open config file '{first}': {e}")))?;
                 cfg.apply_text(&text, first)?;
                 rest = &rest[1..];
             }
@@ -409,8 +254,7 @@ impl Config {
                 vals.push(rest[i].clone());
                 i += 1;
             }
-            cfg.apply(name, &vals)
-                .map_err(|e| ConfigError(format!(">>> '{name} {}'\n{e}", vals.join(" "))))?;
+            cfg.apply(name, &vals).map_err(|e| ConfigError(format!(">>> '{name} {}'\n{e}", vals.join(" "))))?;
         }
         Ok(cfg)
     }
@@ -425,13 +269,8 @@ impl Config {
             let words = crate::protocol::decode::split_args(line.as_bytes()).ok_or_else(|| {
                 ConfigError(format!("*** FATAL CONFIG FILE ERROR ***\nin {file} at line {}\n>>> '{line}'\nUnbalanced quotes in configuration line", n + 1))
             })?;
-            let words: Vec<String> = words
-                .into_iter()
-                .map(|w| String::from_utf8_lossy(&w).into_owned())
-                .collect();
-            let Some((name, vals)) = words.split_first() else {
-                continue;
-            };
+            let words: Vec<String> = words.into_iter().map(|w| String::from_utf8_lossy(&w).into_owned()).collect();
+            let Some((name, vals)) = words.split_first() else { continue };
             let res = if name.eq_ignore_ascii_case("include") {
                 match vals {
                     [path] => std::fs::read_to_string(path)
@@ -442,20 +281,14 @@ impl Config {
             } else {
                 self.apply(name, vals)
             };
-            res.map_err(|e| {
-                ConfigError(format!(
-                    "*** FATAL CONFIG FILE ERROR ***\nin {file} at line {}\n>>> '{line}'\n{e}",
-                    n + 1
-                ))
-            })?;
+            res.map_err(|e| ConfigError(format!("*** FATAL CONFIG FILE ERROR ***\nin {file} at line {}\n>>> '{line}'\n{e}", n + 1)))?;
         }
         Ok(())
     }
 
     /// Sets one parameter by name.
     pub fn apply(&mut self, name: &str, vals: &[String]) -> Result<(), String> {
-        let p =
-            param(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
+        let p = param(name).ok_or_else(|| "Bad directive or wrong number of arguments".to_string())?;
         (p.set)(self, vals)
     }
 }

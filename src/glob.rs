@@ -71,11 +71,7 @@ fn match_from(mut p: &[u8], mut s: &[u8], nocase: bool, depth: usize) -> bool {
                             std::mem::swap(&mut start, &mut end);
                         }
                         let (lo, hi, cc) = if nocase {
-                            (
-                                start.to_ascii_lowercase(),
-                                end.to_ascii_lowercase(),
-                                c.to_ascii_lowercase(),
-                            )
+                            (start.to_ascii_lowercase(), end.to_ascii_lowercase(), c.to_ascii_lowercase())
                         } else {
                             (start, end, c)
                         };

@@ -21,11 +21,7 @@ struct Cli {
     #[arg(long = "test-config")]
     test_config: bool,
     /// `[/path/to/redis.conf] [--directive value ...]`
-    #[arg(
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "ARGS"
-    )]
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "ARGS")]
     args: Vec<String>,
 }
 
@@ -54,9 +50,8 @@ fn main() -> ExitCode {
     }
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                tracing_subscriber::EnvFilter::new(log_filter(&config.loglevel))
-            }),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(&config.loglevel))),
         )
         .with_target(false)
         .init();
@@ -76,11 +71,7 @@ fn main() -> ExitCode {
         let listeners = match server::bind(&config).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!(
-                    "Could not create server TCP listening socket {}:{}: {e}",
-                    config.bind.join(" "),
-                    config.port
-                );
+                eprintln!("Could not create server TCP listening socket {}:{}: {e}", config.bind.join(" "), config.port);
                 return ExitCode::FAILURE;
             }
         };
@@ -91,10 +82,7 @@ fn main() -> ExitCode {
             tracing::warn!("Received shutdown signal, scheduling shutdown...");
             signals.request_shutdown();
         });
-        tracing::info!(
-            version = server::FERRITE_VERSION,
-            "Ferrite ready to accept connections"
-        );
+        tracing::info!(version = server::FERRITE_VERSION, "Ferrite ready to accept connections");
         server::serve(srv, listeners).await;
         ExitCode::SUCCESS
     })
@@ -104,10 +92,7 @@ async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) else {
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
             let _ = tokio::signal::ctrl_c().await;
             return;
         };

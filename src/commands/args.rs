@@ -106,10 +106,7 @@ pub fn parse_f64(b: &[u8]) -> Option<f64> {
         _ => {
             // Rust accepts forms C does not ("1e", "1_0" are refused by both; "0x10" is refused by Rust
             // and accepted by strtold; Redis users do not rely on hex floats).
-            if !s
-                .bytes()
-                .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E'))
-            {
+            if !s.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
                 return None;
             }
             s.parse().ok()?

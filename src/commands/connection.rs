@@ -11,197 +11,30 @@ use crate::server::REDIS_VERSION;
 const CONN: u64 = acl::CONNECTION;
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
-    Docs {
-        summary,
-        since,
-        complexity,
-    }
+    Docs { summary, since, complexity }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "ping",
-        group: Group::Connection,
-        arity: -1,
-        flags: FAST | SENTINEL,
-        acl: CONN,
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"),
-        handler: ping,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "echo",
-        group: Group::Connection,
-        arity: 2,
-        flags: FAST,
-        acl: CONN,
-        docs: docs("Returns the given string.", "1.0.0", "O(1)"),
-        handler: echo,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "quit",
-        group: Group::Connection,
-        arity: -1,
-        flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        acl: CONN,
-        docs: docs("Closes the connection.", "1.0.0", "O(1)"),
-        handler: quit,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "reset",
-        group: Group::Connection,
-        arity: 1,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs("Resets the connection.", "6.2.0", "O(1)"),
-        handler: reset,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "hello",
-        group: Group::Connection,
-        arity: -1,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"),
-        handler: hello,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "auth",
-        group: Group::Connection,
-        arity: -2,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs(
-            "Authenticates the connection.",
-            "1.0.0",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-        handler: auth,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "select",
-        group: Group::Connection,
-        arity: 2,
-        flags: LOADING | STALE | FAST,
-        acl: CONN,
-        docs: docs("Changes the selected database.", "1.0.0", "O(1)"),
-        handler: select,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client",
-        group: Group::Connection,
-        arity: -2,
-        flags: SENTINEL,
-        acl: 0,
-        docs: docs(
-            "A container for client connection commands.",
-            "2.4.0",
-            "Depends on subcommand.",
-        ),
-        subcommands: CLIENT_SUBCOMMANDS,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "hello", group: Group::Connection, arity: -1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"), handler: hello, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "auth", group: Group::Connection, arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"), handler: auth, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "select", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Changes the selected database.", "1.0.0", "O(1)"), handler: select, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client", group: Group::Connection, arity: -2, flags: SENTINEL, acl: 0, docs: docs("A container for client connection commands.", "2.4.0", "Depends on subcommand."), subcommands: CLIENT_SUBCOMMANDS, ..CommandSpec::DEFAULT },
 ];
 
 const CLIENT_FLAGS: u64 = NOSCRIPT | LOADING | STALE | SENTINEL;
 
 static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "client|id",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs(
-            "Returns the unique client ID of the connection.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: client_id,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|setname",
-        group: Group::Connection,
-        arity: 3,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs("Sets the connection name.", "2.6.9", "O(1)"),
-        handler: client_setname,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|getname",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs("Returns the name of the connection.", "2.6.9", "O(1)"),
-        handler: client_getname,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|setinfo",
-        group: Group::Connection,
-        arity: 4,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-        docs: docs(
-            "Sets information specific to the client or connection.",
-            "7.2.0",
-            "O(1)",
-        ),
-        handler: client_setinfo,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|list",
-        group: Group::Connection,
-        arity: -2,
-        flags: ADMIN | CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["nondeterministic_output"],
-        docs: docs(
-            "Lists open connections.",
-            "2.4.0",
-            "O(N) where N is the number of client connections",
-        ),
-        handler: client_list,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|info",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["nondeterministic_output"],
-        docs: docs("Returns information about the connection.", "6.2.0", "O(1)"),
-        handler: client_info,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|help",
-        group: Group::Connection,
-        arity: 2,
-        flags: LOADING | STALE,
-        acl: CONN,
-        docs: docs(
-            "Returns helpful text about the different subcommands.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: client_help,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "client|id", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the unique client ID of the connection.", "5.0.0", "O(1)"), handler: client_id, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setname", group: Group::Connection, arity: 3, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Sets the connection name.", "2.6.9", "O(1)"), handler: client_setname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|getname", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the name of the connection.", "2.6.9", "O(1)"), handler: client_getname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setinfo", group: Group::Connection, arity: 4, flags: CLIENT_FLAGS, acl: CONN, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets information specific to the client or connection.", "7.2.0", "O(1)"), handler: client_setinfo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|list", group: Group::Connection, arity: -2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_list, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|info", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Returns information about the connection.", "6.2.0", "O(1)"), handler: client_info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
 ];
 
 /// `PING [message]` → `+PONG` or the message as a bulk string.
@@ -302,10 +135,7 @@ fn hello(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         } else if opt.eq_ignore_ascii_case(b"SETNAME") && more >= 1 {
             name = Some(args.next_bytes()?);
         } else {
-            return Err(CmdError::Generic(format!(
-                "Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&opt)
-            )));
+            return Err(CmdError::Generic(format!("Syntax error in HELLO option '{}'", String::from_utf8_lossy(&opt))));
         }
     }
     if let Some((user, pass)) = creds {
@@ -318,18 +148,10 @@ fn hello(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         set_name(ctx, n)?;
     }
     if let Some(v) = ver {
-        ctx.client.resp = if v == 3 {
-            Protocol::Resp3
-        } else {
-            Protocol::Resp2
-        };
+        ctx.client.resp = if v == 3 { Protocol::Resp3 } else { Protocol::Resp2 };
         ctx.client.info_changed = true;
     }
-    let proto = if ctx.client.resp == Protocol::Resp3 {
-        3
-    } else {
-        2
-    };
+    let proto = if ctx.client.resp == Protocol::Resp3 { 3 } else { 2 };
     Ok(Reply::Map(vec![
         (Reply::bulk_str("server"), Reply::bulk_str("redis")),
         (Reply::bulk_str("version"), Reply::bulk_str(REDIS_VERSION)),
@@ -372,16 +194,11 @@ fn client_setinfo(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
     let val = args.next_bytes()?;
     let lib_name = attr.eq_ignore_ascii_case(b"lib-name");
     if !lib_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
-        return Err(CmdError::Generic(format!(
-            "Unrecognized option '{}'",
-            String::from_utf8_lossy(&attr)
-        )));
+        return Err(CmdError::Generic(format!("Unrecognized option '{}'", String::from_utf8_lossy(&attr))));
     }
     if !valid_name(&val) {
         let which = if lib_name { "lib-name" } else { "lib-ver" };
-        return Err(CmdError::Generic(format!(
-            "{which} cannot contain spaces, newlines or special characters."
-        )));
+        return Err(CmdError::Generic(format!("{which} cannot contain spaces, newlines or special characters.")));
     }
     let val = if val.is_empty() { None } else { Some(val) };
     if lib_name {
@@ -395,11 +212,7 @@ fn client_setinfo(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
 
 /// One CLIENT LIST line, in Redis's field order.
 pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
-    let s = |b: &Option<Bytes>| {
-        b.as_ref()
-            .map(|v| String::from_utf8_lossy(v).into_owned())
-            .unwrap_or_default()
-    };
+    let s = |b: &Option<Bytes>| b.as_ref().map(|v| String::from_utf8_lossy(v).into_owned()).unwrap_or_default();
     let age = now_ms.saturating_sub(info.created_ms) / 1000;
     format!(
         "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=NULL user=default redir=-1 resp={} lib-name={} lib-ver={}",
@@ -409,17 +222,8 @@ pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
 
 fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     let mut me = ctx.client.info();
-    me.resp = if ctx.client.resp == Protocol::Resp3 {
-        3
-    } else {
-        2
-    };
-    let mut infos: Vec<_> = ctx
-        .server
-        .clients
-        .iter()
-        .map(|e| e.value().clone())
-        .collect();
+    me.resp = if ctx.client.resp == Protocol::Resp3 { 3 } else { 2 };
+    let mut infos: Vec<_> = ctx.server.clients.iter().map(|e| e.value().clone()).collect();
     infos.sort_by_key(|i| i.id);
     let mut out = String::new();
     for info in infos {
@@ -456,7 +260,5 @@ fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Print this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect()))
 }

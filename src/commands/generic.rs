@@ -9,11 +9,7 @@ use crate::protocol::Reply;
 const KS: u64 = acl::KEYSPACE;
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
-    Docs {
-        summary,
-        since,
-        complexity,
-    }
+    Docs { summary, since, complexity }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -26,25 +22,19 @@ pub static COMMANDS: &[CommandSpec] = &[
 fn del(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let keys = args.rest();
     let mut db = ctx.db();
-    Ok(Reply::Int(
-        keys.iter().filter(|k| db.remove(k).is_some()).count() as i64,
-    ))
+    Ok(Reply::Int(keys.iter().filter(|k| db.remove(k).is_some()).count() as i64))
 }
 
 /// `EXISTS key [key ...]` → how many of the keys exist (a key named twice counts twice).
 fn exists(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let keys = args.rest();
     let mut db = ctx.db();
-    Ok(Reply::Int(
-        keys.iter().filter(|k| db.exists(k)).count() as i64
-    ))
+    Ok(Reply::Int(keys.iter().filter(|k| db.exists(k)).count() as i64))
 }
 
 /// `TYPE key` → `+string`, `+list`, ..., or `+none`.
 fn type_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(Reply::Simple(
-        db.peek(&key).map_or("none", |e| e.value.type_name()),
-    ))
+    Ok(Reply::Simple(db.peek(&key).map_or("none", |e| e.value.type_name())))
 }

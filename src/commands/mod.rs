@@ -31,13 +31,8 @@ use crate::server::{ClientState, Server};
 use crate::storage::{Db, Locks};
 
 /// The command table, one slice per family.
-pub static FAMILIES: &[&[CommandSpec]] = &[
-    connection::COMMANDS,
-    string::COMMANDS,
-    generic::COMMANDS,
-    server::COMMANDS,
-    command::COMMANDS,
-];
+pub static FAMILIES: &[&[CommandSpec]] =
+    &[connection::COMMANDS, string::COMMANDS, generic::COMMANDS, server::COMMANDS, command::COMMANDS];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
 pub struct ExecCtx<'a> {
@@ -68,8 +63,7 @@ pub fn all_commands() -> impl Iterator<Item = &'static CommandSpec> {
 }
 
 fn registry() -> &'static HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState> {
-    static MAP: OnceLock<HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>> =
-        OnceLock::new();
+    static MAP: OnceLock<HashMap<&'static [u8], &'static CommandSpec, ahash::RandomState>> = OnceLock::new();
     MAP.get_or_init(|| all_commands().map(|c| (c.name.as_bytes(), c)).collect())
 }
 
@@ -87,18 +81,13 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 
 /// Finds a subcommand of a container command, ignoring ASCII case.
 pub fn lookup_sub(container: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
-    container
-        .subcommands
-        .iter()
-        .find(|s| s.short_name().as_bytes().eq_ignore_ascii_case(sub))
+    container.subcommands.iter().find(|s| s.short_name().as_bytes().eq_ignore_ascii_case(sub))
 }
 
 /// Resolves a request to its command (or subcommand) spec, with Redis's errors for unknown names and
 /// wrong arity. Returns the spec and the index of its first argument.
 pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, usize), CmdError> {
-    let Some(name) = argv.first() else {
-        return Err(CmdError::Syntax);
-    };
+    let Some(name) = argv.first() else { return Err(CmdError::Syntax) };
     let spec = lookup(name).ok_or_else(|| CmdError::unknown_command(name, &argv[1..]))?;
     let (spec, start) = match (spec.is_container(), argv.get(1)) {
         (true, Some(sub)) => match lookup_sub(spec, sub) {
@@ -126,11 +115,7 @@ pub fn execute(server: &Server, client: &mut ClientState, argv: Vec<Bytes>) -> R
     }
 }
 
-fn dispatch(
-    server: &Server,
-    client: &mut ClientState,
-    argv: Vec<Bytes>,
-) -> Result<Reply, CmdError> {
+fn dispatch(server: &Server, client: &mut ClientState, argv: Vec<Bytes>) -> Result<Reply, CmdError> {
     let (spec, start) = resolve(&argv)?;
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         return Err(CmdError::NoAuth);
@@ -141,13 +126,7 @@ fn dispatch(
         _ => Locks::none(ks),
     };
     let now = crate::storage::clock::now_ms();
-    let mut ctx = ExecCtx {
-        server,
-        client,
-        locks,
-        now,
-        dirty: 0,
-    };
+    let mut ctx = ExecCtx { server, client, locks, now, dirty: 0 };
     let mut args = Args::new(argv, start);
     let reply = (spec.handler)(&mut ctx, &mut args);
     let dirty = ctx.dirty;

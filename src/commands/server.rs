@@ -14,11 +14,7 @@ use crate::server::{FERRITE_VERSION, REDIS_VERSION};
 use crate::storage::Locks;
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
-    Docs {
-        summary,
-        since,
-        complexity,
-    }
+    Docs { summary, since, complexity }
 }
 
 pub static COMMANDS: &[CommandSpec] = &[
@@ -33,56 +29,10 @@ pub static COMMANDS: &[CommandSpec] = &[
 ];
 
 static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "config|get",
-        group: Group::Server,
-        arity: -3,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        docs: docs(
-            "Returns the effective values of configuration parameters.",
-            "2.0.0",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
-        handler: config_get,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "config|set",
-        group: Group::Server,
-        arity: -4,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-        docs: docs(
-            "Sets configuration parameters in-flight.",
-            "2.0.0",
-            "O(N) when N is the number of configuration parameters provided",
-        ),
-        handler: config_set,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "config|resetstat",
-        group: Group::Server,
-        arity: 2,
-        flags: ADMIN | NOSCRIPT | LOADING | STALE,
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-        docs: docs("Resets the server's statistics.", "2.0.0", "O(1)"),
-        handler: config_resetstat,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "config|help",
-        group: Group::Server,
-        arity: 2,
-        flags: LOADING | STALE,
-        docs: docs(
-            "Returns helpful text about the different subcommands.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: config_help,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "config|get", group: Group::Server, arity: -3, flags: ADMIN | NOSCRIPT | LOADING | STALE, docs: docs("Returns the effective values of configuration parameters.", "2.0.0", "O(N) when N is the number of configuration parameters provided"), handler: config_get, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|set", group: Group::Server, arity: -4, flags: ADMIN | NOSCRIPT | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets configuration parameters in-flight.", "2.0.0", "O(N) when N is the number of configuration parameters provided"), handler: config_set, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|resetstat", group: Group::Server, arity: 2, flags: ADMIN | NOSCRIPT | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Resets the server's statistics.", "2.0.0", "O(1)"), handler: config_resetstat, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "config|help", group: Group::Server, arity: 2, flags: LOADING | STALE, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: config_help, ..CommandSpec::DEFAULT },
 ];
 
 /// Bytes allocated by the process (jemalloc's `stats.allocated`), the analogue of Redis's `used_memory`.
@@ -90,9 +40,7 @@ pub fn used_memory() -> u64 {
     #[cfg(not(target_env = "msvc"))]
     {
         let _ = tikv_jemalloc_ctl::epoch::advance();
-        tikv_jemalloc_ctl::stats::allocated::read()
-            .map(|v| v as u64)
-            .unwrap_or(0)
+        tikv_jemalloc_ctl::stats::allocated::read().map(|v| v as u64).unwrap_or(0)
     }
     #[cfg(target_env = "msvc")]
     {
@@ -104,11 +52,7 @@ pub fn used_memory() -> u64 {
 pub fn used_memory_rss() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .nth(1)
-                .and_then(|v| v.parse::<u64>().ok())
-        })
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -126,24 +70,11 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-const DEFAULT_SECTIONS: &[&str] = &[
-    "server",
-    "clients",
-    "memory",
-    "persistence",
-    "stats",
-    "replication",
-    "cpu",
-    "keyspace",
-];
+const DEFAULT_SECTIONS: &[&str] = &["server", "clients", "memory", "persistence", "stats", "replication", "cpu", "keyspace"];
 
 /// `INFO [section ...]` → the requested sections as a verbatim string.
 fn info(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let mut wanted: Vec<String> = args
-        .rest()
-        .iter()
-        .map(|a| String::from_utf8_lossy(a).to_ascii_lowercase())
-        .collect();
+    let mut wanted: Vec<String> = args.rest().iter().map(|a| String::from_utf8_lossy(a).to_ascii_lowercase()).collect();
     if wanted.is_empty() || wanted.iter().any(|w| w == "default") {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
     }
@@ -196,11 +127,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
         "memory" => {
             let used = used_memory();
             let rss = used_memory_rss();
-            let frag = if used > 0 {
-                rss as f64 / used as f64
-            } else {
-                0.0
-            };
+            let frag = if used > 0 { rss as f64 / used as f64 } else { 0.0 };
             let _ = write!(
                 out,
                 "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
@@ -260,9 +187,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
 
 /// Process CPU time (user, system) in seconds, from `/proc/self/stat`.
 fn cpu_times() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return (0.0, 0.0);
-    };
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else { return (0.0, 0.0) };
     // Fields after the parenthesised command name; utime and stime are the 14th and 15th fields.
     let after = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
@@ -331,10 +256,7 @@ fn flushall(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `TIME` → `[unix seconds, microseconds]`.
 fn time(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     let us = crate::storage::clock::now_us();
-    Ok(Reply::Array(vec![
-        Reply::bulk_int((us / 1_000_000) as i64),
-        Reply::bulk_int((us % 1_000_000) as i64),
-    ]))
+    Ok(Reply::Array(vec![Reply::bulk_int((us / 1_000_000) as i64), Reply::bulk_int((us % 1_000_000) as i64)]))
 }
 
 /// `LASTSAVE` → the Unix time of the last save (the start time, since Ferrite has not saved yet).
@@ -361,10 +283,7 @@ fn config_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     let cfg = ctx.server.config.read();
     let mut pairs = Vec::new();
     for p in PARAMS {
-        if patterns
-            .iter()
-            .any(|pat| crate::glob::matches(pat, p.name.as_bytes(), true))
-        {
+        if patterns.iter().any(|pat| crate::glob::matches(pat, p.name.as_bytes(), true)) {
             pairs.push((Reply::bulk_str(p.name), Reply::bulk_string((p.get)(&cfg))));
         }
     }
@@ -383,28 +302,15 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         let name = String::from_utf8_lossy(&pair[0]).into_owned();
         let value = String::from_utf8_lossy(&pair[1]).into_owned();
         let Some(p) = config::param(&name) else {
-            return Err(CmdError::Generic(format!(
-                "Unknown option or number of arguments for CONFIG SET - '{name}'"
-            )));
+            return Err(CmdError::Generic(format!("Unknown option or number of arguments for CONFIG SET - '{name}'")));
         };
         if !p.mutable {
             return Err(CmdError::Generic(format!("CONFIG SET failed (possibly related to argument '{name}') - can't set immutable config")));
         }
-        let vals: Vec<String> = if p.name == "save" {
-            value.split_whitespace().map(str::to_string).collect()
-        } else {
-            vec![value.clone()]
-        };
-        let vals = if vals.is_empty() {
-            vec![String::new()]
-        } else {
-            vals
-        };
-        (p.set)(&mut next, &vals).map_err(|e| {
-            CmdError::Generic(format!(
-                "CONFIG SET failed (possibly related to argument '{name}') - {e}"
-            ))
-        })?;
+        let vals: Vec<String> = if p.name == "save" { value.split_whitespace().map(str::to_string).collect() } else { vec![value.clone()] };
+        let vals = if vals.is_empty() { vec![String::new()] } else { vals };
+        (p.set)(&mut next, &vals)
+            .map_err(|e| CmdError::Generic(format!("CONFIG SET failed (possibly related to argument '{name}') - {e}")))?;
     }
     *cfg = next;
     Ok(Reply::Ok)
@@ -413,13 +319,7 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// `CONFIG RESETSTAT` → `+OK`.
 fn config_resetstat(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     let s = &ctx.server.stats;
-    for c in [
-        &s.commands,
-        &s.connections,
-        &s.rejected_connections,
-        &s.net_input_bytes,
-        &s.net_output_bytes,
-    ] {
+    for c in [&s.commands, &s.connections, &s.rejected_connections, &s.net_input_bytes, &s.net_output_bytes] {
         c.store(0, Ordering::Relaxed);
     }
     ctx.server.keyspace.reset_stats();
@@ -438,7 +338,5 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Print this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect()))
 }

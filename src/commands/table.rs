@@ -193,25 +193,14 @@ impl Group {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BeginSearch {
     Index(i32),
-    Keyword {
-        keyword: &'static str,
-        startfrom: i32,
-    },
+    Keyword { keyword: &'static str, startfrom: i32 },
     Unknown,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FindKeys {
-    Range {
-        lastkey: i32,
-        keystep: i32,
-        limit: i32,
-    },
-    Keynum {
-        keynumidx: i32,
-        firstkey: i32,
-        keystep: i32,
-    },
+    Range { lastkey: i32, keystep: i32, limit: i32 },
+    Keynum { keynumidx: i32, firstkey: i32, keystep: i32 },
     Unknown,
 }
 
@@ -225,28 +214,12 @@ pub struct KeySpec {
 impl KeySpec {
     /// One key at `index`.
     pub const fn one(index: i32, flags: u32) -> KeySpec {
-        KeySpec {
-            flags,
-            begin: BeginSearch::Index(index),
-            find: FindKeys::Range {
-                lastkey: 0,
-                keystep: 1,
-                limit: 0,
-            },
-        }
+        KeySpec { flags, begin: BeginSearch::Index(index), find: FindKeys::Range { lastkey: 0, keystep: 1, limit: 0 } }
     }
 
     /// Keys from `index` to `lastkey` (relative to `index` if >= 0, from the end if negative) every `step`.
     pub const fn range(index: i32, lastkey: i32, keystep: i32, flags: u32) -> KeySpec {
-        KeySpec {
-            flags,
-            begin: BeginSearch::Index(index),
-            find: FindKeys::Range {
-                lastkey,
-                keystep,
-                limit: 0,
-            },
-        }
+        KeySpec { flags, begin: BeginSearch::Index(index), find: FindKeys::Range { lastkey, keystep, limit: 0 } }
     }
 
     /// `numkeys key [key ...]` with the count at `index`.
@@ -254,11 +227,7 @@ impl KeySpec {
         KeySpec {
             flags,
             begin: BeginSearch::Index(index),
-            find: FindKeys::Keynum {
-                keynumidx: 0,
-                firstkey: 1,
-                keystep: 1,
-            },
+            find: FindKeys::Keynum { keynumidx: 0, firstkey: 1, keystep: 1 },
         }
     }
 }
@@ -302,11 +271,7 @@ impl CommandSpec {
         acl: 0,
         keys: &[],
         tips: &[],
-        docs: Docs {
-            summary: "",
-            since: "1.0.0",
-            complexity: "",
-        },
+        docs: Docs { summary: "", since: "1.0.0", complexity: "" },
         handler: unimplemented_container,
         subcommands: &[],
     };
@@ -338,12 +303,7 @@ impl CommandSpec {
     /// `populateCommandLegacyRangeSpec` does; commands whose keys Redis finds with a `getkeys_proc`
     /// (SORT, MIGRATE, ...) carry it explicitly.
     pub fn all_flags(&self) -> u64 {
-        self.flags
-            | if self.legacy().1 {
-                flags::MOVABLEKEYS
-            } else {
-                0
-            }
+        self.flags | if self.legacy().1 { flags::MOVABLEKEYS } else { 0 }
     }
 
     /// ACL categories: the explicit ones plus those the flags imply (Redis's `setImplicitACLCategories`).
@@ -383,31 +343,16 @@ impl CommandSpec {
         if self.keys.is_empty() {
             return ((0, 0, 0), false);
         }
-        if let [KeySpec {
-            begin: BeginSearch::Index(pos),
-            find: FindKeys::Range {
-                lastkey, keystep, ..
-            },
-            flags: f,
-        }] = self.keys
+        if let [KeySpec { begin: BeginSearch::Index(pos), find: FindKeys::Range { lastkey, keystep, .. }, flags: f }] =
+            self.keys
         {
-            let last = if *lastkey >= 0 {
-                pos + lastkey
-            } else {
-                *lastkey
-            };
+            let last = if *lastkey >= 0 { pos + lastkey } else { *lastkey };
             return ((*pos, last, *keystep), f & ks::INCOMPLETE != 0);
         }
         let mut movable = false;
         let (mut first, mut last, mut prev_last) = (i32::MAX, 0i32, 0i32);
         for k in self.keys {
-            let (
-                BeginSearch::Index(pos),
-                FindKeys::Range {
-                    lastkey, keystep, ..
-                },
-            ) = (k.begin, k.find)
-            else {
+            let (BeginSearch::Index(pos), FindKeys::Range { lastkey, keystep, .. }) = (k.begin, k.find) else {
                 movable = true;
                 continue;
             };
@@ -421,11 +366,7 @@ impl CommandSpec {
             first = first.min(pos);
             let abs = if lastkey >= 0 { lastkey + pos } else { lastkey };
             // Unsigned comparison, as Redis does, so a negative (from-the-end) index wins.
-            last = if (last as u32) >= (abs as u32) {
-                last
-            } else {
-                abs
-            };
+            last = if (last as u32) >= (abs as u32) { last } else { abs };
             prev_last = last;
         }
         if first == i32::MAX {
@@ -443,11 +384,7 @@ impl CommandSpec {
             let first = match spec.begin {
                 BeginSearch::Index(i) => i,
                 BeginSearch::Keyword { keyword, startfrom } => {
-                    let (start, end) = if startfrom > 0 {
-                        (startfrom, argc - 1)
-                    } else {
-                        (argc + startfrom, 0)
-                    };
+                    let (start, end) = if startfrom > 0 { (startfrom, argc - 1) } else { (argc + startfrom, 0) };
                     let mut i = start;
                     let mut found = 0;
                     loop {
@@ -471,11 +408,7 @@ impl CommandSpec {
                 BeginSearch::Unknown => return Err(()),
             };
             let (last, step) = match spec.find {
-                FindKeys::Range {
-                    lastkey,
-                    keystep,
-                    limit,
-                } => {
+                FindKeys::Range { lastkey, keystep, limit } => {
                     let last = if lastkey >= 0 {
                         first + lastkey
                     } else if limit == 0 {
@@ -485,11 +418,7 @@ impl CommandSpec {
                     };
                     (last, keystep)
                 }
-                FindKeys::Keynum {
-                    keynumidx,
-                    firstkey,
-                    keystep,
-                } => {
+                FindKeys::Keynum { keynumidx, firstkey, keystep } => {
                     let at = first + keynumidx;
                     if keynumidx < 0 || at >= argc {
                         return Err(());

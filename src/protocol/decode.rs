@@ -36,10 +36,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            max_bulk_len: 512 * 1024 * 1024,
-            auth_required: false,
-        }
+        Limits { max_bulk_len: 512 * 1024 * 1024, auth_required: false }
     }
 }
 
@@ -73,11 +70,7 @@ impl Decoder {
     /// Decodes the next request from `buf`, consuming its bytes.
     ///
     /// `Ok(None)` means more bytes are needed. Empty requests (`*0`, `*-1`, blank inline lines) are skipped.
-    pub fn decode(
-        &mut self,
-        buf: &mut BytesMut,
-        limits: &Limits,
-    ) -> Result<Option<Request>, ProtocolError> {
+    pub fn decode(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Option<Request>, ProtocolError> {
         loop {
             if self.multibulk_left == 0 {
                 if buf.is_empty() {
@@ -104,11 +97,7 @@ impl Decoder {
         }
     }
 
-    fn read_multibulk_header(
-        &mut self,
-        buf: &mut BytesMut,
-        limits: &Limits,
-    ) -> Result<Header, ProtocolError> {
+    fn read_multibulk_header(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Header, ProtocolError> {
         let Some(cr) = memchr::memchr(b'\r', buf) else {
             if buf.len() > INLINE_MAX_SIZE {
                 return Err(ProtocolError::TooBigMbulkCount);
@@ -193,11 +182,7 @@ fn decode_inline(buf: &mut BytesMut) -> Result<Option<Request>, ProtocolError> {
         }
         return Ok(None);
     };
-    let line_end = if nl > 0 && buf[nl - 1] == b'\r' {
-        nl - 1
-    } else {
-        nl
-    };
+    let line_end = if nl > 0 && buf[nl - 1] == b'\r' { nl - 1 } else { nl };
     let args = split_args(&buf[..line_end]).ok_or(ProtocolError::UnbalancedQuotes)?;
     let _ = buf.split_to(nl + 1);
     Ok(Some(args.into_iter().map(Bytes::from).collect()))
@@ -226,12 +211,7 @@ pub fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
                     return None;
                 }
                 let c = line[i];
-                if c == b'\\'
-                    && i + 3 < n
-                    && line[i + 1] == b'x'
-                    && is_hex(line[i + 2])
-                    && is_hex(line[i + 3])
-                {
+                if c == b'\\' && i + 3 < n && line[i + 1] == b'x' && is_hex(line[i + 2]) && is_hex(line[i + 3]) {
                     cur.push(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
                     i += 3;
                 } else if c == b'\\' && i + 1 < n {
@@ -311,11 +291,7 @@ pub fn parse_i64(s: &[u8]) -> Option<i64> {
     if s == b"0" {
         return Some(0);
     }
-    let (neg, digits) = if s[0] == b'-' {
-        (true, &s[1..])
-    } else {
-        (false, s)
-    };
+    let (neg, digits) = if s[0] == b'-' { (true, &s[1..]) } else { (false, s) };
     if digits.is_empty() || digits[0] == b'0' {
         return None;
     }
@@ -357,51 +333,23 @@ mod tests {
     fn multibulk_and_inline() {
         let r = decode_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n  set a  \"b c\"\n").unwrap();
         assert_eq!(r.len(), 3);
-        assert_eq!(
-            r[0],
-            vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]
-        );
+        assert_eq!(r[0], vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]);
         assert_eq!(r[1], vec![Bytes::from_static(b"PING")]);
-        assert_eq!(
-            r[2],
-            vec![
-                Bytes::from_static(b"set"),
-                Bytes::from_static(b"a"),
-                Bytes::from_static(b"b c")
-            ]
-        );
+        assert_eq!(r[2], vec![Bytes::from_static(b"set"), Bytes::from_static(b"a"), Bytes::from_static(b"b c")]);
     }
 
     #[test]
     fn errors() {
-        assert_eq!(
-            decode_all(b"*x\r\n").unwrap_err(),
-            ProtocolError::InvalidMultibulkLength
-        );
-        assert_eq!(
-            decode_all(b"*1\r\n$-1\r\n").unwrap_err(),
-            ProtocolError::InvalidBulkLength
-        );
-        assert_eq!(
-            decode_all(b"*1\r\nx3\r\n").unwrap_err(),
-            ProtocolError::ExpectedDollar(b'x')
-        );
-        assert_eq!(
-            decode_all(b"set \"a\n").unwrap_err(),
-            ProtocolError::UnbalancedQuotes
-        );
-        assert_eq!(
-            decode_all(b"set \"a\"b\n").unwrap_err(),
-            ProtocolError::UnbalancedQuotes
-        );
+        assert_eq!(decode_all(b"*x\r\n").unwrap_err(), ProtocolError::InvalidMultibulkLength);
+        assert_eq!(decode_all(b"*1\r\n$-1\r\n").unwrap_err(), ProtocolError::InvalidBulkLength);
+        assert_eq!(decode_all(b"*1\r\nx3\r\n").unwrap_err(), ProtocolError::ExpectedDollar(b'x'));
+        assert_eq!(decode_all(b"set \"a\n").unwrap_err(), ProtocolError::UnbalancedQuotes);
+        assert_eq!(decode_all(b"set \"a\"b\n").unwrap_err(), ProtocolError::UnbalancedQuotes);
     }
 
     #[test]
     fn quoting_rules() {
-        assert_eq!(
-            split_args(b"a \"\\x41\\n\" 'it\\'s'").unwrap(),
-            vec![b"a".to_vec(), b"A\n".to_vec(), b"it's".to_vec()]
-        );
+        assert_eq!(split_args(b"a \"\\x41\\n\" 'it\\'s'").unwrap(), vec![b"a".to_vec(), b"A\n".to_vec(), b"it's".to_vec()]);
         assert_eq!(split_args(b"\"\"").unwrap(), vec![Vec::<u8>::new()]);
         assert!(split_args(b"'abc").is_none());
     }

@@ -87,24 +87,13 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
         Reply::Error(e) => {
             // Error texts may embed user input: never let a CR or LF break the framing.
             out.put_u8(b'-');
-            out.extend(
-                e.bytes()
-                    .map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
-            );
+            out.extend(e.bytes().map(|c| if c == b'\r' || c == b'\n' { b' ' } else { c }));
             out.put_slice(b"\r\n");
         }
         Reply::Int(i) => number(out, b':', *i),
         Reply::Bulk(b) => bulk(out, b),
-        Reply::Nil => out.put_slice(if proto == Protocol::Resp3 {
-            b"_\r\n"
-        } else {
-            b"$-1\r\n"
-        }),
-        Reply::NilArray => out.put_slice(if proto == Protocol::Resp3 {
-            b"_\r\n"
-        } else {
-            b"*-1\r\n"
-        }),
+        Reply::Nil => out.put_slice(if proto == Protocol::Resp3 { b"_\r\n" } else { b"$-1\r\n" }),
+        Reply::NilArray => out.put_slice(if proto == Protocol::Resp3 { b"_\r\n" } else { b"*-1\r\n" }),
         Reply::Array(items) => {
             number(out, b'*', items.len() as i64);
             for r in items {
@@ -112,21 +101,13 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
             }
         }
         Reply::Set(items) => {
-            number(
-                out,
-                if proto == Protocol::Resp3 { b'~' } else { b'*' },
-                items.len() as i64,
-            );
+            number(out, if proto == Protocol::Resp3 { b'~' } else { b'*' }, items.len() as i64);
             for r in items {
                 encode(r, proto, out);
             }
         }
         Reply::Push(items) => {
-            number(
-                out,
-                if proto == Protocol::Resp3 { b'>' } else { b'*' },
-                items.len() as i64,
-            );
+            number(out, if proto == Protocol::Resp3 { b'>' } else { b'*' }, items.len() as i64);
             for r in items {
                 encode(r, proto, out);
             }
@@ -219,11 +200,7 @@ pub fn format_double(d: f64) -> String {
         Some(pos) => {
             let (mant, exp) = s.split_at(pos);
             let exp = &exp[1..];
-            let (sign, digits) = if let Some(rest) = exp.strip_prefix('-') {
-                ('-', rest)
-            } else {
-                ('+', exp)
-            };
+            let (sign, digits) = if let Some(rest) = exp.strip_prefix('-') { ('-', rest) } else { ('+', exp) };
             let mant = mant.strip_suffix(".0").unwrap_or(mant);
             if digits.len() < 2 {
                 format!("{mant}e{sign}0{digits}")
@@ -256,17 +233,8 @@ mod tests {
         assert_eq!(enc(&Reply::Double(1.5), Protocol::Resp2), b"$3\r\n1.5\r\n");
         assert_eq!(enc(&Reply::Double(1.5), Protocol::Resp3), b",1.5\r\n");
         assert_eq!(enc(&Reply::Bool(true), Protocol::Resp2), b":1\r\n");
-        assert_eq!(
-            enc(
-                &Reply::Verbatim("txt", Bytes::from_static(b"hi")),
-                Protocol::Resp3
-            ),
-            b"=6\r\ntxt:hi\r\n"
-        );
-        assert_eq!(
-            enc(&Reply::Error("ERR a\r\nb".into()), Protocol::Resp2),
-            b"-ERR a  b\r\n"
-        );
+        assert_eq!(enc(&Reply::Verbatim("txt", Bytes::from_static(b"hi")), Protocol::Resp3), b"=6\r\ntxt:hi\r\n");
+        assert_eq!(enc(&Reply::Error("ERR a\r\nb".into()), Protocol::Resp2), b"-ERR a  b\r\n");
     }
 
     #[test]

@@ -35,11 +35,7 @@ pub async fn handle(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr
     server.clients.remove(&id);
 }
 
-async fn serve(
-    server: &Server,
-    stream: &mut TcpStream,
-    client: &mut ClientState,
-) -> std::io::Result<()> {
+async fn serve(server: &Server, stream: &mut TcpStream, client: &mut ClientState) -> std::io::Result<()> {
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::new();
@@ -51,20 +47,14 @@ async fn serve(
         if n == 0 {
             return Ok(());
         }
-        server
-            .stats
-            .net_input_bytes
-            .fetch_add(n as u64, Ordering::Relaxed);
+        server.stats.net_input_bytes.fetch_add(n as u64, Ordering::Relaxed);
         let (max_bulk_len, query_limit) = {
             let cfg = server.config.read();
             (cfg.proto_max_bulk_len, cfg.client_query_buffer_limit)
         };
         let mut commands = 0u64;
         loop {
-            let limits = Limits {
-                max_bulk_len,
-                auth_required: !client.authenticated,
-            };
+            let limits = Limits { max_bulk_len, auth_required: !client.authenticated };
             match decoder.decode(&mut inbuf, &limits) {
                 Ok(Some(argv)) => {
                     commands += 1;
@@ -106,16 +96,9 @@ async fn serve(
     }
 }
 
-async fn write_out(
-    server: &Server,
-    stream: &mut TcpStream,
-    out: &mut BytesMut,
-) -> std::io::Result<()> {
+async fn write_out(server: &Server, stream: &mut TcpStream, out: &mut BytesMut) -> std::io::Result<()> {
     stream.write_all(out).await?;
-    server
-        .stats
-        .net_output_bytes
-        .fetch_add(out.len() as u64, Ordering::Relaxed);
+    server.stats.net_output_bytes.fetch_add(out.len() as u64, Ordering::Relaxed);
     out.clear();
     Ok(())
 }

@@ -56,9 +56,7 @@ pub struct Server {
 
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
-        let run_id: String = (0..40)
-            .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
-            .collect();
+        let run_id: String = (0..40).map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0')).collect();
         Arc::new(Server {
             keyspace: Arc::new(Keyspace::new(config.databases)),
             tcp_port: AtomicU64::new(config.port as u64),
@@ -108,16 +106,10 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
             None => (false, addr.as_str()),
         };
         let host = if host == "*" { "0.0.0.0" } else { host };
-        let sock: SocketAddr = match format!("{host}:{}", config.port)
-            .parse()
-            .or_else(|_| format!("[{host}]:{}", config.port).parse())
-        {
+        let sock: SocketAddr = match format!("{host}:{}", config.port).parse().or_else(|_| format!("[{host}]:{}", config.port).parse()) {
             Ok(s) => s,
             Err(_) => {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("invalid bind address '{addr}'"),
-                ));
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("invalid bind address '{addr}'")));
             }
         };
         match TcpListener::bind(sock).await {
@@ -133,10 +125,7 @@ pub async fn bind(config: &Config) -> std::io::Result<Vec<TcpListener>> {
         return Err(e);
     }
     if listeners.is_empty() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::AddrNotAvailable,
-            "no address could be bound",
-        ));
+        return Err(std::io::Error::new(std::io::ErrorKind::AddrNotAvailable, "no address could be bound"));
     }
     Ok(listeners)
 }
@@ -157,12 +146,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
             .spawn(move || {
                 let span = tracing::info_span!("active_expire");
                 let _g = span.enter();
-                crate::storage::expire::run(
-                    ks,
-                    move || srv.config.read().hz,
-                    move || srv2.config.read().active_expire,
-                    stop,
-                )
+                crate::storage::expire::run(ks, move || srv.config.read().hz, move || srv2.config.read().active_expire, stop)
             })
             .ok()
     };

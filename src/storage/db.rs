@@ -20,10 +20,7 @@ pub struct Locks<'a> {
 
 impl<'a> Locks<'a> {
     pub fn none(ks: &'a Keyspace) -> Locks<'a> {
-        Locks {
-            ks,
-            guards: SmallVec::new(),
-        }
+        Locks { ks, guards: SmallVec::new() }
     }
 
     /// Locks the shards of `keys`, in ascending shard order.
@@ -31,18 +28,12 @@ impl<'a> Locks<'a> {
         let mut idx: SmallVec<[usize; 4]> = keys.map(|k| shard_of(hash_key(k))).collect();
         idx.sort_unstable();
         idx.dedup();
-        Locks {
-            ks,
-            guards: idx.into_iter().map(|i| (i, ks.lock(i))).collect(),
-        }
+        Locks { ks, guards: idx.into_iter().map(|i| (i, ks.lock(i))).collect() }
     }
 
     /// Locks every shard: for commands that must see or change the whole keyspace atomically.
     pub fn all(ks: &'a Keyspace) -> Locks<'a> {
-        Locks {
-            ks,
-            guards: (0..SHARDS).map(|i| (i, ks.lock(i))).collect(),
-        }
+        Locks { ks, guards: (0..SHARDS).map(|i| (i, ks.lock(i))).collect() }
     }
 
     pub fn keyspace(&self) -> &'a Keyspace {
@@ -91,13 +82,7 @@ pub enum Ttl {
 }
 
 /// Finds a live key's node, dropping it first if its TTL has passed.
-fn lookup<'x>(
-    locks: &'x mut Locks<'_>,
-    index: usize,
-    now: u64,
-    dirty: &mut u64,
-    key: &[u8],
-) -> Option<&'x mut Node> {
+fn lookup<'x>(locks: &'x mut Locks<'_>, index: usize, now: u64, dirty: &mut u64, key: &[u8]) -> Option<&'x mut Node> {
     let hash = hash_key(key);
     let shard = locks.shard(shard_of(hash));
     let dict = &mut shard.dbs[index];
@@ -127,12 +112,7 @@ pub struct Db<'l, 'a> {
 
 impl<'l, 'a> Db<'l, 'a> {
     pub fn new(locks: &'l mut Locks<'a>, index: usize, now: u64, dirty: &'l mut u64) -> Self {
-        Db {
-            locks,
-            index,
-            now,
-            dirty,
-        }
+        Db { locks, index, now, dirty }
     }
 
     pub fn index(&self) -> usize {
@@ -186,11 +166,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
         let shard = self.shard(hash);
-        let node = if present {
-            shard.dbs[i].get_mut(hash, key)
-        } else {
-            None
-        };
+        let node = if present { shard.dbs[i].get_mut(hash, key) } else { None };
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
@@ -228,16 +204,11 @@ impl<'l, 'a> Db<'l, 'a> {
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let dict = self.dict(hash);
         if present && dict.get(hash, key).is_some() {
-            let n = dict
-                .get_mut(hash, key)
-                .expect("present: checked above under the same lock");
+            let n = dict.get_mut(hash, key).expect("present: checked above under the same lock");
             n.entry.lru = clock::lru_now();
             return &mut n.entry.value;
         }
-        &mut dict
-            .insert_new(hash, Key::from(key), Entry::new(make()))
-            .entry
-            .value
+        &mut dict.insert_new(hash, Key::from(key), Entry::new(make())).entry.value
     }
 
     /// Stores `value` at `key`, replacing any value, with the TTL rule `ttl`.
@@ -331,9 +302,7 @@ impl<'l, 'a> Db<'l, 'a> {
             }
         }
         let dict = self.dict(hash);
-        let Some(n) = dict.get_mut(hash, key) else {
-            return false;
-        };
+        let Some(n) = dict.get_mut(hash, key) else { return false };
         let had = n.entry.expire_at != 0;
         n.entry.expire_at = at.unwrap_or(0);
         match (had, at.is_some()) {
@@ -358,12 +327,7 @@ impl<'l, 'a> Db<'l, 'a> {
 
     /// Another database through the same locks (MOVE, COPY ... DB).
     pub fn with_db<R>(&mut self, index: usize, f: impl FnOnce(&mut Db<'_, 'a>) -> R) -> R {
-        let mut other = Db {
-            locks: self.locks,
-            index,
-            now: self.now,
-            dirty: self.dirty,
-        };
+        let mut other = Db { locks: self.locks, index, now: self.now, dirty: self.dirty };
         f(&mut other)
     }
 }

@@ -119,11 +119,7 @@ impl Dict {
     }
 
     /// Removes every node of bucket `idx` for which `expired` says so, returning them.
-    pub fn remove_where(
-        &mut self,
-        idx: usize,
-        mut expired: impl FnMut(&Node) -> bool,
-    ) -> Vec<Box<Node>> {
+    pub fn remove_where(&mut self, idx: usize, mut expired: impl FnMut(&Node) -> bool) -> Vec<Box<Node>> {
         let mut out = Vec::new();
         if idx >= self.buckets.len() {
             return out;

@@ -21,12 +21,7 @@ const BUCKETS_PER_BATCH: usize = 64;
 const STALE_PERCENT: usize = 10;
 
 /// Runs until `stop` is set. `hz` is read each round so CONFIG SET hz applies at once.
-pub fn run(
-    ks: Arc<Keyspace>,
-    hz: impl Fn() -> u64,
-    enabled: impl Fn() -> bool,
-    stop: Arc<AtomicBool>,
-) {
+pub fn run(ks: Arc<Keyspace>, hz: impl Fn() -> u64, enabled: impl Fn() -> bool, stop: Arc<AtomicBool>) {
     let mut next_shard = 0usize;
     while !stop.load(Ordering::Relaxed) {
         let hz = hz().clamp(1, 500);

@@ -119,11 +119,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(value: Value) -> Entry {
-        Entry {
-            value,
-            expire_at: 0,
-            lru: super::clock::lru_now(),
-        }
+        Entry { value, expire_at: 0, lru: super::clock::lru_now() }
     }
 
     pub fn expire_at(&self) -> Option<u64> {

@@ -22,19 +22,11 @@ impl TestServer {
 
     /// Starts a server after `tweak` has adjusted its configuration.
     pub fn with_config(tweak: impl FnOnce(&mut Config)) -> TestServer {
-        let mut cfg = Config {
-            port: 0,
-            bind: vec!["127.0.0.1".into()],
-            ..Config::default()
-        };
+        let mut cfg = Config { port: 0, bind: vec!["127.0.0.1".into()], ..Config::default() };
         tweak(&mut cfg);
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("runtime");
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
             rt.block_on(async move {
                 let listeners = server::bind(&cfg).await.expect("bind");
                 let port = listeners[0].local_addr().expect("addr").port();
@@ -62,8 +54,7 @@ impl TestServer {
     /// A raw TCP connection for byte-exact protocol checks.
     pub fn raw(&self) -> Raw {
         let s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .expect("timeout");
+        s.set_read_timeout(Some(Duration::from_secs(5))).expect("timeout");
         Raw { s }
     }
 }
@@ -101,12 +92,7 @@ impl Raw {
     pub fn roundtrip(&mut self, req: &[u8], expected: &[u8]) {
         self.send(req);
         let got = self.read_n(expected.len());
-        assert_eq!(
-            String::from_utf8_lossy(&got),
-            String::from_utf8_lossy(expected),
-            "reply to {:?}",
-            String::from_utf8_lossy(req)
-        );
+        assert_eq!(String::from_utf8_lossy(&got), String::from_utf8_lossy(expected), "reply to {:?}", String::from_utf8_lossy(req));
     }
 
     /// True if the server closed the connection (reads EOF within the timeout).
