@@ -102,6 +102,19 @@ pub enum CmdError {
     LfuNotSelected,
     #[error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")]
     LfuSelected,
+    // --- strings ---
+    #[error("ERR decrement would overflow")]
+    DecrementOverflow,
+    #[error("ERR offset is out of range")]
+    OffsetOutOfRange,
+    #[error("ERR The specified keys must contain string values")]
+    LcsNotString,
+    #[error("ERR If you want both the length and indexes, please just use IDX.")]
+    LcsIdxAndLen,
+    #[error("ERR String too long for LCS")]
+    LcsTooLong,
+    #[error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")]
+    LcsNoMemory,
 }
 
 impl CmdError {
