@@ -180,7 +180,23 @@ fn dispatch(
     request: &mut Vec<Bytes>,
     now: u64,
 ) -> Result<Outcome, CmdError> {
-    let (spec, start) = resolve(request)?;
+    // Clients tend to repeat a command (pipelines, benchmarks): check the last one before hashing.
+    let (spec, start) = match client.last_command {
+        Some(last)
+            if request
+                .first()
+                .is_some_and(|n| last.name.as_bytes().eq_ignore_ascii_case(n)) =>
+        {
+            if !last.arity_ok(request.len()) {
+                return Err(CmdError::WrongArity(last.full_name()));
+            }
+            (last, 1)
+        }
+        _ => resolve(request)?,
+    };
+    if start == 1 {
+        client.last_command = Some(spec);
+    }
     let argv = std::mem::take(request);
     // A blocking command may have to run again once a key is ready: keep its request.
     let retry = spec.has(flags::BLOCKING).then(|| argv.clone());

@@ -22,6 +22,8 @@ pub struct ClientState {
     pub created_ms: u64,
     /// Set by commands that change what CLIENT LIST shows; the connection then refreshes the registry.
     pub info_changed: bool,
+    /// The last top-level command run (a one-entry lookup cache for dispatch).
+    pub last_command: Option<&'static crate::commands::CommandSpec>,
 }
 
 impl ClientState {
@@ -39,6 +41,7 @@ impl ClientState {
             close_after_reply: false,
             created_ms: crate::storage::clock::now_ms(),
             info_changed: false,
+            last_command: None,
         }
     }
 
