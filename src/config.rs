@@ -30,6 +30,7 @@ pub struct Config {
     pub daemonize: bool,
     pub active_expire: bool,
     pub io_threads: usize,
+    pub list_max_listpack_size: i64,
 }
 
 impl Default for Config {
@@ -57,6 +58,7 @@ impl Default for Config {
             daemonize: false,
             active_expire: true,
             io_threads: 0,
+            list_max_listpack_size: -2,
         }
     }
 }
@@ -375,9 +377,25 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "list-max-listpack-size",
+        mutable: true,
+        get: |c| c.list_max_listpack_size.to_string(),
+        set: |c, v| {
+            c.list_max_listpack_size = int(v, -5, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
 ];
 
+/// Older names Redis still accepts for a parameter.
+const ALIASES: &[(&str, &str)] = &[("list-max-ziplist-size", "list-max-listpack-size")];
+
 pub fn param(name: &str) -> Option<&'static Param> {
+    let name = ALIASES
+        .iter()
+        .find(|(old, _)| old.eq_ignore_ascii_case(name))
+        .map_or(name, |(_, new)| new);
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 

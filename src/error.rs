@@ -78,6 +78,17 @@ pub enum CmdError {
     TimeoutOutOfRange,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    // --- lists ---
+    #[error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")]
+    LposRankZero,
+    #[error("ERR COUNT can't be negative")]
+    LposCountNegative,
+    #[error("ERR MAXLEN can't be negative")]
+    LposMaxlenNegative,
+    #[error("ERR numkeys should be greater than 0")]
+    NumkeysNotPositive,
+    #[error("ERR count should be greater than 0")]
+    CountNotPositive,
     // --- bitmaps ---
     #[error("ERR The bit argument must be 1 or 0.")]
     BitArgument,

@@ -14,6 +14,7 @@ pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod generic;
+pub mod list;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -39,6 +40,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     command::COMMANDS,
     bitmap::COMMANDS,
+    list::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -204,10 +206,18 @@ fn dispatch(
         return Err(CmdError::NoAuth);
     }
     let ks = &*server.keyspace;
-    let locks = match spec.key_positions(&argv) {
-        Ok(pos) if !pos.is_empty() => Locks::for_keys(ks, pos.iter().map(|&i| &argv[i][..])),
-        _ => Locks::none(ks),
+    let positions = spec.key_positions(&argv).unwrap_or_default();
+    let locks = if positions.is_empty() {
+        Locks::none(ks)
+    } else {
+        Locks::for_keys(ks, positions.iter().map(|&i| &argv[i][..]))
     };
+    // A write may make a key ready for blocked clients (a push, a RENAME onto it, ...): remember the
+    // keys it names. Only when someone is blocked at all, so the common path pays nothing.
+    let mut ready: Vec<(usize, Bytes)> = Vec::new();
+    if spec.has(flags::WRITE) && server.blocking.waiting() > 0 {
+        ready.extend(positions.iter().map(|&i| (client.db, argv[i].clone())));
+    }
     let mut ctx = ExecCtx {
         server,
         client,
@@ -215,7 +225,7 @@ fn dispatch(
         now,
         dirty: 0,
         block: None,
-        ready: Vec::new(),
+        ready,
     };
     let mut args = Args::new(argv, start);
     let reply = (spec.handler)(&mut ctx, &mut args);
@@ -233,8 +243,12 @@ fn dispatch(
     if dirty > 0 {
         server.add_dirty(dirty);
     }
-    for (db, key) in &ready {
-        server.blocking.wake_first(*db, key);
+    // Only a command that wrote can have made a key ready (a blocked client re-running its own
+    // command and finding nothing must not wake itself).
+    if dirty > 0 {
+        for (db, key) in &ready {
+            server.blocking.wake_first(*db, key);
+        }
     }
     match (block, retry) {
         (Some(on), Some(argv)) => Ok(Outcome::Block {

@@ -22,6 +22,9 @@ pub struct ClientState {
     pub created_ms: u64,
     /// Set by commands that change what CLIENT LIST shows; the connection then refreshes the registry.
     pub info_changed: bool,
+    /// True while a blocked client re-runs its command after a wake-up: a key that now holds another
+    /// type then means "nothing yet" (Redis keeps such a client blocked), not WRONGTYPE.
+    pub retrying_block: bool,
     /// The last top-level command run (a one-entry lookup cache for dispatch).
     pub last_command: Option<&'static crate::commands::CommandSpec>,
 }
@@ -42,6 +45,7 @@ impl ClientState {
             created_ms: crate::storage::clock::now_ms(),
             info_changed: false,
             last_command: None,
+            retrying_block: false,
         }
     }
 

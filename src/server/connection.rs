@@ -163,7 +163,11 @@ async fn wait_blocked(
         // Run again once registered: a push between the first run and the registration would
         // otherwise be missed.
         let mut again = argv.clone();
-        match commands::execute(server, client, &mut again, crate::storage::clock::now_ms()) {
+        client.retrying_block = true;
+        let outcome =
+            commands::execute(server, client, &mut again, crate::storage::clock::now_ms());
+        client.retrying_block = false;
+        match outcome {
             Outcome::Reply(r) => {
                 server.blocking.unregister(db, &on.keys, &waiter);
                 // The key may hold more: let the next blocked client look.

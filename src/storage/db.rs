@@ -266,6 +266,24 @@ impl<'l, 'a> Db<'l, 'a> {
         &mut dict.insert_new(hash, Key::from(key), entry).entry.value
     }
 
+    /// The value at `key` if `is_type` accepts it, creating it with `make()` if the key is absent.
+    /// `Err(())` (and no write counted) when the key holds a value `is_type` refuses: the caller
+    /// replies WRONGTYPE. Counts as a write otherwise.
+    #[allow(clippy::result_unit_err)]
+    pub fn get_or_create(
+        &mut self,
+        key: &[u8],
+        is_type: impl Fn(&Value) -> bool,
+        make: impl FnOnce() -> Value,
+    ) -> Result<&mut Value, ()> {
+        if let Some(e) = self.peek(key) {
+            if !is_type(&e.value) {
+                return Err(());
+            }
+        }
+        Ok(self.get_or_insert_with(key, make))
+    }
+
     /// Stores `value` at `key`, replacing any value, with the TTL rule `ttl`.
     /// Returns the previous value.
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> Option<Value> {

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use crate::protocol::parse_i64;
+use crate::storage::types::list::ListValue;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -80,6 +81,7 @@ impl StrValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    List(Box<ListValue>),
 }
 
 impl Value {
@@ -95,6 +97,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
         }
     }
 
@@ -102,6 +105,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(l) => l.encoding(),
         }
     }
 }
