@@ -74,6 +74,15 @@ pub enum CmdError {
     TimeoutNotFloat,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    // --- command_table ---
+    #[error("ERR Invalid command specified")]
+    InvalidCommandSpecified,
+    #[error("ERR Invalid number of arguments specified for command")]
+    InvalidCommandArity,
+    #[error("ERR The command has no key arguments")]
+    NoKeyArguments,
+    #[error("ERR Invalid arguments specified for command")]
+    InvalidCommandArguments,
 }
 
 impl CmdError {

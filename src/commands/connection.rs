@@ -16,7 +16,7 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
     CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
     CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
     CommandSpec { name: "hello", group: Group::Connection, arity: -1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"), handler: hello, ..CommandSpec::DEFAULT },

@@ -20,7 +20,7 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "get", group: Group::String, arity: 2, flags: READONLY | FAST, acl: STR, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Returns the string value of a key.", "1.0.0", "O(1)"), handler: get, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "set", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)], docs: docs("Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", "O(1)"), handler: set, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "set", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)], key_notes: &["RW and ACCESS due to the optional `GET` argument"], getkeys: Some(super::table::getkeys::set), docs: docs("Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", "1.0.0", "O(1)"), handler: set, ..CommandSpec::DEFAULT },
 ];
 
 /// Reads a string value: `Ok(None)` if the key is absent, WRONGTYPE if it holds another type.
