@@ -21,122 +21,20 @@ const CMD_FLAGS: u64 = LOADING | STALE | SENTINEL;
 const CONN: u64 = acl::CONNECTION;
 const ORDER: &[&str] = &["nondeterministic_output_order"];
 
-pub static COMMANDS: &[CommandSpec] = &[CommandSpec {
-    name: "command",
-    group: Group::Server,
-    arity: -1,
-    flags: CMD_FLAGS,
-    acl: CONN,
-    tips: ORDER,
-    docs: docs(
-        "Returns detailed information about all commands.",
-        "2.8.13",
-        "O(N) where N is the total number of Redis commands",
-    ),
-    handler: command,
-    subcommands: SUBCOMMANDS,
-    ..CommandSpec::DEFAULT
-}];
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "command", group: Group::Server, arity: -1, flags: CMD_FLAGS, acl: CONN, tips: ORDER, docs: docs("Returns detailed information about all commands.", "2.8.13", "O(N) where N is the total number of Redis commands"), handler: command, subcommands: SUBCOMMANDS, ..CommandSpec::DEFAULT },
+];
 
 #[rustfmt::skip]
 static SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "command|count",
-        group: Group::Server,
-        arity: 2,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        docs: docs("Returns a count of commands.", "2.8.13", "O(1)"),
-        handler: count,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|docs",
-        group: Group::Server,
-        arity: -2,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        tips: ORDER,
-        docs: docs(
-            "Returns documentary information about one, multiple or all commands.",
-            "7.0.0",
-            "O(N) where N is the number of commands to look up",
-        ),
-        handler: docs_cmd,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|getkeys",
-        group: Group::Server,
-        arity: -4,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        docs: docs(
-            "Extracts the key names from an arbitrary command.",
-            "2.8.13",
-            "O(N) where N is the number of arguments to the command",
-        ),
-        handler: getkeys,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|getkeysandflags",
-        group: Group::Server,
-        arity: -4,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        docs: docs(
-            "Extracts the key names and access flags for an arbitrary command.",
-            "7.0.0",
-            "O(N) where N is the number of arguments to the command",
-        ),
-        handler: getkeysandflags,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|help",
-        group: Group::Server,
-        arity: 2,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        docs: docs(
-            "Returns helpful text about the different subcommands.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: help,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|info",
-        group: Group::Server,
-        arity: -2,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        tips: ORDER,
-        docs: docs(
-            "Returns information about one, multiple or all commands.",
-            "2.8.13",
-            "O(N) where N is the number of commands to look up",
-        ),
-        handler: info,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "command|list",
-        group: Group::Server,
-        arity: -2,
-        flags: CMD_FLAGS,
-        acl: CONN,
-        tips: ORDER,
-        docs: docs(
-            "Returns a list of command names.",
-            "7.0.0",
-            "O(N) where N is the total number of Redis commands",
-        ),
-        handler: list,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "command|count", group: Group::Server, arity: 2, flags: CMD_FLAGS, acl: CONN, docs: docs("Returns a count of commands.", "2.8.13", "O(1)"), handler: count, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|docs", group: Group::Server, arity: -2, flags: CMD_FLAGS, acl: CONN, tips: ORDER, docs: docs("Returns documentary information about one, multiple or all commands.", "7.0.0", "O(N) where N is the number of commands to look up"), handler: docs_cmd, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|getkeys", group: Group::Server, arity: -4, flags: CMD_FLAGS, acl: CONN, docs: docs("Extracts the key names from an arbitrary command.", "2.8.13", "O(N) where N is the number of arguments to the command"), handler: getkeys, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|getkeysandflags", group: Group::Server, arity: -4, flags: CMD_FLAGS, acl: CONN, docs: docs("Extracts the key names and access flags for an arbitrary command.", "7.0.0", "O(N) where N is the number of arguments to the command"), handler: getkeysandflags, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|help", group: Group::Server, arity: 2, flags: CMD_FLAGS, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: help, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|info", group: Group::Server, arity: -2, flags: CMD_FLAGS, acl: CONN, tips: ORDER, docs: docs("Returns information about one, multiple or all commands.", "2.8.13", "O(N) where N is the number of commands to look up"), handler: info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "command|list", group: Group::Server, arity: -2, flags: CMD_FLAGS, acl: CONN, tips: ORDER, docs: docs("Returns a list of command names.", "7.0.0", "O(N) where N is the total number of Redis commands"), handler: list, ..CommandSpec::DEFAULT },
 ];
 
 /// Finds a command by its full name (`get`, `config|get`), ignoring case, as Redis's
