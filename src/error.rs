@@ -126,6 +126,15 @@ pub enum CmdError {
     LcsTooLong,
     #[error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")]
     LcsNoMemory,
+    // --- command_table ---
+    #[error("ERR Invalid command specified")]
+    InvalidCommandSpecified,
+    #[error("ERR Invalid number of arguments specified for command")]
+    InvalidCommandArity,
+    #[error("ERR The command has no key arguments")]
+    NoKeyArguments,
+    #[error("ERR Invalid arguments specified for command")]
+    InvalidCommandArguments,
 }
 
 impl CmdError {

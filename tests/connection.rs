@@ -178,3 +178,10 @@ fn auth_errors() {
     let mut con = client.get_connection().unwrap();
     let _: () = con.set("a", 1).unwrap();
 }
+
+#[test]
+fn quit_through_a_client() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    assert_eq!(run(&mut con, &["QUIT"]).unwrap(), Value::Okay);
+}

@@ -385,6 +385,15 @@ fn blocking_timeouts_and_errors() {
         Value::Nil
     );
     assert_eq!(
+        common::run(&mut con, &["BRPOPLPUSH", "none", "x", "0.1"]).unwrap(),
+        Value::Nil
+    );
+    let _: i64 = con.rpush("src", &["a", "b"]).unwrap();
+    assert_eq!(
+        common::run(&mut con, &["BRPOPLPUSH", "src", "dst", "0"]).unwrap(),
+        Value::BulkString(b"b".to_vec())
+    );
+    assert_eq!(
         err(&mut con, &["BLPOP", "k", "-1"]),
         "ERR timeout is negative"
     );

@@ -33,6 +33,7 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
     }
 }
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "setbit", group: Group::Bitmap, arity: 4, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "2.2.0", "O(1)"), handler: setbit, ..CommandSpec::DEFAULT },
     CommandSpec { name: "getbit", group: Group::Bitmap, arity: 3, flags: READONLY | FAST, acl: BM, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Returns a bit value by offset.", "2.2.0", "O(1)"), handler: getbit, ..CommandSpec::DEFAULT },

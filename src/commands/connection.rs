@@ -18,190 +18,29 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
     }
 }
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "ping",
-        group: Group::Connection,
-        arity: -1,
-        flags: FAST | SENTINEL,
-        acl: CONN,
-        tips: &["request_policy:all_shards", "response_policy:all_succeeded"],
-        docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"),
-        handler: ping,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "echo",
-        group: Group::Connection,
-        arity: 2,
-        flags: FAST,
-        acl: CONN,
-        docs: docs("Returns the given string.", "1.0.0", "O(1)"),
-        handler: echo,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "quit",
-        group: Group::Connection,
-        arity: -1,
-        flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH,
-        acl: CONN,
-        docs: docs("Closes the connection.", "1.0.0", "O(1)"),
-        handler: quit,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "reset",
-        group: Group::Connection,
-        arity: 1,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs("Resets the connection.", "6.2.0", "O(1)"),
-        handler: reset,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "hello",
-        group: Group::Connection,
-        arity: -1,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"),
-        handler: hello,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "auth",
-        group: Group::Connection,
-        arity: -2,
-        flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY,
-        acl: CONN,
-        docs: docs(
-            "Authenticates the connection.",
-            "1.0.0",
-            "O(N) where N is the number of passwords defined for the user",
-        ),
-        handler: auth,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "select",
-        group: Group::Connection,
-        arity: 2,
-        flags: LOADING | STALE | FAST,
-        acl: CONN,
-        docs: docs("Changes the selected database.", "1.0.0", "O(1)"),
-        handler: select,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client",
-        group: Group::Connection,
-        arity: -2,
-        flags: SENTINEL,
-        acl: 0,
-        docs: docs(
-            "A container for client connection commands.",
-            "2.4.0",
-            "Depends on subcommand.",
-        ),
-        subcommands: CLIENT_SUBCOMMANDS,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "hello", group: Group::Connection, arity: -1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"), handler: hello, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "auth", group: Group::Connection, arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"), handler: auth, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "select", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Changes the selected database.", "1.0.0", "O(1)"), handler: select, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client", group: Group::Connection, arity: -2, flags: SENTINEL, acl: 0, docs: docs("A container for client connection commands.", "2.4.0", "Depends on subcommand."), subcommands: CLIENT_SUBCOMMANDS, ..CommandSpec::DEFAULT },
 ];
 
 const CLIENT_FLAGS: u64 = NOSCRIPT | LOADING | STALE | SENTINEL;
 
+#[rustfmt::skip]
 static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
-    CommandSpec {
-        name: "client|id",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs(
-            "Returns the unique client ID of the connection.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: client_id,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|setname",
-        group: Group::Connection,
-        arity: 3,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs("Sets the connection name.", "2.6.9", "O(1)"),
-        handler: client_setname,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|getname",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        docs: docs("Returns the name of the connection.", "2.6.9", "O(1)"),
-        handler: client_getname,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|setinfo",
-        group: Group::Connection,
-        arity: 4,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
-        docs: docs(
-            "Sets information specific to the client or connection.",
-            "7.2.0",
-            "O(1)",
-        ),
-        handler: client_setinfo,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|list",
-        group: Group::Connection,
-        arity: -2,
-        flags: ADMIN | CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["nondeterministic_output"],
-        docs: docs(
-            "Lists open connections.",
-            "2.4.0",
-            "O(N) where N is the number of client connections",
-        ),
-        handler: client_list,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|info",
-        group: Group::Connection,
-        arity: 2,
-        flags: CLIENT_FLAGS,
-        acl: CONN,
-        tips: &["nondeterministic_output"],
-        docs: docs("Returns information about the connection.", "6.2.0", "O(1)"),
-        handler: client_info,
-        ..CommandSpec::DEFAULT
-    },
-    CommandSpec {
-        name: "client|help",
-        group: Group::Connection,
-        arity: 2,
-        flags: LOADING | STALE,
-        acl: CONN,
-        docs: docs(
-            "Returns helpful text about the different subcommands.",
-            "5.0.0",
-            "O(1)",
-        ),
-        handler: client_help,
-        ..CommandSpec::DEFAULT
-    },
+    CommandSpec { name: "client|id", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the unique client ID of the connection.", "5.0.0", "O(1)"), handler: client_id, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setname", group: Group::Connection, arity: 3, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Sets the connection name.", "2.6.9", "O(1)"), handler: client_setname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|getname", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Returns the name of the connection.", "2.6.9", "O(1)"), handler: client_getname, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|setinfo", group: Group::Connection, arity: 4, flags: CLIENT_FLAGS, acl: CONN, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets information specific to the client or connection.", "7.2.0", "O(1)"), handler: client_setinfo, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|list", group: Group::Connection, arity: -2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_list, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|info", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Returns information about the connection.", "6.2.0", "O(1)"), handler: client_info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
 ];
 
 /// `PING [message]` → `+PONG` or the message as a bulk string.
@@ -454,7 +293,7 @@ fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "SETNAME <name>",
         "    Assign the name <name> to the current connection.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     Ok(Reply::Array(
         lines.iter().map(|l| Reply::Simple(l)).collect(),

@@ -196,7 +196,8 @@ fn dispatch(
         }
         _ => resolve(request)?,
     };
-    if start == 1 {
+    // Containers are never cached: their subcommand must be looked up on every call.
+    if start == 1 && !spec.is_container() {
         client.last_command = Some(spec);
     }
     let argv = std::mem::take(request);

@@ -21,17 +21,19 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
     }
 }
 
+#[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "info", group: Group::Server, arity: -1, flags: LOADING | STALE | SENTINEL, acl: acl::DANGEROUS, tips: &["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], docs: docs("Returns information and statistics about the server.", "1.0.0", "O(1)"), handler: info, ..CommandSpec::DEFAULT },
     CommandSpec { name: "dbsize", group: Group::Server, arity: 1, flags: READONLY | FAST, acl: acl::KEYSPACE, tips: &["request_policy:all_shards", "response_policy:agg_sum"], docs: docs("Returns the number of keys in the database.", "1.0.0", "O(1)"), handler: dbsize, ..CommandSpec::DEFAULT },
     CommandSpec { name: "flushdb", group: Group::Server, arity: -1, flags: WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Remove all keys from the current database.", "1.0.0", "O(N) where N is the number of keys in the selected database"), handler: flushdb, ..CommandSpec::DEFAULT },
     CommandSpec { name: "flushall", group: Group::Server, arity: -1, flags: WRITE, acl: acl::KEYSPACE | acl::DANGEROUS, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Removes all keys from all databases.", "1.0.0", "O(N) where N is the total number of keys in all databases"), handler: flushall, ..CommandSpec::DEFAULT },
     CommandSpec { name: "time", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, tips: &["nondeterministic_output"], docs: docs("Returns the server time.", "2.6.0", "O(1)"), handler: time, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "lastsave", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, acl: acl::DANGEROUS, tips: &["nondeterministic_output"], docs: docs("Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"), handler: lastsave, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lastsave", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, acl: acl::ADMIN | acl::DANGEROUS, tips: &["nondeterministic_output"], docs: docs("Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"), handler: lastsave, ..CommandSpec::DEFAULT },
     CommandSpec { name: "shutdown", group: Group::Server, arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, docs: docs("Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"), handler: shutdown, ..CommandSpec::DEFAULT },
     CommandSpec { name: "config", group: Group::Server, arity: -2, docs: docs("A container for server configuration commands.", "2.0.0", "Depends on subcommand."), subcommands: CONFIG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
 ];
 
+#[rustfmt::skip]
 static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec {
         name: "config|get",
@@ -446,7 +448,7 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
     Ok(Reply::Array(
         lines.iter().map(|l| Reply::Simple(l)).collect(),

@@ -16,6 +16,13 @@ use crate::protocol::{parse_i64, Reply};
 
 pub type Handler = fn(&mut ExecCtx<'_>, &mut Args) -> Result<Reply, CmdError>;
 
+/// A request that does not fit a command's key specs (a syntax error its handler will report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadKeys;
+
+/// A command's own key finder: `(position in argv, key-spec flags)` for each key.
+pub type GetKeys = fn(&[Bytes]) -> Vec<(usize, u32)>;
+
 /// Command flags, with the names and order `COMMAND INFO` prints them in.
 pub mod flags {
     pub const WRITE: u64 = 1 << 0;
@@ -286,6 +293,11 @@ pub struct CommandSpec {
     pub docs: Docs,
     pub handler: Handler,
     pub subcommands: &'static [CommandSpec],
+    /// Notes on the key specs, by index (`""` for none), as `COMMAND INFO` shows them.
+    pub key_notes: &'static [&'static str],
+    /// Finds keys and their flags where the key specs cannot (Redis's `getkeys_proc`): needed only
+    /// for commands with `variable_flags` or `incomplete` specs. See [`getkeys`].
+    pub getkeys: Option<GetKeys>,
 }
 
 fn unimplemented_container(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
@@ -309,6 +321,8 @@ impl CommandSpec {
         },
         handler: unimplemented_container,
         subcommands: &[],
+        key_notes: &[],
+        getkeys: None,
     };
 
     /// The name used in replies (`get`, `config|get`).
@@ -334,19 +348,21 @@ impl CommandSpec {
         (a >= 0 && argc as i32 == a) || (a < 0 && argc as i32 >= -a)
     }
 
-    /// Flags as Redis reports them. `movablekeys` is derived from the key specs as Redis's
-    /// `populateCommandLegacyRangeSpec` does; commands whose keys Redis finds with a `getkeys_proc`
-    /// (SORT, MIGRATE, ...) carry it explicitly.
+    /// Flags as Redis reports them, `movablekeys` included: Redis's `populateCommandMovableKeys` sets it
+    /// when any key spec is not a plain `index` + `range` spec (keyword searches, `numkeys` counts,
+    /// unknown specs), since a client cannot then find the keys from (first, last, step).
     pub fn all_flags(&self) -> u64 {
-        self.flags
-            | if self.legacy().1 {
-                flags::MOVABLEKEYS
-            } else {
-                0
-            }
+        let movable = self.keys.iter().any(|k| {
+            !matches!(
+                (k.begin, k.find),
+                (BeginSearch::Index(_), FindKeys::Range { .. })
+            )
+        });
+        self.flags | if movable { flags::MOVABLEKEYS } else { 0 }
     }
 
     /// ACL categories: the explicit ones plus those the flags imply (Redis's `setImplicitACLCategories`).
+    /// A read-only scripting command (EVAL_RO, FCALL_RO) is not `@read`: the script decides what it reads.
     pub fn acl_categories(&self) -> u64 {
         let mut c = self.acl;
         if self.has(flags::WRITE) {
@@ -373,22 +389,18 @@ impl CommandSpec {
         c
     }
 
-    /// The legacy `(first, last, step)` triple `COMMAND INFO` reports.
+    /// The legacy `(first, last, step)` triple `COMMAND INFO` reports, as Redis's
+    /// `populateCommandLegacyRangeSpec` glues it from the key specs: a single index+range spec is taken
+    /// as it is; otherwise only index+range specs count, any of them with a step other than 1 gives
+    /// `(0, 0, 0)`, and the others are merged into one range with step 1 (the last key compared as
+    /// unsigned, so a from-the-end index such as -1 wins over any absolute one).
     pub fn legacy_range(&self) -> (i32, i32, i32) {
-        self.legacy().0
-    }
-
-    /// Redis's `populateCommandLegacyRangeSpec`: the legacy range and whether the keys are movable.
-    fn legacy(&self) -> ((i32, i32, i32), bool) {
-        if self.keys.is_empty() {
-            return ((0, 0, 0), false);
-        }
         if let [KeySpec {
             begin: BeginSearch::Index(pos),
             find: FindKeys::Range {
                 lastkey, keystep, ..
             },
-            flags: f,
+            ..
         }] = self.keys
         {
             let last = if *lastkey >= 0 {
@@ -396,10 +408,9 @@ impl CommandSpec {
             } else {
                 *lastkey
             };
-            return ((*pos, last, *keystep), f & ks::INCOMPLETE != 0);
+            return (*pos, last, *keystep);
         }
-        let mut movable = false;
-        let (mut first, mut last, mut prev_last) = (i32::MAX, 0i32, 0i32);
+        let (mut first, mut last) = (i32::MAX, 0i32);
         for k in self.keys {
             let (
                 BeginSearch::Index(pos),
@@ -408,114 +419,358 @@ impl CommandSpec {
                 },
             ) = (k.begin, k.find)
             else {
-                movable = true;
                 continue;
             };
-            if keystep != 1 || (prev_last != 0 && prev_last != pos - 1) {
-                movable = true;
-                continue;
-            }
-            if k.flags & ks::INCOMPLETE != 0 {
-                movable = true;
+            if keystep != 1 {
+                return (0, 0, 0);
             }
             first = first.min(pos);
             let abs = if lastkey >= 0 { lastkey + pos } else { lastkey };
-            // Unsigned comparison, as Redis does, so a negative (from-the-end) index wins.
-            last = if (last as u32) >= (abs as u32) {
-                last
-            } else {
-                abs
-            };
-            prev_last = last;
+            if (abs as u32) > (last as u32) {
+                last = abs;
+            }
         }
         if first == i32::MAX {
-            return ((0, 0, 0), true);
+            return (0, 0, 0);
         }
-        ((first, last, 1), movable)
+        (first, last, 1)
     }
 
-    /// Positions in `argv` of the keys this request names (Redis's `getKeysUsingKeySpecs`).
-    /// Specs that do not match the request are skipped; `Err` if a spec is malformed for it.
-    #[allow(clippy::result_unit_err)]
-    pub fn key_positions(&self, argv: &[Bytes]) -> Result<SmallVec<[usize; 4]>, ()> {
+    /// Whether the command takes keys at all (Redis's `doesCommandHaveKeys`): a key-finding function,
+    /// or a key spec that is not `not_key`.
+    pub fn has_keys(&self) -> bool {
+        self.getkeys.is_some() || self.keys.iter().any(|k| k.flags & ks::NOT_KEY == 0)
+    }
+
+    /// The notes of key spec `i` (`COMMAND INFO` prints them), if any.
+    pub fn key_note(&self, i: usize) -> Option<&'static str> {
+        self.key_notes.get(i).copied().filter(|n| !n.is_empty())
+    }
+
+    /// The argument range one key spec covers in `argv`: `Ok(None)` if its keyword is absent,
+    /// `Err` if the request does not fit the spec (a syntax error the handler will report).
+    fn spec_range(spec: &KeySpec, argv: &[Bytes]) -> Result<Option<(i32, i32, i32)>, BadKeys> {
         let argc = argv.len() as i32;
-        let mut out = SmallVec::new();
-        for spec in self.keys {
-            let first = match spec.begin {
-                BeginSearch::Index(i) => i,
-                BeginSearch::Keyword { keyword, startfrom } => {
-                    let (start, end) = if startfrom > 0 {
-                        (startfrom, argc - 1)
-                    } else {
-                        (argc + startfrom, 0)
-                    };
-                    let mut i = start;
-                    let mut found = 0;
-                    loop {
-                        if i >= argc || i < 1 {
-                            break;
-                        }
-                        if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
-                            found = i + 1;
-                            break;
-                        }
-                        if i == end {
-                            break;
-                        }
-                        i = if start <= end { i + 1 } else { i - 1 };
+        let first = match spec.begin {
+            BeginSearch::Index(i) => i,
+            BeginSearch::Keyword { keyword, startfrom } => {
+                // As Redis: forward from `startfrom` up to (not including) the last argument, or backward
+                // from `argc + startfrom` down to (not including) argument 1.
+                let (start, end) = if startfrom > 0 {
+                    (startfrom, argc - 1)
+                } else {
+                    (argc + startfrom, 1)
+                };
+                let mut i = start;
+                let mut found = 0;
+                while i != end && (1..argc).contains(&i) {
+                    if argv[i as usize].eq_ignore_ascii_case(keyword.as_bytes()) {
+                        found = i + 1;
+                        break;
                     }
-                    if found == 0 {
-                        continue;
-                    }
-                    found
+                    i = if start <= end { i + 1 } else { i - 1 };
                 }
-                BeginSearch::Unknown => return Err(()),
-            };
-            let (last, step) = match spec.find {
-                FindKeys::Range {
-                    lastkey,
-                    keystep,
-                    limit,
-                } => {
-                    let last = if lastkey >= 0 {
-                        first + lastkey
-                    } else if limit == 0 {
-                        argc + lastkey
-                    } else {
-                        first + ((argc - first) / limit + lastkey)
-                    };
-                    (last, keystep)
+                if found == 0 {
+                    return Ok(None);
                 }
-                FindKeys::Keynum {
-                    keynumidx,
-                    firstkey,
-                    keystep,
-                } => {
-                    let at = first + keynumidx;
-                    if keynumidx < 0 || at >= argc {
-                        return Err(());
-                    }
-                    let n = parse_i64(&argv[at as usize]).ok_or(())?;
-                    if n < 0 || n > i32::MAX as i64 {
-                        return Err(());
-                    }
-                    (first + firstkey + n as i32 - 1, keystep)
-                }
-                FindKeys::Unknown => return Err(()),
-            };
-            let first = match spec.find {
-                FindKeys::Keynum { firstkey, .. } => first + firstkey,
-                _ => first,
-            };
-            if last >= argc || last < first || first >= argc {
-                return Err(());
+                found
             }
-            let mut i = first;
-            while i <= last {
-                out.push(i as usize);
-                i += step.max(1);
+            BeginSearch::Unknown => return Err(BadKeys),
+        };
+        let (first, last, step) = match spec.find {
+            FindKeys::Range {
+                lastkey,
+                keystep,
+                limit,
+            } => {
+                let last = if lastkey >= 0 {
+                    first + lastkey
+                } else if limit == 0 {
+                    argc + lastkey
+                } else {
+                    first + ((argc - first) / limit + lastkey)
+                };
+                (first, last, keystep)
+            }
+            FindKeys::Keynum {
+                keynumidx,
+                firstkey,
+                keystep,
+            } => {
+                let at = first + keynumidx;
+                if keynumidx < 0 || at >= argc {
+                    return Err(BadKeys);
+                }
+                let n = parse_i64(&argv[at as usize]).ok_or(BadKeys)?;
+                if n < 0 || n > i32::MAX as i64 {
+                    return Err(BadKeys);
+                }
+                let first = first + firstkey;
+                (first, first.saturating_add(n as i32 - 1), keystep)
+            }
+            FindKeys::Unknown => return Err(BadKeys),
+        };
+        if last >= argc || last < first || first >= argc {
+            return Err(BadKeys);
+        }
+        Ok(Some((first, last, step.max(1))))
+    }
+
+    /// Keys and their flags as Redis's `getKeysUsingKeySpecs` finds them: `not_key` specs skipped, and
+    /// `Err` when a spec does not fit the request or is `incomplete` (Redis then asks the command's own
+    /// key-finding function).
+    pub fn keys_from_specs(&self, argv: &[Bytes]) -> Result<Vec<(usize, u32)>, BadKeys> {
+        let mut out = Vec::new();
+        for spec in self.keys {
+            if spec.flags & ks::NOT_KEY != 0 {
+                continue;
+            }
+            if let Some((first, last, step)) = Self::spec_range(spec, argv)? {
+                let mut i = first;
+                while i <= last {
+                    out.push((i as usize, spec.flags));
+                    i += step;
+                }
+            }
+            if spec.flags & ks::INCOMPLETE != 0 {
+                return Err(BadKeys);
             }
         }
         Ok(out)
+    }
+
+    /// Keys and flags for `COMMAND GETKEYS[ANDFLAGS]`, as Redis's `getKeysFromCommandWithSpecs`: the key
+    /// specs when their flags are reliable (no `variable_flags`), else the command's [`GetKeys`]
+    /// function. Ferrite falls back to the specs where a command has no such function. An empty result
+    /// means none found.
+    pub fn keys_and_flags(&self, argv: &[Bytes]) -> Vec<(usize, u32)> {
+        let has_keyspec = self.keys.iter().any(|k| k.flags & ks::NOT_KEY == 0);
+        let has_varflags = self.keys.iter().any(|k| k.flags & ks::VARIABLE_FLAGS != 0);
+        if has_keyspec && (!has_varflags || self.getkeys.is_none()) {
+            if let Ok(keys) = self.keys_from_specs(argv) {
+                return keys;
+            }
+        }
+        self.getkeys.map(|f| f(argv)).unwrap_or_default()
+    }
+
+    /// Positions in `argv` of the keys this request names, for dispatch to lock: every spec that fits
+    /// (incomplete and `not_key` ones too: locking one shard more is harmless). Specs whose keyword is
+    /// absent are skipped; `Err` if a spec does not fit the request.
+    pub fn key_positions(&self, argv: &[Bytes]) -> Result<SmallVec<[usize; 4]>, BadKeys> {
+        let mut out = SmallVec::new();
+        for spec in self.keys {
+            if let Some((first, last, step)) = Self::spec_range(spec, argv)? {
+                let mut i = first;
+                while i <= last {
+                    out.push(i as usize);
+                    i += step;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Key finders for commands whose key specs cannot say everything (Redis's `*GetKeys` functions).
+pub mod getkeys {
+    use bytes::Bytes;
+
+    use super::ks;
+
+    /// SET: the key at 1, read and written if `GET` is among the options, else only overwritten.
+    pub fn set(argv: &[Bytes]) -> Vec<(usize, u32)> {
+        let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
+        vec![(
+            1,
+            if get {
+                ks::RW | ks::ACCESS | ks::UPDATE
+            } else {
+                ks::OW | ks::UPDATE
+            },
+        )]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec(keys: &'static [KeySpec]) -> CommandSpec {
+        CommandSpec {
+            name: "x",
+            arity: -2,
+            keys,
+            ..CommandSpec::DEFAULT
+        }
+    }
+
+    fn argv(a: &[&str]) -> Vec<Bytes> {
+        a.iter()
+            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
+            .collect()
+    }
+
+    fn positions(c: &CommandSpec, a: &[&str]) -> Result<Vec<usize>, BadKeys> {
+        c.keys_from_specs(&argv(a))
+            .map(|v| v.into_iter().map(|(i, _)| i).collect())
+    }
+
+    /// ZUNIONSTORE's shape: a destination, then `numkeys key [key ...]`.
+    static ZUNIONSTORE: &[KeySpec] = &[
+        KeySpec::one(1, ks::OW | ks::UPDATE),
+        KeySpec::keynum(2, ks::RO | ks::ACCESS),
+    ];
+
+    #[test]
+    fn keynum_extraction() {
+        let c = spec(ZUNIONSTORE);
+        assert_eq!(
+            positions(
+                &c,
+                &["zunionstore", "d", "2", "a", "b", "WEIGHTS", "1", "2"]
+            ),
+            Ok(vec![1, 3, 4])
+        );
+        assert_eq!(
+            positions(&c, &["zunionstore", "d", "1", "a"]),
+            Ok(vec![1, 3])
+        );
+        // numkeys 0, negative, not a number, or past the end: the request names no valid keys.
+        for n in ["0", "-1", "x", "3", "99999999999"] {
+            assert_eq!(
+                positions(&c, &["zunionstore", "d", n, "a", "b"]),
+                Err(BadKeys),
+                "numkeys {n}"
+            );
+        }
+        assert_eq!(positions(&c, &["zunionstore", "d"]), Err(BadKeys));
+        // Flags come from each spec.
+        let flags: Vec<u32> = c
+            .keys_from_specs(&argv(&["z", "d", "1", "a"]))
+            .unwrap_or_default()
+            .iter()
+            .map(|k| k.1)
+            .collect();
+        assert_eq!(flags, vec![ks::OW | ks::UPDATE, ks::RO | ks::ACCESS]);
+        // Movable keys, and the legacy range covers only the index+range spec.
+        assert!(c.all_flags() & flags::MOVABLEKEYS != 0);
+        assert_eq!(c.legacy_range(), (1, 1, 1));
+    }
+
+    #[test]
+    fn keyword_search() {
+        // XREAD-like: keys after STREAMS, half of the rest.
+        static XREAD: &[KeySpec] = &[KeySpec {
+            flags: ks::RO,
+            begin: BeginSearch::Keyword {
+                keyword: "STREAMS",
+                startfrom: 1,
+            },
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        }];
+        let c = spec(XREAD);
+        assert_eq!(
+            positions(&c, &["xread", "COUNT", "2", "streams", "a", "b", "0", "0"]),
+            Ok(vec![4, 5])
+        );
+        // No keyword: the spec is skipped. A keyword in last place is not searched, as in Redis.
+        assert_eq!(positions(&c, &["xread", "COUNT", "2"]), Ok(vec![]));
+        assert_eq!(positions(&c, &["xread", "COUNT", "STREAMS"]), Ok(vec![]));
+        // MIGRATE-like backward search from the end, incomplete: an error for GETKEYS.
+        static MIGRATE: &[KeySpec] = &[KeySpec {
+            flags: ks::RW | ks::INCOMPLETE,
+            begin: BeginSearch::Keyword {
+                keyword: "KEYS",
+                startfrom: -2,
+            },
+            find: FindKeys::Range {
+                lastkey: -1,
+                keystep: 1,
+                limit: 0,
+            },
+        }];
+        let m = spec(MIGRATE);
+        let a = ["migrate", "h", "p", "", "0", "5", "KEYS", "k1", "k2"];
+        assert_eq!(positions(&m, &a), Err(BadKeys));
+        assert_eq!(
+            m.key_positions(&argv(&a)).map(|v| v.to_vec()),
+            Ok(vec![7, 8])
+        );
+    }
+
+    #[test]
+    fn legacy_range_and_movable() {
+        // MSET: one range with step 2 is taken as it is.
+        static MSET: &[KeySpec] = &[KeySpec::range(1, -1, 2, ks::OW)];
+        assert_eq!(spec(MSET).legacy_range(), (1, -1, 2));
+        assert_eq!(spec(MSET).all_flags() & flags::MOVABLEKEYS, 0);
+        // SINTERSTORE: destination then the rest, glued; the from-the-end index wins.
+        static SINTERSTORE: &[KeySpec] =
+            &[KeySpec::one(1, ks::RW), KeySpec::range(2, -1, 1, ks::RO)];
+        assert_eq!(spec(SINTERSTORE).legacy_range(), (1, -1, 1));
+        // LMOVE: two single keys.
+        static LMOVE: &[KeySpec] = &[KeySpec::one(1, ks::RW), KeySpec::one(2, ks::RW)];
+        assert_eq!(spec(LMOVE).legacy_range(), (1, 2, 1));
+        // BITOP: the first key at 2.
+        static BITOP: &[KeySpec] = &[KeySpec::one(2, ks::OW), KeySpec::range(3, -1, 1, ks::RO)];
+        assert_eq!(spec(BITOP).legacy_range(), (2, -1, 1));
+        // Only keynum specs: (0, 0, 0), movable.
+        static ZUNION: &[KeySpec] = &[KeySpec::keynum(1, ks::RO)];
+        assert_eq!(spec(ZUNION).legacy_range(), (0, 0, 0));
+        assert_ne!(spec(ZUNION).all_flags() & flags::MOVABLEKEYS, 0);
+        // Several specs, one with a step other than 1: no legacy range at all.
+        static STEP2: &[KeySpec] = &[KeySpec::one(1, ks::RW), KeySpec::range(2, -1, 2, ks::RO)];
+        assert_eq!(spec(STEP2).legacy_range(), (0, 0, 0));
+        assert_eq!(spec(&[]).legacy_range(), (0, 0, 0));
+    }
+
+    #[test]
+    fn implicit_acl_categories() {
+        let c = |flags: u64, acl: u64| {
+            CommandSpec {
+                flags,
+                acl,
+                ..CommandSpec::DEFAULT
+            }
+            .acl_categories()
+        };
+        assert_eq!(
+            c(flags::READONLY | flags::FAST, acl::STRING),
+            acl::READ | acl::STRING | acl::FAST
+        );
+        assert_eq!(c(flags::WRITE, 0), acl::WRITE | acl::SLOW);
+        assert_eq!(c(flags::ADMIN, 0), acl::ADMIN | acl::DANGEROUS | acl::SLOW);
+        assert_eq!(
+            c(flags::WRITE | flags::BLOCKING, acl::LIST),
+            acl::WRITE | acl::LIST | acl::SLOW | acl::BLOCKING
+        );
+        // EVAL_RO: read-only scripts are not @read.
+        assert_eq!(
+            c(flags::READONLY, acl::SCRIPTING),
+            acl::SCRIPTING | acl::SLOW
+        );
+        assert_eq!(c(flags::PUBSUB, 0), acl::PUBSUB | acl::SLOW);
+    }
+
+    #[test]
+    fn set_getkeys_flags() {
+        assert_eq!(
+            getkeys::set(&argv(&["set", "k", "v"])),
+            vec![(1, ks::OW | ks::UPDATE)]
+        );
+        assert_eq!(
+            getkeys::set(&argv(&["set", "k", "v", "NX", "get"])),
+            vec![(1, ks::RW | ks::ACCESS | ks::UPDATE)]
+        );
+        // The value itself is not an option.
+        assert_eq!(
+            getkeys::set(&argv(&["set", "k", "get"])),
+            vec![(1, ks::OW | ks::UPDATE)]
+        );
     }
 }
