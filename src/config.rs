@@ -31,6 +31,8 @@ pub struct Config {
     pub active_expire: bool,
     pub io_threads: usize,
     pub list_max_listpack_size: i64,
+    pub slowlog_log_slower_than: i64,
+    pub slowlog_max_len: usize,
 }
 
 impl Default for Config {
@@ -59,6 +61,8 @@ impl Default for Config {
             active_expire: true,
             io_threads: 0,
             list_max_listpack_size: -2,
+            slowlog_log_slower_than: 10_000,
+            slowlog_max_len: 128,
         }
     }
 }
@@ -383,6 +387,24 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.list_max_listpack_size.to_string(),
         set: |c, v| {
             c.list_max_listpack_size = int(v, -5, i32::MAX as i64)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-log-slower-than",
+        mutable: true,
+        get: |c| c.slowlog_log_slower_than.to_string(),
+        set: |c, v| {
+            c.slowlog_log_slower_than = int(v, -1, i64::MAX)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "slowlog-max-len",
+        mutable: true,
+        get: |c| c.slowlog_max_len.to_string(),
+        set: |c, v| {
+            c.slowlog_max_len = int(v, 0, i64::MAX)? as usize;
             Ok(())
         },
     },

@@ -235,3 +235,144 @@ fn shutdown_stops_the_server() {
     assert!(raw.is_closed());
     assert!(srv.server.is_shutting_down());
 }
+
+#[test]
+fn commandstats_and_errorstats() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("RESETSTAT")
+        .query(&mut con)
+        .unwrap();
+    let _: () = con.set("s", "x").unwrap();
+    let _: Option<String> = con.get("s").unwrap();
+    let _ = err(&mut con, &["INCR", "s"]);
+    let _ = err(&mut con, &["NOSUCH"]);
+    let stats = info(&mut con, "commandstats");
+    let incr = stats
+        .lines()
+        .find(|l| l.starts_with("cmdstat_incr:"))
+        .expect("incr line");
+    assert!(
+        incr.contains("calls=1,") && incr.ends_with("rejected_calls=0,failed_calls=1"),
+        "{incr}"
+    );
+    assert!(
+        stats
+            .lines()
+            .any(|l| l.starts_with("cmdstat_get:calls=1,usec=")),
+        "{stats}"
+    );
+    assert!(
+        stats
+            .lines()
+            .any(|l| l.starts_with("cmdstat_config|resetstat:calls=1,")),
+        "{stats}"
+    );
+    let errors = info(&mut con, "errorstats");
+    assert!(errors.contains("errorstat_ERR:count=2"), "{errors}");
+    assert_eq!(field(&info(&mut con, "stats"), "total_error_replies"), "2");
+    let everything = info(&mut con, "everything");
+    assert!(everything.contains("# Commandstats") && everything.contains("# Errorstats"));
+    assert!(!info(&mut con, "default").contains("# Commandstats"));
+}
+
+#[test]
+fn slowlog_records_commands_over_the_threshold() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg("0")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut con).unwrap();
+    let _: () = redis::cmd("CLIENT")
+        .arg("SETNAME")
+        .arg("slowpoke")
+        .query(&mut con)
+        .unwrap();
+    let long = "x".repeat(200);
+    let _: () = con.set("k", &long).unwrap();
+    let mut many = redis::cmd("MSET");
+    for i in 0..20 {
+        many.arg(format!("k{i}")).arg(i);
+    }
+    let _: () = many.query(&mut con).unwrap();
+    let entries: Vec<redis::Value> = redis::cmd("SLOWLOG")
+        .arg("GET")
+        .arg(2)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    let redis::Value::Array(newest) = &entries[0] else {
+        panic!("entry shape")
+    };
+    assert_eq!(newest.len(), 6);
+    let redis::Value::Array(argv) = &newest[3] else {
+        panic!("argv shape")
+    };
+    // 41 arguments are shown as 31 and a count of the rest.
+    assert_eq!(argv.len(), 32);
+    assert_eq!(
+        argv[31],
+        redis::Value::BulkString(b"... (10 more arguments)".to_vec())
+    );
+    assert_eq!(newest[5], redis::Value::BulkString(b"slowpoke".to_vec()));
+    let redis::Value::Array(set_entry) = &entries[1] else {
+        panic!("entry shape")
+    };
+    let redis::Value::Array(argv) = &set_entry[3] else {
+        panic!("argv shape")
+    };
+    assert_eq!(
+        argv[2],
+        redis::Value::BulkString(format!("{}... (72 more bytes)", "x".repeat(128)).into_bytes())
+    );
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut con).unwrap();
+    assert!(len >= 3);
+    assert_eq!(
+        err(&mut con, &["SLOWLOG", "GET", "-2"]),
+        "ERR count should be greater than or equal to -1"
+    );
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-max-len")
+        .arg("1")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut con).unwrap();
+    assert_eq!(len, 1);
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("slowlog-log-slower-than")
+        .arg("-1")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("SLOWLOG").arg("RESET").query(&mut con).unwrap();
+    let _: () = redis::cmd("PING").query(&mut con).unwrap();
+    let len: i64 = redis::cmd("SLOWLOG").arg("LEN").query(&mut con).unwrap();
+    assert_eq!(len, 0);
+}
+
+#[test]
+fn help_texts() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let slowlog: Vec<String> = redis::cmd("SLOWLOG").arg("HELP").query(&mut con).unwrap();
+    let config: Vec<String> = redis::cmd("CONFIG").arg("HELP").query(&mut con).unwrap();
+    let client: Vec<String> = redis::cmd("CLIENT").arg("HELP").query(&mut con).unwrap();
+    for (lines, name) in [(slowlog, "SLOWLOG"), (config, "CONFIG"), (client, "CLIENT")] {
+        assert_eq!(
+            lines[0],
+            format!("{name} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+        );
+        assert_eq!(
+            lines.last().map(String::as_str),
+            Some("    Prints this help.")
+        );
+    }
+}

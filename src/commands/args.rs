@@ -108,9 +108,9 @@ impl Iterator for Args {
     type Item = Bytes;
 
     fn next(&mut self) -> Option<Bytes> {
-        let b = self.argv.get_mut(self.pos)?;
+        let b = self.argv.get(self.pos)?;
         self.pos += 1;
-        Some(std::mem::take(b))
+        Some(b.clone())
     }
 }
 

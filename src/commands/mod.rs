@@ -172,7 +172,11 @@ pub fn execute(
 ) -> Outcome {
     match dispatch(server, client, argv, now) {
         Ok(o) => o,
-        Err(e) => Outcome::Reply(Reply::from(e)),
+        Err(e) => {
+            let text = e.to_string();
+            server.command_stats.record_error(&text);
+            Outcome::Reply(Reply::Error(text))
+        }
     }
 }
 
@@ -204,6 +208,7 @@ fn dispatch(
     // A blocking command may have to run again once a key is ready: keep its request.
     let retry = spec.has(flags::BLOCKING).then(|| argv.clone());
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
+        server.command_stats.record_rejected(spec);
         return Err(CmdError::NoAuth);
     }
     let ks = &*server.keyspace;
@@ -229,7 +234,9 @@ fn dispatch(
         ready,
     };
     let mut args = Args::new(argv, start);
+    let started = std::time::Instant::now();
     let reply = (spec.handler)(&mut ctx, &mut args);
+    let micros = started.elapsed().as_micros() as u64;
     let ExecCtx {
         dirty,
         block,
@@ -239,6 +246,26 @@ fn dispatch(
         ..
     } = ctx;
     drop(locks);
+    // A blocked client's time waiting is not the command's time; its final run is counted.
+    if block.is_none() {
+        server
+            .command_stats
+            .record_call(spec, micros, reply.is_err());
+        let threshold = server.slowlog_threshold();
+        if threshold >= 0 && micros >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
+            server.command_stats.slowlog_push(
+                crate::server::stats::SlowEntry {
+                    id: 0,
+                    time: now / 1000,
+                    micros,
+                    argv: crate::server::stats::slowlog_argv(args.argv()),
+                    peer: client.addr.to_string(),
+                    name: client.name.clone().unwrap_or_default(),
+                },
+                server.config.read().slowlog_max_len,
+            );
+        }
+    }
     *request = args.into_argv();
     request.clear();
     if dirty > 0 {

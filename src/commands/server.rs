@@ -30,7 +30,16 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "time", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, tips: &["nondeterministic_output"], docs: docs("Returns the server time.", "2.6.0", "O(1)"), handler: time, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lastsave", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, acl: acl::ADMIN | acl::DANGEROUS, tips: &["nondeterministic_output"], docs: docs("Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"), handler: lastsave, ..CommandSpec::DEFAULT },
     CommandSpec { name: "shutdown", group: Group::Server, arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, docs: docs("Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"), handler: shutdown, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "slowlog", group: Group::Server, arity: -2, docs: docs("A container for slow log commands.", "2.2.12", "Depends on subcommand."), subcommands: SLOWLOG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
     CommandSpec { name: "config", group: Group::Server, arity: -2, docs: docs("A container for server configuration commands.", "2.0.0", "Depends on subcommand."), subcommands: CONFIG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
+];
+
+#[rustfmt::skip]
+static SLOWLOG_SUBCOMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "slowlog|get", group: Group::Server, arity: -2, flags: ADMIN | LOADING | STALE, tips: &["request_policy:all_nodes", "nondeterministic_output"], docs: docs("Returns the slow log's entries.", "2.2.12", "O(N) where N is the number of entries returned"), handler: slowlog_get, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "slowlog|len", group: Group::Server, arity: 2, flags: ADMIN | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:agg_sum", "nondeterministic_output"], docs: docs("Returns the number of entries in the slow log.", "2.2.12", "O(1)"), handler: slowlog_len, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "slowlog|reset", group: Group::Server, arity: 2, flags: ADMIN | LOADING | STALE, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Clears all entries from the slow log.", "2.2.12", "O(N) where N is the number of entries in the slowlog"), handler: slowlog_reset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "slowlog|help", group: Group::Server, arity: 2, flags: LOADING | STALE, docs: docs("Show helpful text about the different subcommands", "6.2.0", "O(1)"), handler: slowlog_help, ..CommandSpec::DEFAULT },
 ];
 
 #[rustfmt::skip]
@@ -128,6 +137,20 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
+/// Every section, in Redis's order (commandstats and errorstats only on request or with `all`).
+const ALL_SECTIONS: &[&str] = &[
+    "server",
+    "clients",
+    "memory",
+    "persistence",
+    "stats",
+    "replication",
+    "cpu",
+    "commandstats",
+    "errorstats",
+    "keyspace",
+];
+
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -150,10 +173,10 @@ fn info(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
     }
     if wanted.iter().any(|w| w == "all" || w == "everything") {
-        wanted.extend(DEFAULT_SECTIONS.iter().map(|s| s.to_string()));
+        wanted.extend(ALL_SECTIONS.iter().map(|s| s.to_string()));
     }
     let mut out = String::new();
-    for section in DEFAULT_SECTIONS {
+    for section in ALL_SECTIONS {
         if !wanted.iter().any(|w| w == section) {
             continue;
         }
@@ -227,7 +250,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
             let ks = srv.keyspace.stats();
             let _ = write!(
                 out,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:0\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
                 srv.stats.connections.load(Ordering::Relaxed),
                 srv.stats.commands.load(Ordering::Relaxed),
                 srv.stats.net_input_bytes.load(Ordering::Relaxed),
@@ -235,7 +258,8 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
                 srv.stats.rejected_connections.load(Ordering::Relaxed),
                 ks.expired,
                 ks.hits,
-                ks.misses
+                ks.misses,
+                srv.command_stats.total_errors()
             );
         }
         "replication" => {
@@ -248,6 +272,27 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
         "cpu" => {
             let (user, sys) = cpu_times();
             let _ = write!(out, "# CPU\r\nused_cpu_sys:{sys:.6}\r\nused_cpu_user:{user:.6}\r\nused_cpu_sys_children:0.000000\r\nused_cpu_user_children:0.000000\r\n");
+        }
+        "commandstats" => {
+            out.push_str("# Commandstats\r\n");
+            for (name, t) in srv.command_stats.commands() {
+                let per_call = if t.calls > 0 {
+                    t.usec as f64 / t.calls as f64
+                } else {
+                    0.0
+                };
+                let _ = write!(
+                    out,
+                    "cmdstat_{name}:calls={},usec={},usec_per_call={per_call:.2},rejected_calls={},failed_calls={}\r\n",
+                    t.calls, t.usec, t.rejected, t.failed
+                );
+            }
+        }
+        "errorstats" => {
+            out.push_str("# Errorstats\r\n");
+            for (code, n) in srv.command_stats.errors() {
+                let _ = write!(out, "errorstat_{code}:count={n}\r\n");
+            }
         }
         "keyspace" => {
             out.push_str("# Keyspace\r\n");
@@ -419,6 +464,8 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         })?;
     }
     *cfg = next;
+    drop(cfg);
+    ctx.server.config_changed();
     Ok(Reply::Ok)
 }
 
@@ -435,6 +482,7 @@ fn config_resetstat(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdErr
         c.store(0, Ordering::Relaxed);
     }
     ctx.server.keyspace.reset_stats();
+    ctx.server.command_stats.reset();
     Ok(Reply::Ok)
 }
 
@@ -447,6 +495,71 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "HELP",
+        "    Prints this help.",
+    ];
+    Ok(Reply::Array(
+        lines.iter().map(|l| Reply::Simple(l)).collect(),
+    ))
+}
+
+/// `SLOWLOG GET [count]` → the newest entries (10 by default, -1 for all): each
+/// `[id, unix time, microseconds, [args], client address, client name]`.
+fn slowlog_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let count = match args.next() {
+        None => 10usize,
+        Some(a) => match crate::protocol::parse_i64(&a) {
+            Some(-1) => usize::MAX,
+            Some(n) if n >= 0 => n as usize,
+            _ => {
+                return Err(CmdError::Generic(
+                    "count should be greater than or equal to -1".into(),
+                ))
+            }
+        },
+    };
+    args.finish()?;
+    let entries = ctx.server.command_stats.slowlog_get(count);
+    Ok(Reply::Array(
+        entries
+            .into_iter()
+            .map(|e| {
+                Reply::Array(vec![
+                    Reply::Int(e.id as i64),
+                    Reply::Int(e.time as i64),
+                    Reply::Int(e.micros as i64),
+                    Reply::Array(e.argv.into_iter().map(Reply::Bulk).collect()),
+                    Reply::bulk_string(e.peer),
+                    Reply::Bulk(e.name),
+                ])
+            })
+            .collect(),
+    ))
+}
+
+/// `SLOWLOG LEN` → the number of entries.
+fn slowlog_len(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Int(ctx.server.command_stats.slowlog_len() as i64))
+}
+
+/// `SLOWLOG RESET` → `+OK`.
+fn slowlog_reset(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.server.command_stats.slowlog_reset();
+    Ok(Reply::Ok)
+}
+
+fn slowlog_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let lines = [
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
         "HELP",
         "    Prints this help.",
     ];

@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod stats;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -47,6 +48,10 @@ pub struct Server {
     pub clients: DashMap<u64, ClientInfo>,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
+    /// INFO commandstats/errorstats and the slow log.
+    pub command_stats: stats::Stats,
+    /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
+    slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
     pub started: Instant,
     pub started_unix: u64,
@@ -59,6 +64,7 @@ pub struct Server {
 
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
+        let slowlog_threshold = config.slowlog_log_slower_than;
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
@@ -69,6 +75,8 @@ impl Server {
             stats: Stats::default(),
             clients: DashMap::new(),
             blocking: blocking::Blocking::default(),
+            command_stats: stats::Stats::default(),
+            slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
             started_unix: crate::storage::clock::now_ms() / 1000,
@@ -76,6 +84,18 @@ impl Server {
             shutting_down: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
         })
+    }
+
+    /// Microseconds above which a command goes to the slow log (-1: never).
+    pub fn slowlog_threshold(&self) -> i64 {
+        self.slowlog_threshold.load(Ordering::Relaxed)
+    }
+
+    /// Re-reads configuration values that are mirrored outside the config lock.
+    pub fn config_changed(&self) {
+        let cfg = self.config.read();
+        self.slowlog_threshold
+            .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
     }
 
     pub fn next_client_id(&self) -> u64 {
