@@ -78,6 +78,19 @@ pub enum CmdError {
     TimeoutOutOfRange,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    // --- transactions ---
+    #[error("ERR MULTI calls can not be nested")]
+    MultiNested,
+    #[error("ERR EXEC without MULTI")]
+    ExecWithoutMulti,
+    #[error("ERR DISCARD without MULTI")]
+    DiscardWithoutMulti,
+    #[error("ERR WATCH inside MULTI is not allowed")]
+    WatchInsideMulti,
+    #[error("EXECABORT Transaction discarded because of previous errors.")]
+    ExecAbort,
+    #[error("ERR Command not allowed inside a transaction")]
+    NotAllowedInMulti,
     // --- lists ---
     #[error("ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list")]
     LposRankZero,

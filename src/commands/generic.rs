@@ -27,7 +27,7 @@ use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{parse_i64, Reply};
-use crate::storage::{clock, Entry, Locks, StrValue, Value, SHARDS, SHARD_BITS};
+use crate::storage::{clock, Entry, StrValue, Value, SHARDS, SHARD_BITS};
 
 const KS: u64 = acl::KEYSPACE;
 
@@ -359,11 +359,10 @@ fn renamenx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn keys(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let pattern = args.next_bytes()?;
     let all = &pattern[..] == b"*";
-    let ks = &*ctx.server.keyspace;
     let (db, now) = (ctx.client.db, ctx.now);
     let mut out = Vec::new();
     for i in 0..SHARDS {
-        let shard = ks.lock(i);
+        let shard = ctx.lock_shard(i);
         for n in shard.dbs[db].iter() {
             if !n.entry.is_expired(now) && (all || crate::glob::matches(&pattern, &n.key, false)) {
                 out.push(Reply::bulk_copy(&n.key));
@@ -429,7 +428,6 @@ fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
 
-    let ks = &*ctx.server.keyspace;
     let (db, now) = (ctx.client.db, ctx.now);
     let mut shard = (cursor & (SHARDS as u64 - 1)) as usize;
     let mut bucket = cursor >> SHARD_BITS;
@@ -438,7 +436,7 @@ fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut out = Vec::new();
     let next = 'shards: loop {
         {
-            let guard = ks.lock(shard);
+            let guard = ctx.lock_shard(shard);
             let dict = &guard.dbs[db];
             if !dict.is_empty() {
                 loop {
@@ -490,9 +488,10 @@ fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// the sizes), then a random node in it; if that shard has emptied or holds only expired keys meanwhile,
 /// the following shards are tried in turn, so a live key is found whenever one exists.
 fn randomkey(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    let ks = &*ctx.server.keyspace;
     let (db, now) = (ctx.client.db, ctx.now);
-    let sizes: Vec<usize> = (0..SHARDS).map(|i| ks.lock(i).dbs[db].len()).collect();
+    let sizes: Vec<usize> = (0..SHARDS)
+        .map(|i| ctx.lock_shard(i).dbs[db].len())
+        .collect();
     let total: usize = sizes.iter().sum();
     if total == 0 {
         return Ok(Reply::Nil);
@@ -508,7 +507,7 @@ fn randomkey(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         r -= n;
     }
     for step in 0..SHARDS {
-        let shard = ks.lock((start + step) % SHARDS);
+        let shard = ctx.lock_shard((start + step) % SHARDS);
         if let Some(n) = shard.dbs[db].random_node(&mut rng, |n| !n.entry.is_expired(now)) {
             return Ok(Reply::bulk_copy(&n.key));
         }
@@ -694,16 +693,21 @@ fn swapdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let int = |b: &[u8]| parse_i64(b).and_then(|v| i32::try_from(v).ok());
     let a = int(&args.next_bytes()?).ok_or(CmdError::InvalidFirstDb)?;
     let b = int(&args.next_bytes()?).ok_or(CmdError::InvalidSecondDb)?;
-    let ks = &*ctx.server.keyspace;
+    let databases = ctx.server.keyspace.databases();
     let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
         return Err(CmdError::DbIndexOutOfRange);
     };
-    if a >= ks.databases() || b >= ks.databases() {
+    if a >= databases || b >= databases {
         return Err(CmdError::DbIndexOutOfRange);
     }
     if a != b {
-        let mut all = Locks::all(ks);
-        all.for_each_shard(|shard| shard.dbs.swap(a, b));
+        ctx.with_all_shards(|all| all.for_each_shard(|shard| shard.dbs.swap(a, b)));
+        let ks = &ctx.server.keyspace;
+        ks.watches.touch_db(Some(a));
+        ks.watches.touch_db(Some(b));
+        // Clients blocked on keys of either database look again.
+        ctx.server.blocking.wake_all(Some(a));
+        ctx.server.blocking.wake_all(Some(b));
     }
     ctx.dirty += 1;
     Ok(Reply::Ok)

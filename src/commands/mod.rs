@@ -18,6 +18,7 @@ pub mod list;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod transaction;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -30,7 +31,7 @@ pub use table::{acl, flags, ks, CommandSpec, Docs, Group, KeySpec};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::server::{ClientState, Server};
-use crate::storage::{Db, Locks};
+use crate::storage::{Db, Locks, Shard};
 
 /// The command table, one slice per family.
 pub static FAMILIES: &[&[CommandSpec]] = &[
@@ -41,6 +42,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     command::COMMANDS,
     bitmap::COMMANDS,
     list::COMMANDS,
+    transaction::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -56,6 +58,31 @@ pub struct ExecCtx<'a> {
     pub block: Option<BlockOn>,
     /// Keys this command made ready for blocked clients, as `(db, key)`.
     pub ready: Vec<(usize, Bytes)>,
+}
+
+/// A shard reached through [`ExecCtx::lock_shard`].
+pub enum ShardGuard<'g> {
+    Held(&'g mut Shard),
+    Own(parking_lot::MutexGuard<'g, Shard>),
+}
+
+impl std::ops::Deref for ShardGuard<'_> {
+    type Target = Shard;
+    fn deref(&self) -> &Shard {
+        match self {
+            ShardGuard::Held(s) => s,
+            ShardGuard::Own(g) => g,
+        }
+    }
+}
+
+impl std::ops::DerefMut for ShardGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Shard {
+        match self {
+            ShardGuard::Held(s) => s,
+            ShardGuard::Own(g) => g,
+        }
+    }
 }
 
 /// What a blocked client waits for.
@@ -88,7 +115,7 @@ impl<'a> ExecCtx<'a> {
     /// Whether this client may block (not inside MULTI or a script, where blocking commands answer
     /// as if their timeout had passed).
     pub fn may_block(&self) -> bool {
-        true
+        !self.client.in_exec
     }
 
     /// Marks `key` (in the selected database) as ready for clients blocked on it.
@@ -96,6 +123,27 @@ impl<'a> ExecCtx<'a> {
         if self.server.blocking.waiting() > 0 {
             self.ready
                 .push((self.client.db, Bytes::copy_from_slice(key)));
+        }
+    }
+
+    /// Shard `i`: through the command's locks when it holds every shard (inside EXEC), otherwise
+    /// locked for as long as the guard lives. Keyspace-wide commands (KEYS, SCAN, ...) walk shards
+    /// this way so they work both alone and inside a transaction.
+    pub fn lock_shard(&mut self, i: usize) -> ShardGuard<'_> {
+        if self.locks.holds_all() {
+            ShardGuard::Held(self.locks.shard_mut(i))
+        } else {
+            ShardGuard::Own(self.server.keyspace.lock(i))
+        }
+    }
+
+    /// Runs `f` with every shard locked at once (FLUSHALL, SWAPDB), reusing the locks if held.
+    pub fn with_all_shards<R>(&mut self, f: impl FnOnce(&mut Locks<'_>) -> R) -> R {
+        if self.locks.holds_all() {
+            f(&mut self.locks)
+        } else {
+            let mut all = Locks::all(&self.server.keyspace);
+            f(&mut all)
         }
     }
 
@@ -187,7 +235,46 @@ fn dispatch(
     now: u64,
 ) -> Result<Outcome, CmdError> {
     // Clients tend to repeat a command (pipelines, benchmarks): check the last one before hashing.
-    let (spec, start) = match client.last_command {
+    let resolved = resolve_cached(client, request);
+    let (spec, start) = match resolved {
+        Ok(r) => r,
+        Err(e) => {
+            // A request that cannot even be resolved dooms an open transaction (EXECABORT).
+            if let Some(m) = client.multi.as_mut() {
+                m.aborted = true;
+            }
+            return Err(e);
+        }
+    };
+    let argv = std::mem::take(request);
+    if !client.authenticated && !spec.has(flags::NO_AUTH) {
+        server.command_stats.record_rejected(spec);
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        return Err(CmdError::NoAuth);
+    }
+    // Inside MULTI, everything but the transaction-control commands is queued.
+    if let Some(m) = client.multi.as_mut() {
+        if !spec.has(flags::TX_CONTROL) {
+            if spec.has(flags::NO_MULTI) {
+                m.aborted = true;
+                return Err(CmdError::NotAllowedInMulti);
+            }
+            m.queue.push(transaction::Queued { spec, start, argv });
+            return Ok(Outcome::Reply(Reply::Simple("QUEUED")));
+        }
+    }
+    run(server, client, spec, start, argv, request, now)
+}
+
+/// Resolves the request, checking the client's last command first.
+fn resolve_cached(
+    client: &mut ClientState,
+    request: &[Bytes],
+) -> Result<(&'static CommandSpec, usize), CmdError> {
+    // Clients tend to repeat a command (pipelines, benchmarks): check the last one before hashing.
+    let resolved = match client.last_command {
         Some(last)
             if request
                 .first()
@@ -201,16 +288,25 @@ fn dispatch(
         _ => resolve(request)?,
     };
     // Containers are never cached: their subcommand must be looked up on every call.
-    if start == 1 && !spec.is_container() {
-        client.last_command = Some(spec);
+    if resolved.1 == 1 && !resolved.0.is_container() {
+        client.last_command = Some(resolved.0);
     }
-    let argv = std::mem::take(request);
+    Ok(resolved)
+}
+
+/// Runs a resolved request: key locks, handler, bookkeeping. The emptied vector goes back through
+/// `request` for reuse.
+fn run(
+    server: &Server,
+    client: &mut ClientState,
+    spec: &'static CommandSpec,
+    start: usize,
+    argv: Vec<Bytes>,
+    request: &mut Vec<Bytes>,
+    now: u64,
+) -> Result<Outcome, CmdError> {
     // A blocking command may have to run again once a key is ready: keep its request.
     let retry = spec.has(flags::BLOCKING).then(|| argv.clone());
-    if !client.authenticated && !spec.has(flags::NO_AUTH) {
-        server.command_stats.record_rejected(spec);
-        return Err(CmdError::NoAuth);
-    }
     let ks = &*server.keyspace;
     let positions = spec.key_positions(&argv).unwrap_or_default();
     let locks = if positions.is_empty() {

@@ -11,7 +11,6 @@ use crate::config::{self, PARAMS};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::server::{FERRITE_VERSION, REDIS_VERSION};
-use crate::storage::Locks;
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
     Docs {
@@ -321,7 +320,12 @@ fn cpu_times() -> (f64, f64) {
 
 /// `DBSIZE` → the number of keys in the selected database.
 fn dbsize(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    Ok(Reply::Int(ctx.server.keyspace.dbsize(ctx.client.db) as i64))
+    let db = ctx.client.db;
+    Ok(Reply::Int(
+        (0..crate::storage::SHARDS)
+            .map(|i| ctx.lock_shard(i).dbs[db].len() as i64)
+            .sum(),
+    ))
 }
 
 /// Parses FLUSHDB/FLUSHALL's optional `ASYNC|SYNC`.
@@ -338,11 +342,9 @@ fn flush_mode(args: &mut Args) -> Result<bool, CmdError> {
 /// Empties database `db` (all databases if `None`). With `asynchronous`, the old tables are freed on
 /// another thread so a huge flush does not stall this connection.
 pub fn flush(ctx: &mut ExecCtx<'_>, db: Option<usize>, asynchronous: bool) -> u64 {
-    let ks = &*ctx.server.keyspace;
     let mut garbage = Vec::new();
     let mut removed = 0u64;
-    {
-        let mut locks = Locks::all(ks);
+    ctx.with_all_shards(|locks| {
         locks.for_each_shard(|shard| {
             for (i, dict) in shard.dbs.iter_mut().enumerate() {
                 if db.is_none_or(|d| d == i) && !dict.is_empty() {
@@ -350,8 +352,9 @@ pub fn flush(ctx: &mut ExecCtx<'_>, db: Option<usize>, asynchronous: bool) -> u6
                     garbage.push(dict.take_all());
                 }
             }
-        });
-    }
+        })
+    });
+    ctx.server.keyspace.watches.touch_db(db);
     if asynchronous {
         std::thread::spawn(move || drop(garbage));
     } else {

@@ -50,6 +50,9 @@ pub mod flags {
     pub const PROTECTED: u64 = 1 << 33;
     pub const SENTINEL: u64 = 1 << 34;
     pub const ONLY_SENTINEL: u64 = 1 << 35;
+    /// Ferrite's own: MULTI/EXEC/DISCARD/WATCH/UNWATCH/QUIT/RESET run even inside MULTI (not queued),
+    /// as Redis special-cases them in `processCommand`. Not printed.
+    pub const TX_CONTROL: u64 = 1 << 40;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),

@@ -25,6 +25,12 @@ pub struct ClientState {
     /// True while a blocked client re-runs its command after a wake-up: a key that now holds another
     /// type then means "nothing yet" (Redis keeps such a client blocked), not WRONGTYPE.
     pub retrying_block: bool,
+    /// The open transaction between MULTI and EXEC/DISCARD.
+    pub multi: Option<crate::commands::transaction::MultiState>,
+    /// Keys this client WATCHes.
+    pub watch: Option<crate::commands::transaction::WatchState>,
+    /// True while EXEC runs the queued requests (blocking commands then answer at once).
+    pub in_exec: bool,
     /// The last top-level command run (a one-entry lookup cache for dispatch).
     pub last_command: Option<&'static crate::commands::CommandSpec>,
 }
@@ -46,6 +52,9 @@ impl ClientState {
             info_changed: false,
             last_command: None,
             retrying_block: false,
+            multi: None,
+            watch: None,
+            in_exec: false,
         }
     }
 

@@ -34,6 +34,7 @@ pub async fn handle(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr
     if let Err(e) = serve(&server, &mut stream, &mut client).await {
         debug!("connection closed: {e}");
     }
+    commands::transaction::unwatch_all(&server, &mut client);
     server.clients.remove(&id);
 }
 

@@ -53,7 +53,8 @@ impl<'a> Locks<'a> {
         self.guards.len() == SHARDS
     }
 
-    fn shard(&mut self, idx: usize) -> &mut Shard {
+    /// Shard `idx` through these locks (taking it if a buggy caller did not declare it; see below).
+    pub fn shard_mut(&mut self, idx: usize) -> &mut Shard {
         let pos = if self.guards.len() == SHARDS {
             idx
         } else {
@@ -99,7 +100,8 @@ fn lookup<'x>(
     key: &[u8],
 ) -> Option<&'x mut Node> {
     let hash = hash_key(key);
-    let shard = locks.shard(shard_of(hash));
+    let ks = locks.keyspace();
+    let shard = locks.shard_mut(shard_of(hash));
     let dict = &mut shard.dbs[index];
     if dict.volatile > 0 {
         let expired = dict.get(hash, key).map(|n| n.entry.is_expired(now))?;
@@ -111,6 +113,7 @@ fn lookup<'x>(
             }
             shard.stats.expired += 1;
             *dirty += 1;
+            ks.watches.touch(index, key);
             return None;
         }
     }
@@ -144,8 +147,14 @@ impl<'l, 'a> Db<'l, 'a> {
         self.now
     }
 
+    /// Tells WATCHing clients that `key` changed.
+    #[inline]
+    fn touched(&self, key: &[u8]) {
+        self.locks.keyspace().watches.touch(self.index, key);
+    }
+
     fn shard(&mut self, hash: u64) -> &mut Shard {
-        self.locks.shard(shard_of(hash))
+        self.locks.shard_mut(shard_of(hash))
     }
 
     fn dict(&mut self, hash: u64) -> &mut Dict {
@@ -171,6 +180,7 @@ impl<'l, 'a> Db<'l, 'a> {
             }
             shard.stats.expired += 1;
             *self.dirty += 1;
+            self.touched(key);
             return false;
         }
         true
@@ -241,9 +251,11 @@ impl<'l, 'a> Db<'l, 'a> {
     /// Looks a key up for modification in place. Counts as a write.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         let lru = clock::lru_at(self.now);
+        let ks = self.locks.keyspace();
         let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
         n.entry.lru = lru;
         *self.dirty += 1;
+        ks.watches.touch(self.index, key);
         Some(&mut n.entry.value)
     }
 
@@ -251,6 +263,7 @@ impl<'l, 'a> Db<'l, 'a> {
     pub fn get_or_insert_with(&mut self, key: &[u8], make: impl FnOnce() -> Value) -> &mut Value {
         let hash = hash_key(key);
         *self.dirty += 1;
+        self.touched(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let lru = clock::lru_at(self.now);
         let dict = self.dict(hash);
@@ -289,6 +302,7 @@ impl<'l, 'a> Db<'l, 'a> {
     pub fn set(&mut self, key: &[u8], value: Value, ttl: Ttl) -> Option<Value> {
         let hash = hash_key(key);
         *self.dirty += 1;
+        self.touched(key);
         if self.dict(hash).volatile > 0 {
             self.expire_if_needed(hash, key);
         }
@@ -342,6 +356,7 @@ impl<'l, 'a> Db<'l, 'a> {
             dict.volatile -= 1;
         }
         *self.dirty += 1;
+        self.touched(key);
         Some(node.entry)
     }
 
@@ -356,6 +371,7 @@ impl<'l, 'a> Db<'l, 'a> {
         }
         dict.insert_new(hash, Key::from(key), entry);
         *self.dirty += 1;
+        self.touched(key);
     }
 
     /// The key's TTL: `None` if the key does not exist, `Some(None)` if it has no TTL.
@@ -388,6 +404,7 @@ impl<'l, 'a> Db<'l, 'a> {
             _ => {}
         }
         *self.dirty += 1;
+        self.touched(key);
         true
     }
 

@@ -81,7 +81,11 @@ fn sweep_batch(ks: &Keyspace, shard_idx: usize, db: usize) -> (usize, usize) {
         let mask = dict.bucket_count() as u64 - 1;
         let idx = (cursor & mask) as usize;
         dict.for_bucket(idx, |n| checked += (n.entry.expire_at != 0) as usize);
+        let before = freed.len();
         freed.extend(dict.remove_where(idx, |n| n.entry.is_expired(now)));
+        for node in &freed[before..] {
+            ks.watches.touch(db, &node.key);
+        }
         // Advance the reverse-binary cursor exactly as a scan does.
         let mut v = cursor | !mask;
         v = v.reverse_bits().wrapping_add(1).reverse_bits();

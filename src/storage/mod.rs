@@ -21,6 +21,7 @@ pub mod dict;
 pub mod expire;
 pub mod types;
 pub mod value;
+pub mod watch;
 
 use std::sync::OnceLock;
 
@@ -65,6 +66,8 @@ struct Padded(Mutex<Shard>);
 pub struct Keyspace {
     shards: Box<[Padded]>,
     databases: usize,
+    /// Clients WATCHing keys; every write path touches it.
+    pub watches: watch::Watches,
 }
 
 impl Keyspace {
@@ -77,7 +80,11 @@ impl Keyspace {
                 }))
             })
             .collect();
-        Keyspace { shards, databases }
+        Keyspace {
+            shards,
+            databases,
+            watches: watch::Watches::default(),
+        }
     }
 
     pub fn databases(&self) -> usize {

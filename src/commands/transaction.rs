@@ -1,0 +1,191 @@
+//! Transactions: MULTI EXEC DISCARD WATCH UNWATCH.
+//!
+//! Between MULTI and EXEC, dispatch queues requests instead of running them (after the same lookup and
+//! arity checks, whose failures make EXEC answer EXECABORT). EXEC is an ordinary handler: it takes every
+//! shard lock, so no other client can observe a partial transaction, and runs each queued request
+//! through the same handlers a client's commands use. WATCH registers flags in the keyspace's
+//! [`crate::storage::watch::Watches`], which the keyspace's write path raises; EXEC replies nil if one
+//! was raised.
+
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+
+use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
+use super::{Args, ExecCtx};
+use crate::error::CmdError;
+use crate::protocol::Reply;
+use crate::storage::watch::WatchFlag;
+use crate::storage::Locks;
+
+const TX: u64 = acl::TRANSACTION;
+
+const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
+    Docs {
+        summary,
+        since,
+        complexity,
+    }
+}
+
+const CONTROL: u64 = NOSCRIPT | LOADING | STALE | FAST | ALLOW_BUSY | TX_CONTROL;
+
+#[rustfmt::skip]
+pub static COMMANDS: &[CommandSpec] = &[
+    CommandSpec { name: "multi", group: Group::Transactions, arity: 1, flags: CONTROL, acl: TX, docs: docs("Starts a transaction.", "1.2.0", "O(1)"), handler: multi, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "exec", group: Group::Transactions, arity: 1, flags: NOSCRIPT | LOADING | STALE | SKIP_SLOWLOG | TX_CONTROL, acl: TX, docs: docs("Executes all commands in a transaction.", "1.2.0", "Depends on commands in the transaction"), handler: exec, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "discard", group: Group::Transactions, arity: 1, flags: CONTROL, acl: TX, docs: docs("Discards a transaction.", "2.0.0", "O(N), when N is the number of queued commands"), handler: discard, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "watch", group: Group::Transactions, arity: -2, flags: CONTROL, acl: TX, keys: &[KeySpec::range(1, -1, 1, ks::RO)], docs: docs("Monitors changes to keys to determine the execution of a transaction.", "2.2.0", "O(1) for every key."), handler: watch, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "unwatch", group: Group::Transactions, arity: 1, flags: CONTROL, acl: TX, docs: docs("Forgets about watched keys of a transaction.", "2.2.0", "O(1)"), handler: unwatch, ..CommandSpec::DEFAULT },
+];
+
+/// A request queued between MULTI and EXEC.
+pub struct Queued {
+    pub spec: &'static CommandSpec,
+    pub start: usize,
+    pub argv: Vec<Bytes>,
+}
+
+/// A client's open transaction.
+#[derive(Default)]
+pub struct MultiState {
+    pub queue: Vec<Queued>,
+    /// A request failed its checks while queueing: EXEC must answer EXECABORT.
+    pub aborted: bool,
+}
+
+/// A client's watched keys.
+#[derive(Default)]
+pub struct WatchState {
+    pub flag: WatchFlag,
+    pub keys: Vec<(usize, Bytes)>,
+}
+
+/// Forgets every key `client` watches (UNWATCH, EXEC, DISCARD, RESET, disconnect).
+pub fn unwatch_all(server: &crate::server::Server, client: &mut crate::server::ClientState) {
+    if let Some(w) = client.watch.take() {
+        for (db, key) in &w.keys {
+            server.keyspace.watches.unwatch(*db, key, &w.flag);
+        }
+    }
+}
+
+/// `MULTI` → `+OK`; later requests are queued until EXEC or DISCARD.
+fn multi(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    if ctx.client.multi.is_some() {
+        return Err(CmdError::MultiNested);
+    }
+    ctx.client.multi = Some(MultiState::default());
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
+}
+
+/// `DISCARD` → `+OK`; the queue is dropped and watched keys forgotten.
+fn discard(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    if ctx.client.multi.take().is_none() {
+        return Err(CmdError::DiscardWithoutMulti);
+    }
+    unwatch_all(ctx.server, ctx.client);
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
+}
+
+/// `WATCH key [key ...]` → `+OK`.
+fn watch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    if ctx.client.multi.is_some() {
+        return Err(CmdError::WatchInsideMulti);
+    }
+    let db = ctx.client.db;
+    let state = ctx.client.watch.get_or_insert_with(WatchState::default);
+    for key in args.by_ref() {
+        if state.keys.iter().any(|(d, k)| *d == db && *k == key) {
+            continue;
+        }
+        ctx.server.keyspace.watches.watch(db, &key, &state.flag);
+        state.keys.push((db, key));
+    }
+    Ok(Reply::Ok)
+}
+
+/// `UNWATCH` → `+OK`.
+fn unwatch(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    unwatch_all(ctx.server, ctx.client);
+    Ok(Reply::Ok)
+}
+
+/// True if a watched key changed, or has passed its TTL without being reclaimed yet (Redis 7 treats
+/// that as a change too).
+fn watch_failed(ctx: &mut ExecCtx<'_>) -> bool {
+    let Some(w) = ctx.client.watch.as_ref() else {
+        return false;
+    };
+    if w.flag.load(Ordering::Relaxed) {
+        return true;
+    }
+    let keys = w.keys.clone();
+    let now = ctx.now;
+    keys.iter().any(|(db, key)| {
+        let hash = crate::storage::hash_key(key);
+        let shard = ctx.locks.shard_mut(crate::storage::shard_of(hash));
+        shard.dbs[*db]
+            .get(hash, key)
+            .is_some_and(|n| n.entry.is_expired(now))
+    })
+}
+
+/// `EXEC` → an array with each queued request's reply (errors in place), nil if a watched key changed,
+/// or `EXECABORT` if a request failed its checks while queueing.
+fn exec(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let Some(state) = ctx.client.multi.take() else {
+        return Err(CmdError::ExecWithoutMulti);
+    };
+    ctx.client.info_changed = true;
+    if state.aborted {
+        unwatch_all(ctx.server, ctx.client);
+        return Err(CmdError::ExecAbort);
+    }
+    // Every shard, in order: nobody sees a partial transaction, and any key may be touched.
+    ctx.locks = Locks::all(&ctx.server.keyspace);
+    if watch_failed(ctx) {
+        unwatch_all(ctx.server, ctx.client);
+        return Ok(Reply::NilArray);
+    }
+    let server = ctx.server;
+    let blocked_waiting = server.blocking.waiting() > 0;
+    ctx.client.in_exec = true;
+    let mut replies = Vec::with_capacity(state.queue.len());
+    for q in state.queue {
+        let dirty_before = ctx.dirty;
+        let keys = if blocked_waiting && q.spec.has(WRITE) {
+            q.spec
+                .key_positions(&q.argv)
+                .unwrap_or_default()
+                .iter()
+                .map(|&i| q.argv[i].clone())
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let mut args = Args::new(q.argv, q.start);
+        let started = std::time::Instant::now();
+        let r = (q.spec.handler)(ctx, &mut args);
+        server
+            .command_stats
+            .record_call(q.spec, started.elapsed().as_micros() as u64, r.is_err());
+        if ctx.dirty > dirty_before {
+            let db = ctx.client.db;
+            ctx.ready.extend(keys.into_iter().map(|k| (db, k)));
+        }
+        replies.push(match r {
+            Ok(reply) => reply,
+            Err(e) => {
+                let text = e.to_string();
+                server.command_stats.record_error(&text);
+                Reply::Error(text)
+            }
+        });
+    }
+    ctx.client.in_exec = false;
+    unwatch_all(ctx.server, ctx.client);
+    Ok(Reply::Array(replies))
+}
