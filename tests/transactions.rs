@@ -190,19 +190,19 @@ fn watch_sees_deletes_flushes_expiry_and_other_databases() {
     let _: () = a.set("k", 1).unwrap();
     let _: () = redis::cmd("SELECT").arg(1).query(&mut b).unwrap();
     assert_eq!(
-        exec_after(&mut a, &mut || drop(b.set::<_, _, ()>("k", 2).unwrap())),
+        exec_after(&mut a, &mut || b.set::<_, _, ()>("k", 2).unwrap()),
         Value::Array(vec![ok("PONG")])
     );
     // Other keys are not watched.
     assert_eq!(
-        exec_after(&mut a, &mut || drop(b.set::<_, _, ()>("x", 1).unwrap())),
+        exec_after(&mut a, &mut || b.set::<_, _, ()>("x", 1).unwrap()),
         Value::Array(vec![ok("PONG")])
     );
     // A missing key that gets created counts as a change.
     let _: () = redis::cmd("SELECT").arg(0).query(&mut b).unwrap();
     let _: i64 = a.del("k").unwrap();
     assert_eq!(
-        exec_after(&mut a, &mut || drop(b.set::<_, _, ()>("k", 1).unwrap())),
+        exec_after(&mut a, &mut || b.set::<_, _, ()>("k", 1).unwrap()),
         Value::Nil
     );
 }
