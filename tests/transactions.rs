@@ -157,7 +157,9 @@ fn watch_sees_deletes_flushes_expiry_and_other_databases() {
     };
     let _: () = a.set("k", 1).unwrap();
     assert_eq!(
-        exec_after(&mut a, &mut || drop(b.del::<_, i64>("k").unwrap())),
+        exec_after(&mut a, &mut || {
+            b.del::<_, i64>("k").unwrap();
+        }),
         Value::Nil
     );
     let _: () = a.set("k", 1).unwrap();
@@ -169,7 +171,9 @@ fn watch_sees_deletes_flushes_expiry_and_other_databases() {
     );
     let _: () = a.set("k", 1).unwrap();
     assert_eq!(
-        exec_after(&mut a, &mut || drop(b.expire::<_, i64>("k", 100).unwrap())),
+        exec_after(&mut a, &mut || {
+            b.expire::<_, i64>("k", 100).unwrap();
+        }),
         Value::Nil
     );
     // A key that expires while watched makes EXEC fail even if nobody reads it.
