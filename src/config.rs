@@ -30,6 +30,9 @@ pub struct Config {
     pub daemonize: bool,
     pub active_expire: bool,
     pub io_threads: usize,
+    // --- hashes ---
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -57,6 +60,8 @@ impl Default for Config {
             daemonize: false,
             active_expire: true,
             io_threads: 0,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
         }
     }
 }
@@ -372,6 +377,43 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.io_threads.to_string(),
         set: |c, v| {
             c.io_threads = int(v, 0, 128)? as usize;
+            Ok(())
+        },
+    },
+    // --- hashes --- (the `ziplist` names are Redis's aliases for the same settings)
+    Param {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-ziplist-entries",
+        mutable: true,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-ziplist-value",
+        mutable: true,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = int(v, 0, i64::MAX)? as usize;
             Ok(())
         },
     },

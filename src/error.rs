@@ -102,6 +102,22 @@ pub enum CmdError {
     LfuNotSelected,
     #[error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")]
     LfuSelected,
+    // --- hashes ---
+    #[error("ERR hash value is not an integer")]
+    HashValueNotInteger,
+    #[error("ERR hash value is not a float")]
+    HashValueNotFloat,
+    #[error("ERR value is NaN or Infinity")]
+    ValueNanOrInfinity,
+    #[error("ERR value is out of range")]
+    ValueOutOfRange,
+    /// Same name and text as the sets family's variant (HRANDFIELD/SRANDMEMBER counts): keep one.
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    CountOutOfRange,
+    /// Same name and text as the sets family's variant: keep one. Ferrite's own limit: a random reply
+    /// this large would exhaust memory (Redis tries anyway).
+    #[error("ERR count is too large for a random reply")]
+    RandomCountTooLarge,
 }
 
 impl CmdError {

@@ -14,6 +14,7 @@ pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod generic;
+pub mod hash;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -39,6 +40,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     command::COMMANDS,
     bitmap::COMMANDS,
+    hash::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

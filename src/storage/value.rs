@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use super::types::hash::HashValue;
 use crate::protocol::parse_i64;
 
 /// Longest string Redis stores as `embstr`.
@@ -80,6 +81,7 @@ impl StrValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    Hash(HashValue),
 }
 
 impl Value {
@@ -95,6 +97,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -102,6 +105,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 }
