@@ -98,8 +98,8 @@ fn counted<T>(
     r.map(|(t, _)| t)
 }
 
-/// Sets the field/value pairs of `argv` (from `args`' position on) in the hash at `key`, creating it;
-/// returns how many fields are new. WRONGTYPE before any change.
+/// Sets the field/value `pairs` in the hash at `key`, creating it; returns how many fields are new.
+/// WRONGTYPE before any change.
 fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[Bytes]) -> Result<u64, CmdError> {
     let lim = limits(ctx);
     let mut db = ctx.db();
@@ -118,27 +118,29 @@ fn new_hash() -> Value {
     Value::Hash(HashValue::new())
 }
 
-/// The field/value arguments of HSET/HMSET, with Redis's arity error for an odd count.
-fn pair_args(args: &mut Args, name: &'static str) -> Result<(Bytes, Vec<Bytes>), CmdError> {
+/// The key and the field/value arguments of HSET/HMSET (borrowed from the request, no copies), with
+/// Redis's arity error for an odd count.
+fn pair_args<'a>(args: &'a mut Args, name: &'static str) -> Result<(Bytes, &'a [Bytes]), CmdError> {
     if args.remaining() % 2 == 0 {
         return Err(CmdError::WrongArity(name));
     }
     let key = args.next_bytes()?;
-    Ok((key, args.rest()))
+    let argv = args.argv();
+    Ok((key, &argv[argv.len() - args.remaining()..]))
 }
 
 /// `HSET key field value [field value ...]` → the number of fields added (not updated).
 fn hset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let (key, pairs) = pair_args(args, "hset")?;
     let n = (pairs.len() / 2) as u64;
-    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, &pairs)?, n))).map(|a| Reply::Int(a as i64))
+    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, pairs)?, n))).map(|a| Reply::Int(a as i64))
 }
 
 /// `HMSET key field value [field value ...]` → `+OK` (HSET's deprecated form).
 fn hmset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let (key, pairs) = pair_args(args, "hmset")?;
     let n = (pairs.len() / 2) as u64;
-    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, &pairs)?, n))).map(|_| Reply::Ok)
+    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, pairs)?, n))).map(|_| Reply::Ok)
 }
 
 /// `HSETNX key field value` → 1 if the field was set, 0 if it already existed.
