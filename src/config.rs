@@ -136,6 +136,18 @@ fn memory(v: &[String]) -> Result<u64, String> {
     parse_memory(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())
 }
 
+/// A memory amount (units allowed) within Redis's size_t config range `0..=LONG_MAX`.
+fn memory_in_range(v: &[String]) -> Result<usize, String> {
+    let n = memory(v)?;
+    if n > i64::MAX as u64 {
+        return Err(format!(
+            "argument must be between 0 and {} inclusive",
+            i64::MAX
+        ));
+    }
+    Ok(n as usize)
+}
+
 fn yn(b: bool) -> String {
     if b { "yes" } else { "no" }.into()
 }
@@ -404,7 +416,7 @@ pub static PARAMS: &[Param] = &[
         mutable: true,
         get: |c| c.hash_max_listpack_value.to_string(),
         set: |c, v| {
-            c.hash_max_listpack_value = int(v, 0, i64::MAX)? as usize;
+            c.hash_max_listpack_value = memory_in_range(v)?;
             Ok(())
         },
     },
@@ -413,7 +425,7 @@ pub static PARAMS: &[Param] = &[
         mutable: true,
         get: |c| c.hash_max_listpack_value.to_string(),
         set: |c, v| {
-            c.hash_max_listpack_value = int(v, 0, i64::MAX)? as usize;
+            c.hash_max_listpack_value = memory_in_range(v)?;
             Ok(())
         },
     },

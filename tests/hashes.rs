@@ -505,6 +505,17 @@ fn encodings_follow_the_thresholds() {
     int(&mut con, &["HSET", "longfield", &format!("{v64}x"), "1"]);
     assert_eq!(encoding(&mut con, "longfield"), "hashtable");
 
+    // The value limit is a memory setting: units are accepted.
+    let _: () = q(
+        &mut con,
+        &["CONFIG", "SET", "hash-max-listpack-value", "1kb"],
+    );
+    let cfg: Vec<String> = q(&mut con, &["CONFIG", "GET", "hash-max-ziplist-value"]);
+    assert_eq!(cfg, ["hash-max-ziplist-value", "1024"]);
+    assert_eq!(
+        err(&mut con, &["CONFIG", "SET", "hash-max-listpack-value", "abc"]),
+        "ERR CONFIG SET failed (possibly related to argument 'hash-max-listpack-value') - argument must be a memory value"
+    );
     // The ziplist names are aliases of the same settings.
     let _: () = q(
         &mut con,
