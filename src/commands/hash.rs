@@ -87,7 +87,8 @@ fn limits(ctx: &ExecCtx<'_>) -> HashLimits {
 }
 
 /// Runs a write and sets the command's dirty count to what Redis counts (`changes` on success,
-/// nothing on failure), whatever the lookups counted.
+/// nothing on failure), whatever the lookups counted (a key found expired during the lookup is not
+/// counted either, as Redis's lazy expiry does not count it).
 fn counted<T>(
     ctx: &mut ExecCtx<'_>,
     f: impl FnOnce(&mut ExecCtx<'_>) -> Result<(T, u64), CmdError>,
@@ -103,7 +104,7 @@ fn counted<T>(
 fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[Bytes]) -> Result<u64, CmdError> {
     let lim = limits(ctx);
     let mut db = ctx.db();
-    // One lookup: an absent key gets an empty hash, which the pairs then fill (there are at least one).
+    // One lookup: an absent key gets an empty hash, which the pairs (at least one, by arity) then fill.
     let h = as_hash_mut(db.get_or_insert_with(key, new_hash))?;
     let longest = pairs.iter().map(|a| a.len()).max().unwrap_or(0);
     h.prepare_write(pairs.len() / 2, longest, &lim);

@@ -137,6 +137,11 @@ impl Listpack {
     /// Returns true if the field is new.
     pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
         match self.find(field) {
+            Some(s) if s.value.1 - s.value.0 == value.len() => {
+                // Same length (so same prefix): overwrite in place.
+                self.buf[s.value.0..s.value.1].copy_from_slice(value);
+                false
+            }
             Some(s) => {
                 let mut enc = Vec::with_capacity(value.len() + 2);
                 put_len(&mut enc, value.len());
