@@ -33,6 +33,8 @@ pub struct Config {
     pub list_max_listpack_size: i64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
+    pub hash_max_listpack_entries: usize,
+    pub hash_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -63,6 +65,8 @@ impl Default for Config {
             list_max_listpack_size: -2,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
+            hash_max_listpack_entries: 128,
+            hash_max_listpack_value: 64,
         }
     }
 }
@@ -135,6 +139,17 @@ pub fn parse_memory(s: &str) -> Option<u64> {
 
 fn memory(v: &[String]) -> Result<u64, String> {
     parse_memory(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())
+}
+
+fn memory_in_range(v: &[String]) -> Result<usize, String> {
+    let n = memory(v)?;
+    if n > i64::MAX as u64 {
+        return Err(format!(
+            "argument must be between 0 and {} inclusive",
+            i64::MAX
+        ));
+    }
+    Ok(n as usize)
 }
 
 fn yn(b: bool) -> String {
@@ -408,10 +423,33 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "hash-max-listpack-entries",
+        mutable: true,
+        get: |c| c.hash_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "hash-max-listpack-value",
+        mutable: true,
+        get: |c| c.hash_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.hash_max_listpack_value = memory_in_range(v)?;
+            Ok(())
+        },
+    },
 ];
 
 /// Older names Redis still accepts for a parameter.
-const ALIASES: &[(&str, &str)] = &[("list-max-ziplist-size", "list-max-listpack-size")];
+/// CONFIG GET lists them too, with the same value.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("list-max-ziplist-size", "list-max-listpack-size"),
+    ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
+    ("hash-max-ziplist-value", "hash-max-listpack-value"),
+];
 
 pub fn param(name: &str) -> Option<&'static Param> {
     let name = ALIASES

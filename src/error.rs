@@ -148,6 +148,22 @@ pub enum CmdError {
     NoKeyArguments,
     #[error("ERR Invalid arguments specified for command")]
     InvalidCommandArguments,
+    // --- hashes ---
+    #[error("ERR hash value is not an integer")]
+    HashValueNotInteger,
+    #[error("ERR hash value is not a float")]
+    HashValueNotFloat,
+    #[error("ERR value is NaN or Infinity")]
+    ValueNanOrInfinity,
+    #[error("ERR value is out of range")]
+    ValueOutOfRange,
+    /// Same name and text as the sets family's variant (HRANDFIELD/SRANDMEMBER counts): keep one.
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    CountOutOfRange,
+    /// Same name and text as the sets family's variant: keep one. Ferrite's own limit: a random reply
+    /// this large would exhaust memory (Redis tries anyway).
+    #[error("ERR count is too large for a random reply")]
+    RandomCountTooLarge,
 }
 
 impl CmdError {

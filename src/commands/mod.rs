@@ -14,6 +14,7 @@ pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod generic;
+pub mod hash;
 pub mod list;
 pub mod server;
 pub mod string;
@@ -43,6 +44,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     bitmap::COMMANDS,
     list::COMMANDS,
     transaction::COMMANDS,
+    hash::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

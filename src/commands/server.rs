@@ -419,6 +419,17 @@ fn config_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
             pairs.push((Reply::bulk_str(p.name), Reply::bulk_string((p.get)(&cfg))));
         }
     }
+    // Old names (`*-ziplist-*`) are listed too, as Redis does.
+    for (alias, target) in config::ALIASES {
+        if patterns
+            .iter()
+            .any(|pat| crate::glob::matches(pat, alias.as_bytes(), true))
+        {
+            if let Some(p) = config::param(target) {
+                pairs.push((Reply::bulk_str(alias), Reply::bulk_string((p.get)(&cfg))));
+            }
+        }
+    }
     Ok(Reply::Map(pairs))
 }
 

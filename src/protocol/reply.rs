@@ -36,6 +36,9 @@ pub enum Reply {
     NilArray,
     Array(Vec<Reply>),
     Map(Vec<(Reply, Reply)>),
+    /// Pairs that RESP3 sends as an array of 2-element arrays and RESP2 as one flat array
+    /// (HRANDFIELD ... WITHVALUES, and ZRANGE ... WITHSCORES-style replies).
+    Pairs(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
     Bool(bool),
@@ -157,6 +160,22 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
                 encode(v, proto, out);
             }
         }
+        Reply::Pairs(pairs) => {
+            if proto == Protocol::Resp3 {
+                number(out, b'*', pairs.len() as i64);
+                for (a, b) in pairs {
+                    out.put_slice(b"*2\r\n");
+                    encode(a, proto, out);
+                    encode(b, proto, out);
+                }
+            } else {
+                number(out, b'*', 2 * pairs.len() as i64);
+                for (a, b) in pairs {
+                    encode(a, proto, out);
+                    encode(b, proto, out);
+                }
+            }
+        }
         Reply::Double(d) => {
             let text = format_double(*d);
             if proto == Protocol::Resp3 {
@@ -265,6 +284,9 @@ mod tests {
         let m = Reply::Map(vec![(Reply::bulk_str("a"), Reply::Int(1))]);
         assert_eq!(enc(&m, Protocol::Resp2), b"*2\r\n$1\r\na\r\n:1\r\n");
         assert_eq!(enc(&m, Protocol::Resp3), b"%1\r\n$1\r\na\r\n:1\r\n");
+        let p = Reply::Pairs(vec![(Reply::bulk_str("a"), Reply::Int(1))]);
+        assert_eq!(enc(&p, Protocol::Resp2), b"*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&p, Protocol::Resp3), b"*1\r\n*2\r\n$1\r\na\r\n:1\r\n");
         assert_eq!(enc(&Reply::Nil, Protocol::Resp2), b"$-1\r\n");
         assert_eq!(enc(&Reply::NilArray, Protocol::Resp2), b"*-1\r\n");
         assert_eq!(enc(&Reply::Nil, Protocol::Resp3), b"_\r\n");

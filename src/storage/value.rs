@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use super::types::hash::HashValue;
 use crate::protocol::parse_i64;
 use crate::storage::types::list::ListValue;
 
@@ -82,6 +83,7 @@ impl StrValue {
 pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
+    Hash(HashValue),
 }
 
 impl Value {
@@ -98,6 +100,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Hash(_) => "hash",
         }
     }
 
@@ -106,6 +109,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Hash(h) => h.encoding(),
         }
     }
 }

@@ -1,0 +1,582 @@
+//! The hash type: a map from field bytes to value bytes, in Redis's two encodings.
+//!
+//! * `listpack`: small hashes live in one contiguous buffer of length-prefixed field/value pairs
+//!   ([`Listpack`]), in insertion order, as Redis's listpack does. Lookups walk the buffer; at the
+//!   default thresholds (128 pairs of at most 64 bytes) that is a few cache lines, cheaper than
+//!   hashing, and a small hash costs one allocation. Redis replies with the listpack's order
+//!   (HGETALL, HKEYS, HSCAN), so keeping insertion order makes those replies match it exactly.
+//! * `hashtable`: past `hash-max-listpack-entries` pairs, or once a field or value longer than
+//!   `hash-max-listpack-value` arrives, the pairs move to the keyspace's own chained [`Dict`] (keyed by
+//!   field, the value as [`SmallBytes`]), whose reverse-binary cursor gives HSCAN Redis's guarantee.
+//!   The conversion is one-way, as in Redis.
+//!
+//! The thresholds come from the configuration; callers pass them in ([`HashLimits`]), so this module
+//! knows nothing of the server.
+
+use crate::smallbytes::SmallBytes;
+use crate::storage::dict::{Dict, Key};
+use crate::storage::hash_key;
+
+/// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HashLimits {
+    pub listpack_entries: usize,
+    pub listpack_value: usize,
+}
+
+impl Default for HashLimits {
+    /// Redis 7.2's defaults.
+    fn default() -> Self {
+        HashLimits {
+            listpack_entries: 128,
+            listpack_value: 64,
+        }
+    }
+}
+
+/// Field/value pairs in one buffer: a little-endian `u32` pair count, then for each pair the field
+/// and the value, each as a LEB128 length followed by its bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Listpack {
+    buf: Vec<u8>,
+}
+
+const HEADER: usize = 4;
+
+impl Default for Listpack {
+    fn default() -> Self {
+        Listpack {
+            buf: vec![0; HEADER],
+        }
+    }
+}
+
+fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            buf.push(byte);
+            return;
+        }
+        buf.push(byte | 0x80);
+    }
+}
+
+/// Reads a LEB128 length at `pos`: `(length, position after it)`. The buffer is ours, always well
+/// formed, so this cannot run off its end.
+#[inline]
+fn get_len(buf: &[u8], mut pos: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    loop {
+        let b = buf[pos];
+        pos += 1;
+        n |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            return (n, pos);
+        }
+        shift += 7;
+    }
+}
+
+/// Where one pair sits in the buffer.
+struct Slot {
+    /// First byte of the field's length prefix.
+    start: usize,
+    /// First byte of the value's length prefix.
+    value_at: usize,
+    /// The value's bytes.
+    value: (usize, usize),
+}
+
+impl Listpack {
+    pub fn len(&self) -> usize {
+        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn set_count(&mut self, n: usize) {
+        self.buf[..HEADER].copy_from_slice(&(n as u32).to_le_bytes());
+    }
+
+    /// Bytes used by the encoding (for memory estimates).
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    fn find(&self, field: &[u8]) -> Option<Slot> {
+        let buf = &self.buf[..];
+        let mut pos = HEADER;
+        while pos < buf.len() {
+            let start = pos;
+            let (flen, p) = get_len(buf, pos);
+            let f = &buf[p..p + flen];
+            let value_at = p + flen;
+            let (vlen, vp) = get_len(buf, value_at);
+            if f == field {
+                return Some(Slot {
+                    start,
+                    value_at,
+                    value: (vp, vp + vlen),
+                });
+            }
+            pos = vp + vlen;
+        }
+        None
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        self.find(field).map(|s| &self.buf[s.value.0..s.value.1])
+    }
+
+    /// Sets `field` to `value`: replaced in place if present (its position stays), appended otherwise.
+    /// Returns true if the field is new.
+    pub fn insert(&mut self, field: &[u8], value: &[u8]) -> bool {
+        match self.find(field) {
+            Some(s) if s.value.1 - s.value.0 == value.len() => {
+                // Same length (so same prefix): overwrite in place.
+                self.buf[s.value.0..s.value.1].copy_from_slice(value);
+                false
+            }
+            Some(s) => {
+                let mut enc = Vec::with_capacity(value.len() + 2);
+                put_len(&mut enc, value.len());
+                enc.extend_from_slice(value);
+                self.buf.splice(s.value_at..s.value.1, enc);
+                false
+            }
+            None => {
+                self.buf.reserve(field.len() + value.len() + 4);
+                put_len(&mut self.buf, field.len());
+                self.buf.extend_from_slice(field);
+                put_len(&mut self.buf, value.len());
+                self.buf.extend_from_slice(value);
+                let n = self.len() + 1;
+                self.set_count(n);
+                true
+            }
+        }
+    }
+
+    /// Removes `field`; true if it was present.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self.find(field) {
+            Some(s) => {
+                self.buf.drain(s.start..s.value.1);
+                let n = self.len() - 1;
+                self.set_count(n);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The pairs in insertion order.
+    pub fn iter(&self) -> ListpackIter<'_> {
+        ListpackIter {
+            buf: &self.buf,
+            pos: HEADER,
+        }
+    }
+}
+
+pub struct ListpackIter<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for ListpackIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let (flen, p) = get_len(self.buf, self.pos);
+        let f = &self.buf[p..p + flen];
+        let (vlen, vp) = get_len(self.buf, p + flen);
+        let v = &self.buf[vp..vp + vlen];
+        self.pos = vp + vlen;
+        Some((f, v))
+    }
+}
+
+/// A hash value in one of its two encodings.
+pub enum HashValue {
+    Listpack(Listpack),
+    Hashtable(Box<Dict<SmallBytes>>),
+}
+
+impl Default for HashValue {
+    fn default() -> Self {
+        HashValue::Listpack(Listpack::default())
+    }
+}
+
+/// An iterator over a hash's pairs (insertion order for a listpack, table order otherwise).
+pub enum Iter<'a> {
+    Listpack(ListpackIter<'a>),
+    Hashtable(Box<dyn Iterator<Item = (&'a [u8], &'a [u8])> + 'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Listpack(i) => i.next(),
+            Iter::Hashtable(i) => i.next(),
+        }
+    }
+}
+
+fn dict_set(d: &mut Dict<SmallBytes>, field: &[u8], value: &[u8]) -> bool {
+    let h = hash_key(field);
+    match d.get_mut(h, field) {
+        Some(n) => {
+            n.entry = SmallBytes::new(value);
+            false
+        }
+        None => {
+            d.insert_new(h, Key::new(field), SmallBytes::new(value));
+            true
+        }
+    }
+}
+
+impl HashValue {
+    pub fn new() -> HashValue {
+        HashValue::default()
+    }
+
+    /// Redis's `OBJECT ENCODING` name.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            HashValue::Listpack(_) => "listpack",
+            HashValue::Hashtable(_) => "hashtable",
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            HashValue::Listpack(l) => l.len(),
+            HashValue::Hashtable(d) => d.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            HashValue::Listpack(l) => l.get(field),
+            HashValue::Hashtable(d) => d.get(hash_key(field), field).map(|n| &n.entry[..]),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        self.get(field).is_some()
+    }
+
+    /// Moves the pairs to the `hashtable` encoding (no-op if already there).
+    pub fn convert(&mut self) {
+        if let HashValue::Listpack(l) = self {
+            let mut d = Box::new(Dict::new());
+            for (f, v) in l.iter() {
+                d.insert_new(hash_key(f), Key::new(f), SmallBytes::new(v));
+            }
+            *self = HashValue::Hashtable(d);
+        }
+    }
+
+    /// Redis's `hashTypeTryConversion`, run before a write of `pairs` field/value pairs whose longest
+    /// argument is `longest` bytes: converts when the pairs alone could exceed the entry limit (even if
+    /// some are duplicates, as Redis guesses) or an argument is too long for the listpack.
+    pub fn prepare_write(&mut self, pairs: usize, longest: usize, lim: &HashLimits) {
+        if matches!(self, HashValue::Listpack(_))
+            && (pairs > lim.listpack_entries || longest > lim.listpack_value)
+        {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`, converting to `hashtable` when the pair is too long for the listpack
+    /// or the listpack grows past the entry limit (Redis's `hashTypeSet`). True if the field is new.
+    pub fn set(&mut self, field: &[u8], value: &[u8], lim: &HashLimits) -> bool {
+        if let HashValue::Listpack(l) = self {
+            if field.len() > lim.listpack_value || value.len() > lim.listpack_value {
+                self.convert();
+            } else {
+                let new = l.insert(field, value);
+                if l.len() > lim.listpack_entries {
+                    self.convert();
+                }
+                return new;
+            }
+        }
+        match self {
+            HashValue::Hashtable(d) => dict_set(d, field, value),
+            HashValue::Listpack(_) => unreachable!("converted above"),
+        }
+    }
+
+    /// Removes `field`; true if it was present.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Listpack(l) => l.remove(field),
+            HashValue::Hashtable(d) => d.remove(hash_key(field), field).is_some(),
+        }
+    }
+
+    /// All pairs: insertion order for a listpack (as Redis replies), table order for a hashtable.
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            HashValue::Listpack(l) => Iter::Listpack(l.iter()),
+            HashValue::Hashtable(d) => {
+                Iter::Hashtable(Box::new(d.iter().map(|n| (&n.key[..], &n.entry[..]))))
+            }
+        }
+    }
+
+    /// The table behind a `hashtable` hash (HSCAN's cursor walks it).
+    pub fn dict(&self) -> Option<&Dict<SmallBytes>> {
+        match self {
+            HashValue::Hashtable(d) => Some(d),
+            HashValue::Listpack(_) => None,
+        }
+    }
+
+    /// A pair picked at random, or `None` if the hash is empty.
+    pub fn random_pair(&self, rng: &mut impl rand::Rng) -> Option<(&[u8], &[u8])> {
+        match self {
+            HashValue::Listpack(l) => {
+                if l.is_empty() {
+                    return None;
+                }
+                let i = rng.gen_range(0..l.len());
+                l.iter().nth(i)
+            }
+            HashValue::Hashtable(d) => d
+                .random_node(rng, |_| true)
+                .map(|n| (&n.key[..], &n.entry[..])),
+        }
+    }
+}
+
+impl Clone for HashValue {
+    /// Keeps the encoding, as Redis's `hashTypeDup` (COPY).
+    fn clone(&self) -> Self {
+        match self {
+            HashValue::Listpack(l) => HashValue::Listpack(l.clone()),
+            HashValue::Hashtable(d) => {
+                let mut nd = Box::new(Dict::new());
+                for n in d.iter() {
+                    nd.insert_new(hash_key(&n.key), n.key.clone(), n.entry.clone());
+                }
+                HashValue::Hashtable(nd)
+            }
+        }
+    }
+}
+
+impl PartialEq for HashValue {
+    /// Same encoding and same pairs.
+    fn eq(&self, other: &Self) -> bool {
+        self.encoding() == other.encoding()
+            && self.len() == other.len()
+            && self.iter().all(|(f, v)| other.get(f) == Some(v))
+    }
+}
+
+impl std::fmt::Debug for HashValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.encoding())?;
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v))),
+            )
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn lim(entries: usize, value: usize) -> HashLimits {
+        HashLimits {
+            listpack_entries: entries,
+            listpack_value: value,
+        }
+    }
+
+    #[test]
+    fn listpack_keeps_insertion_order_and_updates_in_place() {
+        let mut h = HashValue::new();
+        let l = HashLimits::default();
+        assert!(h.set(b"b", b"1", &l));
+        assert!(h.set(b"a", b"2", &l));
+        assert!(h.set(b"c", b"3", &l));
+        assert!(!h.set(b"a", b"a much longer value than before", &l));
+        let pairs: Vec<_> = h.iter().collect();
+        assert_eq!(
+            pairs,
+            vec![
+                (&b"b"[..], &b"1"[..]),
+                (&b"a"[..], &b"a much longer value than before"[..]),
+                (&b"c"[..], &b"3"[..])
+            ]
+        );
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert!(h.set(b"b", b"", &l));
+        let keys: Vec<_> = h.iter().map(|p| p.0).collect();
+        assert_eq!(keys, vec![&b"a"[..], &b"c"[..], &b"b"[..]]);
+        assert_eq!(h.get(b"b"), Some(&b""[..]));
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn long_lengths_round_trip() {
+        let mut l = Listpack::default();
+        let big = vec![7u8; 70_000];
+        l.insert(&big, &big[..300]);
+        l.insert(b"", &big);
+        assert_eq!(l.get(&big), Some(&big[..300]));
+        assert_eq!(l.get(b""), Some(&big[..]));
+        assert_eq!(l.len(), 2);
+    }
+
+    #[test]
+    fn conversion_thresholds() {
+        let l = lim(3, 5);
+        let mut h = HashValue::new();
+        for f in [b"a", b"b", b"c"] {
+            h.set(f, b"v", &l);
+        }
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"d", b"v", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 4);
+
+        let mut h = HashValue::new();
+        h.set(b"a", b"12345", &l);
+        assert_eq!(h.encoding(), "listpack");
+        h.set(b"a", b"123456", &l);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.get(b"a"), Some(&b"123456"[..]));
+
+        let mut h = HashValue::new();
+        h.set(b"long-field", b"v", &l);
+        assert_eq!(h.encoding(), "hashtable");
+
+        let mut h = HashValue::new();
+        h.prepare_write(4, 1, &l);
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = HashValue::new();
+        h.prepare_write(3, 6, &l);
+        assert_eq!(h.encoding(), "hashtable");
+        let mut h = HashValue::new();
+        h.prepare_write(3, 5, &l);
+        assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn clone_and_eq_keep_encoding() {
+        let l = lim(2, 64);
+        let mut h = HashValue::new();
+        for i in 0..10 {
+            h.set(format!("f{i}").as_bytes(), b"v", &l);
+        }
+        let c = h.clone();
+        assert_eq!(c, h);
+        assert_eq!(c.encoding(), "hashtable");
+        let mut s = HashValue::new();
+        s.set(b"x", b"y", &l);
+        assert_ne!(s, h);
+        assert_eq!(s.clone(), s);
+    }
+
+    #[test]
+    fn random_pair_covers_all() {
+        let mut rng = rand::thread_rng();
+        for l in [lim(128, 64), lim(1, 64)] {
+            let mut h = HashValue::new();
+            assert!(h.random_pair(&mut rng).is_none());
+            for i in 0..5 {
+                h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes(), &l);
+            }
+            let mut seen = std::collections::HashSet::new();
+            for _ in 0..500 {
+                let (f, v) = h.random_pair(&mut rng).expect("not empty");
+                assert_eq!(h.get(f), Some(v));
+                seen.insert(f.to_vec());
+            }
+            assert_eq!(seen.len(), 5);
+        }
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Set(u8, Vec<u8>),
+        Remove(u8),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (0u8..24, proptest::collection::vec(any::<u8>(), 0..12))
+                .prop_map(|(f, v)| Op::Set(f, v)),
+            (0u8..24).prop_map(Op::Remove),
+        ]
+    }
+
+    proptest! {
+        /// Against a BTreeMap (plus a Vec for the listpack's insertion order).
+        #[test]
+        fn behaves_like_a_map(ops in proptest::collection::vec(op(), 0..200), entries in 1usize..20, value in 1usize..12) {
+            let l = lim(entries, value);
+            let mut h = HashValue::new();
+            let mut model: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
+            let mut order: Vec<Vec<u8>> = Vec::new();
+            let mut converted = false;
+            for op in ops {
+                match op {
+                    Op::Set(f, v) => {
+                        let f = vec![b'f'; f as usize % 16];
+                        let new = h.set(&f, &v, &l);
+                        prop_assert_eq!(new, model.insert(f.clone(), v.clone()).is_none());
+                        if new { order.push(f.clone()); }
+                        converted |= model.len() > entries || f.len() > value || v.len() > value;
+                    }
+                    Op::Remove(f) => {
+                        let f = vec![b'f'; f as usize % 16];
+                        prop_assert_eq!(h.remove(&f), model.remove(&f).is_some());
+                        order.retain(|x| x != &f);
+                    }
+                }
+                prop_assert_eq!(h.len(), model.len());
+                prop_assert_eq!(h.encoding(), if converted { "hashtable" } else { "listpack" });
+            }
+            for (k, v) in &model {
+                prop_assert_eq!(h.get(k), Some(&v[..]));
+            }
+            let mut got: Vec<(Vec<u8>, Vec<u8>)> = h.iter().map(|(a, b)| (a.to_vec(), b.to_vec())).collect();
+            if !converted {
+                let keys: Vec<Vec<u8>> = got.iter().map(|p| p.0.clone()).collect();
+                prop_assert_eq!(keys, order);
+            }
+            got.sort();
+            let want: Vec<(Vec<u8>, Vec<u8>)> = model.into_iter().collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}
