@@ -35,6 +35,8 @@ pub struct Config {
     pub slowlog_max_len: usize,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    /// `client-output-buffer-limit` classes: (class, hard, soft, seconds).
+    pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
 }
 
 impl Default for Config {
@@ -67,6 +69,11 @@ impl Default for Config {
             slowlog_max_len: 128,
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
+            client_output_buffer_limit: vec![
+                ("normal".into(), 0, 0, 0),
+                ("slave".into(), 256 << 20, 64 << 20, 60),
+                ("pubsub".into(), 32 << 20, 8 << 20, 60),
+            ],
         }
     }
 }
@@ -441,6 +448,18 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "client-output-buffer-limit",
+        mutable: true,
+        get: |c| {
+            c.client_output_buffer_limit
+                .iter()
+                .map(|(class, h, s, t)| format!("{class} {h} {s} {t}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+        set: output_limits,
+    },
 ];
 
 /// Older names Redis still accepts for a parameter.
@@ -459,7 +478,47 @@ pub fn param(name: &str) -> Option<&'static Param> {
     PARAMS.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
+/// Parses `client-output-buffer-limit <class> <hard> <soft> <seconds> [<class> ...]`.
+fn output_limits(c: &mut Config, v: &[String]) -> Result<(), String> {
+    let words: Vec<&str> = v.iter().flat_map(|s| s.split_whitespace()).collect();
+    if words.is_empty() || words.len() % 4 != 0 {
+        return Err("Wrong number of arguments in buffer limit configuration.".into());
+    }
+    let mut next = c.client_output_buffer_limit.clone();
+    for w in words.chunks(4) {
+        let class = match w[0].to_ascii_lowercase().as_str() {
+            "normal" => "normal",
+            "slave" | "replica" => "slave",
+            "pubsub" => "pubsub",
+            _ => {
+                return Err("Invalid client class specified in buffer limit configuration.".into())
+            }
+        };
+        let hard = parse_memory(w[1]);
+        let soft = parse_memory(w[2]);
+        let secs = w[3].parse::<u64>().ok();
+        let (Some(hard), Some(soft), Some(secs)) = (hard, soft, secs) else {
+            return Err(
+                "Error in hard, soft or soft_seconds setting in buffer limit configuration.".into(),
+            );
+        };
+        for e in next.iter_mut().filter(|e| e.0 == class) {
+            *e = (class.to_string(), hard, soft, secs);
+        }
+    }
+    c.client_output_buffer_limit = next;
+    Ok(())
+}
+
 impl Config {
+    /// `client-output-buffer-limit pubsub` as (hard, soft, seconds).
+    pub fn pubsub_limit(&self) -> (u64, u64, u64) {
+        self.client_output_buffer_limit
+            .iter()
+            .find(|e| e.0 == "pubsub")
+            .map_or((0, 0, 0), |e| (e.1, e.2, e.3))
+    }
+
     /// Builds the configuration from redis-server style arguments:
     /// `[/path/to/redis.conf] [--name value ...]...`.
     pub fn from_args(args: &[String]) -> Result<Config, ConfigError> {

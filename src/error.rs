@@ -78,6 +78,15 @@ pub enum CmdError {
     TimeoutOutOfRange,
     #[error("ERR invalid cursor")]
     InvalidCursor,
+    #[error("ERR Can't execute '{0}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")]
+    SubscribedMode(&'static str),
+    #[error(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
+    )]
+    SubcommandArgs {
+        sub: String,
+        container: &'static str,
+    },
     // --- transactions ---
     #[error("ERR MULTI calls can not be nested")]
     MultiNested,

@@ -20,10 +20,10 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "ping", group: Group::Connection, arity: -1, flags: FAST | SENTINEL | SUBSCRIBED_OK, acl: CONN, tips: &["request_policy:all_shards", "response_policy:all_succeeded"], docs: docs("Returns the server's liveliness response.", "1.0.0", "O(1)"), handler: ping, ..CommandSpec::DEFAULT },
     CommandSpec { name: "echo", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Returns the given string.", "1.0.0", "O(1)"), handler: echo, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | TX_CONTROL, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "quit", group: Group::Connection, arity: -1, flags: ALLOW_BUSY | NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | TX_CONTROL | SUBSCRIBED_OK, acl: CONN, docs: docs("Closes the connection.", "1.0.0", "O(1)"), handler: quit, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "reset", group: Group::Connection, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY | TX_CONTROL | SUBSCRIBED_OK, acl: CONN, docs: docs("Resets the connection.", "6.2.0", "O(1)"), handler: reset, ..CommandSpec::DEFAULT },
     CommandSpec { name: "hello", group: Group::Connection, arity: -1, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Handshakes with the Redis server.", "6.0.0", "O(1)"), handler: hello, ..CommandSpec::DEFAULT },
     CommandSpec { name: "auth", group: Group::Connection, arity: -2, flags: NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SENTINEL | ALLOW_BUSY, acl: CONN, docs: docs("Authenticates the connection.", "1.0.0", "O(N) where N is the number of passwords defined for the user"), handler: auth, ..CommandSpec::DEFAULT },
     CommandSpec { name: "select", group: Group::Connection, arity: 2, flags: LOADING | STALE | FAST, acl: CONN, docs: docs("Changes the selected database.", "1.0.0", "O(1)"), handler: select, ..CommandSpec::DEFAULT },
@@ -44,7 +44,15 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 ];
 
 /// `PING [message]` → `+PONG` or the message as a bulk string.
-fn ping(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+fn ping(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    // A RESP2 subscriber gets `["pong", message]`, as Redis answers in subscribed mode.
+    if ctx.client.in_subscribed_mode() && args.remaining() <= 1 {
+        let msg = args.next().unwrap_or_default();
+        return Ok(Reply::Array(vec![
+            Reply::bulk_str("pong"),
+            Reply::Bulk(msg),
+        ]));
+    }
     match args.remaining() {
         0 => Ok(Reply::Simple("PONG")),
         1 => Ok(Reply::Bulk(args.next_bytes()?)),
@@ -67,6 +75,7 @@ fn quit(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 fn reset(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     ctx.client.multi = None;
     crate::commands::transaction::unwatch_all(ctx.server, ctx.client);
+    crate::commands::pubsub::unsubscribe_all(ctx.server, ctx.client);
     let c = &mut *ctx.client;
     c.db = 0;
     c.resp = Protocol::Resp2;

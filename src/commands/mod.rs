@@ -16,6 +16,7 @@ pub mod connection;
 pub mod generic;
 pub mod hash;
 pub mod list;
+pub mod pubsub;
 pub mod server;
 pub mod string;
 pub mod table;
@@ -44,6 +45,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     bitmap::COMMANDS,
     list::COMMANDS,
     transaction::COMMANDS,
+    pubsub::COMMANDS,
     hash::COMMANDS,
 ];
 
@@ -255,6 +257,10 @@ fn dispatch(
             m.aborted = true;
         }
         return Err(CmdError::NoAuth);
+    }
+    // A RESP2 subscriber may only (un)subscribe, PING, QUIT or RESET.
+    if client.in_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
+        return Err(CmdError::SubscribedMode(spec.full_name()));
     }
     // Inside MULTI, everything but the transaction-control commands is queued.
     if let Some(m) = client.multi.as_mut() {

@@ -53,6 +53,8 @@ pub mod flags {
     /// Ferrite's own: MULTI/EXEC/DISCARD/WATCH/UNWATCH/QUIT/RESET run even inside MULTI (not queued),
     /// as Redis special-cases them in `processCommand`. Not printed.
     pub const TX_CONTROL: u64 = 1 << 40;
+    /// Ferrite's own: allowed while a RESP2 client is in subscribed mode. Not printed.
+    pub const SUBSCRIBED_OK: u64 = 1 << 41;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),

@@ -47,6 +47,8 @@ pub enum Reply {
     Push(Vec<Reply>),
     /// Nothing is sent (SHUTDOWN's success, later CLIENT REPLY OFF).
     NoReply,
+    /// Several top-level replies to one request, sent one after another (SUBSCRIBE a b).
+    Multi(Vec<Reply>),
 }
 
 impl Reply {
@@ -98,6 +100,11 @@ impl From<crate::error::CmdError> for Reply {
 pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
     match reply {
         Reply::NoReply => {}
+        Reply::Multi(items) => {
+            for r in items {
+                encode(r, proto, out);
+            }
+        }
         Reply::Ok => out.put_slice(b"+OK\r\n"),
         Reply::Simple(s) => simple(out, b'+', s.as_bytes()),
         Reply::Status(s) => simple(out, b'+', s.as_bytes()),

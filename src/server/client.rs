@@ -25,6 +25,14 @@ pub struct ClientState {
     /// True while a blocked client re-runs its command after a wake-up: a key that now holds another
     /// type then means "nothing yet" (Redis keeps such a client blocked), not WRONGTYPE.
     pub retrying_block: bool,
+    /// This client as publishers see it, once it has subscribed to anything.
+    pub subscriber: Option<std::sync::Arc<super::pubsub::Subscriber>>,
+    /// The receiving end of the subscriber's queue, until the connection task takes it.
+    pub new_messages: Option<tokio::sync::mpsc::UnboundedReceiver<super::pubsub::Message>>,
+    /// Subscribed channels, patterns and shard channels, in subscription order.
+    pub channels: Vec<Bytes>,
+    pub patterns: Vec<Bytes>,
+    pub shard_channels: Vec<Bytes>,
     /// The open transaction between MULTI and EXEC/DISCARD.
     pub multi: Option<crate::commands::transaction::MultiState>,
     /// Keys this client WATCHes.
@@ -52,10 +60,25 @@ impl ClientState {
             info_changed: false,
             last_command: None,
             retrying_block: false,
+            subscriber: None,
+            new_messages: None,
+            channels: Vec::new(),
+            patterns: Vec::new(),
+            shard_channels: Vec::new(),
             multi: None,
             watch: None,
             in_exec: false,
         }
+    }
+
+    /// Channel and pattern subscriptions (what SUBSCRIBE/PSUBSCRIBE replies count).
+    pub fn subscriptions(&self) -> usize {
+        self.channels.len() + self.patterns.len()
+    }
+
+    /// True while RESP2 restricts the client to subscription commands.
+    pub fn in_subscribed_mode(&self) -> bool {
+        self.resp == Protocol::Resp2 && (self.subscriptions() + self.shard_channels.len()) > 0
     }
 
     pub fn info(&self) -> ClientInfo {

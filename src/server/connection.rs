@@ -16,9 +16,11 @@ use tokio::time::Instant;
 use tracing::debug;
 
 use super::blocking::Waiter;
+use super::pubsub::Message;
 use super::{ClientState, Server};
 use crate::commands::{self, BlockOn, Outcome};
 use crate::protocol::{encode, Decoder, Limits, Reply};
+use tokio::sync::mpsc;
 
 const READ_CHUNK: usize = 16 * 1024;
 /// Above this, the output buffer is flushed before more requests of the same batch are executed.
@@ -35,6 +37,7 @@ pub async fn handle(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr
         debug!("connection closed: {e}");
     }
     commands::transaction::unwatch_all(&server, &mut client);
+    commands::pubsub::unsubscribe_all(&server, &mut client);
     server.clients.remove(&id);
 }
 
@@ -46,11 +49,26 @@ async fn serve(
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::new();
+    // Pub/sub messages for this client, once it has subscribed to something.
+    let mut messages: Option<mpsc::UnboundedReceiver<Message>> = None;
     loop {
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
             inbuf.reserve(READ_CHUNK);
         }
-        let n = stream.read_buf(&mut inbuf).await?;
+        let n = match messages.as_mut() {
+            None => stream.read_buf(&mut inbuf).await?,
+            Some(rx) => {
+                tokio::select! {
+                    r = stream.read_buf(&mut inbuf) => r?,
+                    m = rx.recv() => {
+                        if let Some(m) = m {
+                            deliver(server, stream, client, rx, m, &mut out).await?;
+                        }
+                        continue;
+                    }
+                }
+            }
+        };
         if n == 0 {
             return Ok(());
         }
@@ -108,6 +126,13 @@ async fn serve(
         }
         if commands > 0 {
             server.stats.commands.fetch_add(commands, Ordering::Relaxed);
+        }
+        if let Some(rx) = client.new_messages.take() {
+            messages = Some(rx);
+        }
+        if client.subscriber.as_ref().is_some_and(|s| s.is_killed()) {
+            debug!("closing a subscriber over its output buffer limit");
+            return Ok(());
         }
         if client.info_changed {
             client.info_changed = false;
@@ -209,4 +234,79 @@ async fn sleep_until(deadline: Option<Instant>) {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
     }
+}
+
+/// Writes a published message (and any others already queued) to a subscriber, as push frames in
+/// RESP3 and arrays in RESP2. Closes the connection if the subscriber went over its output limit.
+async fn deliver(
+    server: &Server,
+    stream: &mut TcpStream,
+    client: &mut ClientState,
+    rx: &mut mpsc::UnboundedReceiver<Message>,
+    first: Message,
+    out: &mut BytesMut,
+) -> std::io::Result<()> {
+    let Some(sub) = client.subscriber.clone() else {
+        return Ok(());
+    };
+    if sub.is_killed() {
+        return Err(std::io::Error::other(
+            "subscriber over its output buffer limit",
+        ));
+    }
+    let mut next = Some(first);
+    let mut sizes = 0;
+    while let Some(m) = next.take() {
+        sizes += m.size();
+        let frame = match m {
+            Message::Message { channel, payload } => {
+                vec![
+                    Reply::bulk_str("message"),
+                    Reply::Bulk(channel),
+                    Reply::Bulk(payload),
+                ]
+            }
+            Message::SMessage { channel, payload } => {
+                vec![
+                    Reply::bulk_str("smessage"),
+                    Reply::Bulk(channel),
+                    Reply::Bulk(payload),
+                ]
+            }
+            Message::PMessage {
+                pattern,
+                channel,
+                payload,
+            } => vec![
+                Reply::bulk_str("pmessage"),
+                Reply::Bulk(pattern),
+                Reply::Bulk(channel),
+                Reply::Bulk(payload),
+            ],
+        };
+        encode(&Reply::Push(frame), client.resp, out);
+        if out.len() >= OUTPUT_FLUSH_AT {
+            break;
+        }
+        next = rx.try_recv().ok();
+    }
+    // A subscriber that stopped reading blocks this write; it is closed once publishers find it over
+    // its output buffer limit.
+    let write = write_out(server, stream, out);
+    tokio::pin!(write);
+    loop {
+        tokio::select! {
+            r = &mut write => {
+                r?;
+                break;
+            }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(100)) => {
+                if sub.is_killed() {
+                    return Err(std::io::Error::other("subscriber over its output buffer limit"));
+                }
+            }
+        }
+    }
+    sub.delivered(sizes);
+    Ok(())
 }

@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod pubsub;
 pub mod stats;
 
 use std::net::SocketAddr;
@@ -48,6 +49,8 @@ pub struct Server {
     pub clients: DashMap<u64, ClientInfo>,
     /// Clients blocked on keys.
     pub blocking: blocking::Blocking,
+    /// Channels, patterns and their subscribers.
+    pub pubsub: pubsub::PubSub,
     /// INFO commandstats/errorstats and the slow log.
     pub command_stats: stats::Stats,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
@@ -76,6 +79,7 @@ impl Server {
             clients: DashMap::new(),
             blocking: blocking::Blocking::default(),
             command_stats: stats::Stats::default(),
+            pubsub: pubsub::PubSub::default(),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
