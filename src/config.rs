@@ -30,6 +30,10 @@ pub struct Config {
     pub daemonize: bool,
     pub active_expire: bool,
     pub io_threads: usize,
+    // --- sets ---
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -57,6 +61,9 @@ impl Default for Config {
             daemonize: false,
             active_expire: true,
             io_threads: 0,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
         }
     }
 }
@@ -372,6 +379,34 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.io_threads.to_string(),
         set: |c, v| {
             c.io_threads = int(v, 0, 128)? as usize;
+            Ok(())
+        },
+    },
+    // --- sets ---
+    Param {
+        name: "set-max-intset-entries",
+        mutable: true,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-listpack-entries",
+        mutable: true,
+        get: |c| c.set_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.set_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-listpack-value",
+        mutable: true,
+        get: |c| c.set_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.set_max_listpack_value = int(v, 0, i64::MAX)? as usize;
             Ok(())
         },
     },

@@ -102,6 +102,18 @@ pub enum CmdError {
     LfuNotSelected,
     #[error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")]
     LfuSelected,
+    // --- sets ---
+    #[error("ERR numkeys should be greater than 0")]
+    NumkeysNotPositive,
+    #[error("ERR Number of keys can't be greater than number of args")]
+    NumkeysTooMany,
+    #[error("ERR LIMIT can't be negative")]
+    LimitNegative,
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    CountOutOfRange,
+    /// Ferrite's own limit: a random reply this large would exhaust memory (Redis tries anyway).
+    #[error("ERR count is too large for a random reply")]
+    RandomCountTooLarge,
 }
 
 impl CmdError {

@@ -375,7 +375,7 @@ fn keys(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` (`strtoul` base 10): no leading space, an
 /// optional sign (`-1` wraps to the largest cursor), digits, nothing after them; the empty string is 0.
-fn parse_cursor(b: &[u8]) -> Option<u64> {
+pub fn parse_cursor(b: &[u8]) -> Option<u64> {
     let (neg, digits) = match b.first() {
         None => return Some(0),
         Some(b' ' | b'\t'..=b'\r') => return None,

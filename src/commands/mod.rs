@@ -15,6 +15,7 @@ pub mod command;
 pub mod connection;
 pub mod generic;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 
@@ -39,6 +40,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     command::COMMANDS,
     bitmap::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 
+use super::types::set::SetValue;
 use crate::protocol::parse_i64;
 
 /// Longest string Redis stores as `embstr`.
@@ -80,6 +81,8 @@ impl StrValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    /// Boxed so `Value` stays four words: collections are few and large next to strings.
+    Set(Box<SetValue>),
 }
 
 impl Value {
@@ -95,6 +98,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::Set(_) => "set",
         }
     }
 
@@ -102,6 +106,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::Set(s) => s.encoding().name(),
         }
     }
 }
@@ -132,5 +137,17 @@ impl Entry {
 
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn value_stays_small() {
+        assert!(
+            std::mem::size_of::<super::Value>() <= 32,
+            "{}",
+            std::mem::size_of::<super::Value>()
+        );
     }
 }
