@@ -552,6 +552,12 @@ fn srandmember_properties() {
         "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
     );
     assert_eq!(err(&mut con, &["SRANDMEMBER", "ints", "1", "2"]), SYNTAX);
+    // Ferrite refuses to build a random reply of more than 2^24 members (Redis would try and run out of
+    // memory).
+    assert_eq!(
+        err(&mut con, &["SRANDMEMBER", "ordi", "-9223372036854775807"]),
+        "ERR count is too large for a random reply"
+    );
     // The largest counts are accepted on a small set (positive: the whole set).
     assert_eq!(
         list(&mut con, &["SRANDMEMBER", "ordi", "9223372036854775807"]).len(),

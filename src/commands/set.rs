@@ -73,7 +73,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 /// The most members a random reply may hold. Redis would try to build any size and run out of memory;
 /// we refuse instead.
-const MAX_RANDOM_REPLY: u64 = 1 << 27;
+const MAX_RANDOM_REPLY: u64 = 1 << 24;
 
 /// The set conversion thresholds currently configured.
 pub fn limits(server: &Server) -> SetLimits {
@@ -275,6 +275,10 @@ fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Repl
     Ok(reply)
 }
 
+/// Below this ratio of set size to count, SRANDMEMBER samples by index rather than by random draws
+/// (Redis's `SRANDMEMBER_SUB_STRATEGY_MUL`).
+const SRANDMEMBER_SUB_STRATEGY_MUL: u64 = 3;
+
 /// `SRANDMEMBER key [count]` → without count, a random member (nil if the key is missing); with a
 /// positive count, up to `count` distinct members; with a negative count, exactly `-count` members that
 /// may repeat. With a count the reply is an array (empty for a missing key).
@@ -317,6 +321,24 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     }
     if n >= set.len() as u64 {
         return Ok(Reply::Array(set.iter().map(member_reply).collect()));
+    }
+    if set.encoding() == Encoding::Hashtable && n * SRANDMEMBER_SUB_STRATEGY_MUL <= set.len() as u64
+    {
+        // Few members from a large table: draw until enough distinct ones, O(count) not O(size).
+        let n = n as usize;
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            match set.random(&mut rng) {
+                Some(m) => {
+                    if seen.insert(m) {
+                        out.push(member_reply(m));
+                    }
+                }
+                None => break,
+            }
+        }
+        return Ok(Reply::Array(out));
     }
     Ok(Reply::Array(
         set.sample_distinct(n as usize, &mut rng)

@@ -52,7 +52,7 @@ impl SetLimits {
 }
 
 /// A member as a set yields it: an integer (from an intset) or bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Member<'a> {
     Int(i64),
     Str(&'a [u8]),
@@ -510,15 +510,6 @@ impl SetValue {
         match self {
             SetValue::Hashtable(d) => Some(d),
             _ => None,
-        }
-    }
-
-    /// An approximation of the heap bytes used (for MEMORY USAGE-like accounting).
-    pub fn heap_size(&self) -> usize {
-        match self {
-            SetValue::Intset(v) => v.capacity() * 8,
-            SetValue::Listpack(l) => l.buf.capacity(),
-            SetValue::Hashtable(d) => d.bucket_count() * 8 + d.len() * 48,
         }
     }
 }
