@@ -1258,3 +1258,46 @@ fn sort_scan(reply: Vec<u8>) -> Vec<u8> {
     out.extend(sort_members(reply[members_at..].to_vec()));
     out
 }
+
+/// Stores a set directly with an expiry already in the past, as a key the lazy and active expiry have
+/// not reclaimed yet would be.
+fn put_expired_set(srv: &TestServer, key: &[u8], members: &[&str]) {
+    use ferrite::storage::db::Ttl;
+    use ferrite::storage::types::set::{SetLimits, SetValue};
+    use ferrite::storage::{Db, Locks, Value};
+    let ks = &*srv.server.keyspace;
+    let mut locks = Locks::for_keys(ks, std::iter::once(key));
+    let mut dirty = 0;
+    let mut db = Db::new(&mut locks, 0, ferrite::storage::clock::now_ms(), &mut dirty);
+    let lim = SetLimits::default();
+    let mut s = SetValue::create(members[0].as_bytes(), members.len(), &lim);
+    for m in members {
+        s.add_bytes(m.as_bytes(), &lim);
+    }
+    db.set(key, Value::Set(Box::new(s)), Ttl::At(1));
+}
+
+#[test]
+fn expired_sets_are_missing() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    sadd(&mut con, "a", &["1", "2"]);
+    put_expired_set(&srv, b"e", &["1", "2", "3"]);
+    assert_eq!(list(&mut con, &["SINTER", "a", "e"]), Vec::<String>::new());
+    assert_eq!(list(&mut con, &["SUNION", "e", "a"]), owned(&["1", "2"]));
+    put_expired_set(&srv, b"e", &["1"]);
+    assert_eq!(list(&mut con, &["SDIFF", "a", "e"]), owned(&["1", "2"]));
+    put_expired_set(&srv, b"e", &["1"]);
+    assert_eq!(int(&mut con, &["SINTERCARD", "2", "a", "e"]), 0);
+    put_expired_set(&srv, b"e", &["1"]);
+    assert_eq!(int(&mut con, &["SCARD", "e"]), 0);
+    put_expired_set(&srv, b"e", &["1"]);
+    assert_eq!(int(&mut con, &["SMOVE", "e", "a", "1"]), 0);
+    put_expired_set(&srv, b"e", &["x", "y"]);
+    assert_eq!(sadd(&mut con, "e", &["x"]), 1);
+    assert_eq!(list(&mut con, &["SMEMBERS", "e"]), owned(&["x"]));
+    assert_eq!(int(&mut con, &["TTL", "e"]), -1);
+    put_expired_set(&srv, b"d", &["old"]);
+    assert_eq!(int(&mut con, &["SUNIONSTORE", "d", "a"]), 2);
+    assert_eq!(int(&mut con, &["TTL", "d"]), -1);
+}
