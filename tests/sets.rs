@@ -1301,3 +1301,53 @@ fn expired_sets_are_missing() {
     assert_eq!(int(&mut con, &["SUNIONSTORE", "d", "a"]), 2);
     assert_eq!(int(&mut con, &["TTL", "d"]), -1);
 }
+
+fn changes(con: &mut Connection) -> i64 {
+    let info = bulk(con, &["INFO", "persistence"]).expect("info");
+    info.lines()
+        .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("rdb_changes_since_last_save")
+}
+
+#[test]
+fn changes_are_counted_as_redis_counts_them() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    ok(&mut con, &["SET", "str", "x"]);
+    // (command, changes Redis counts), checked against Redis 7.0's INFO.
+    for (args, n) in [
+        (&["SADD", "s", "1", "2", "3"][..], 3),
+        (&["SADD", "s", "3", "4"], 1),
+        (&["SADD", "s", "4"], 0),
+        (&["SADD", "str", "1"], 0),
+        (&["SREM", "s", "1", "9", "2"], 2),
+        (&["SREM", "nokey", "1"], 0),
+        (&["SPOP", "s"], 1),
+        (&["SPOP", "nokey"], 0),
+        (
+            &[
+                "SADD", "p", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+            ],
+            10,
+        ),
+        (&["SPOP", "p", "2"], 2),
+        (&["SPOP", "p", "0"], 0),
+        (&["SPOP", "p", "7"], 7),
+        (&["SPOP", "p", "100"], 1),
+        (&["SADD", "a", "1", "2", "3"], 3),
+        (&["SADD", "b", "3", "4"], 2),
+        (&["SMOVE", "a", "b", "1"], 2),
+        (&["SMOVE", "a", "b", "3"], 1),
+        (&["SMOVE", "a", "b", "9"], 0),
+        (&["SMOVE", "b", "b", "1"], 0),
+        (&["SINTERSTORE", "d", "a", "b"], 0),
+        (&["SUNIONSTORE", "d", "a", "b"], 1),
+        (&["SDIFFSTORE", "d", "b", "b"], 1),
+        (&["SDIFFSTORE", "d", "b", "b"], 0),
+    ] {
+        let before = changes(&mut con);
+        let _ = common::run(&mut con, args);
+        assert_eq!(changes(&mut con) - before, n, "{args:?}");
+    }
+}

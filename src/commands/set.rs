@@ -105,8 +105,34 @@ fn set_reply(s: &SetValue) -> Reply {
     Reply::Set(s.iter().map(member_reply).collect())
 }
 
+/// Runs a write handler and records the number of changes Redis counts for it (`server.dirty` in
+/// `t_set.c`: one per member added, removed or popped, one per stored or deleted destination) in place
+/// of the per-lookup count the keyspace view keeps, so `rdb_changes_since_last_save` matches Redis.
+fn counted<'a>(
+    ctx: &mut ExecCtx<'a>,
+    args: &mut Args,
+    f: impl FnOnce(&mut ExecCtx<'a>, &mut Args) -> Result<(Reply, u64), CmdError>,
+) -> Result<Reply, CmdError> {
+    let base = ctx.dirty;
+    let r = f(ctx, args);
+    match r {
+        Ok((reply, n)) => {
+            ctx.dirty = base + n;
+            Ok(reply)
+        }
+        Err(e) => {
+            ctx.dirty = base;
+            Err(e)
+        }
+    }
+}
+
 /// `SADD key member [member ...]` → the number of members added.
 fn sadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    counted(ctx, args, sadd_impl)
+}
+
+fn sadd_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), CmdError> {
     let key = args.next_bytes()?;
     let n = args.remaining();
     let lim = limits(ctx.server);
@@ -128,15 +154,19 @@ fn sadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             added += 1;
         }
     }
-    Ok(Reply::Int(added))
+    Ok((Reply::Int(added), added as u64))
 }
 
 /// `SREM key member [member ...]` → the number of members removed; the key goes when the set empties.
 fn srem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    counted(ctx, args, srem_impl)
+}
+
+fn srem_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     let set = match db.get_mut(&key) {
-        None => return Ok(Reply::Int(0)),
+        None => return Ok((Reply::Int(0), 0)),
         Some(Value::Set(s)) => s,
         Some(_) => return Err(CmdError::WrongType),
     };
@@ -152,7 +182,7 @@ fn srem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if set.is_empty() {
         db.remove(&key);
     }
-    Ok(Reply::Int(removed))
+    Ok((Reply::Int(removed), removed as u64))
 }
 
 /// `SMEMBERS key` → every member (a set reply; empty for a missing key).
@@ -194,6 +224,10 @@ fn scard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `SPOP key [count]` → without count, a random member removed (nil if the key is missing); with count,
 /// a set reply of up to `count` distinct members removed. The key goes when the set empties.
 fn spop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    counted(ctx, args, spop_impl)
+}
+
+fn spop_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), CmdError> {
     let key = args.next_bytes()?;
     match args.remaining() {
         0 => {}
@@ -202,7 +236,7 @@ fn spop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut db = ctx.db();
     let set = match db.get_mut(&key) {
-        None => return Ok(Reply::Nil),
+        None => return Ok((Reply::Nil, 0)),
         Some(Value::Set(s)) => s,
         Some(_) => return Err(CmdError::WrongType),
     };
@@ -210,21 +244,26 @@ fn spop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if set.is_empty() {
         db.remove(&key);
     }
-    Ok(popped.map_or(Reply::Nil, Reply::SmallBulk))
+    let n = popped.is_some() as u64;
+    Ok((popped.map_or(Reply::Nil, Reply::SmallBulk), n))
 }
 
 /// How many times larger than what stays the set must be for SPOP to pop members one by one rather
 /// than rebuild the set from the members that stay (Redis's `SPOP_MOVE_STRATEGY_MUL`).
 const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
-fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Reply, CmdError> {
+fn spop_count(
+    ctx: &mut ExecCtx<'_>,
+    key: Bytes,
+    args: &mut Args,
+) -> Result<(Reply, u64), CmdError> {
     let count = parse_i64(&args.next_bytes()?)
         .filter(|c| *c >= 0)
         .ok_or(CmdError::NotPositive)? as u64;
     let lim = limits(ctx.server);
     let mut db = ctx.db();
     let v = match db.get_mut(&key) {
-        None => return Ok(Reply::Set(Vec::new())),
+        None => return Ok((Reply::Set(Vec::new()), 0)),
         Some(v @ Value::Set(_)) => v,
         Some(_) => return Err(CmdError::WrongType),
     };
@@ -232,7 +271,7 @@ fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Repl
         return Err(CmdError::WrongType);
     };
     if count == 0 {
-        return Ok(Reply::Set(Vec::new()));
+        return Ok((Reply::Set(Vec::new()), 0));
     }
     let size = set.len();
     if count >= size as u64 {
@@ -240,7 +279,7 @@ fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Repl
         let all = union_diff(&[Some(&*set)], false, Op::Union, &lim);
         let reply = set_reply(&all);
         db.remove(&key);
-        return Ok(reply);
+        return Ok((reply, size as u64));
     }
     let count = count as usize;
     let remaining = size - count;
@@ -249,7 +288,7 @@ fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Repl
         let out = (0..count)
             .filter_map(|_| set.pop_random(&mut rng).map(Reply::SmallBulk))
             .collect();
-        return Ok(Reply::Set(out));
+        return Ok((Reply::Set(out), count as u64));
     }
     // Most of the set goes: move the members that stay to a new set and reply with the old one.
     let mut kept: Option<SetValue> = match set.encoding() {
@@ -272,7 +311,7 @@ fn spop_count(ctx: &mut ExecCtx<'_>, key: Bytes, args: &mut Args) -> Result<Repl
     }
     let reply = set_reply(set);
     *v = Value::Set(Box::new(kept.unwrap_or_else(SetValue::new_intset)));
-    Ok(reply)
+    Ok((reply, count as u64))
 }
 
 /// Below this ratio of set size to count, SRANDMEMBER samples by index rather than by random draws
@@ -351,6 +390,10 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
 /// `SMOVE source destination member` → 1 if the member was moved (or, when source and destination are
 /// the same key, if it is a member), 0 otherwise. WRONGTYPE if either key holds another type.
 fn smove(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    counted(ctx, args, smove_impl)
+}
+
+fn smove_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), CmdError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
     let m = args.next_bytes()?;
@@ -358,7 +401,7 @@ fn smove(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut db = ctx.db();
     let is_set = |e: &crate::storage::Entry| matches!(e.value, Value::Set(_));
     match db.peek(&src).map(is_set) {
-        None => return Ok(Reply::Int(0)),
+        None => return Ok((Reply::Int(0), 0)),
         Some(false) => return Err(CmdError::WrongType),
         Some(true) => {}
     }
@@ -369,22 +412,23 @@ fn smove(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         let found = db
             .peek(&src)
             .is_some_and(|e| matches!(&e.value, Value::Set(s) if s.contains_bytes(&m)));
-        return Ok(Reply::Int(found as i64));
+        return Ok((Reply::Int(found as i64), 0));
     }
     let Some(Value::Set(from)) = db.get_mut(&src) else {
-        return Ok(Reply::Int(0));
+        return Ok((Reply::Int(0), 0));
     };
     if !from.remove(Member::Str(&m)) {
-        return Ok(Reply::Int(0));
+        return Ok((Reply::Int(0), 0));
     }
     if from.is_empty() {
         db.remove(&src);
     }
     let to = db.get_or_insert_with(&dst, || Value::Set(Box::new(SetValue::create(&m, 1, &lim))));
-    if let Value::Set(to) = to {
-        to.add_bytes(&m, &lim);
-    }
-    Ok(Reply::Int(1))
+    let added = match to {
+        Value::Set(to) => to.add_bytes(&m, &lim),
+        _ => false,
+    };
+    Ok((Reply::Int(1), 1 + added as u64))
 }
 
 /// The sets named by `keys`, `None` for missing keys; WRONGTYPE if any key holds another type.
@@ -471,15 +515,16 @@ fn inter_generic(
 
 /// Stores `result` at `dst` (replacing any value and TTL), or deletes `dst` if it is empty; replies
 /// with the stored cardinality.
-fn store(ctx: &mut ExecCtx<'_>, dst: &[u8], result: SetValue) -> Reply {
+fn store(ctx: &mut ExecCtx<'_>, dst: &[u8], result: SetValue) -> (Reply, u64) {
     let n = result.len();
     let mut db = ctx.db();
-    if n == 0 {
-        db.remove(dst);
+    let changed = if n == 0 {
+        db.remove(dst).is_some()
     } else {
         db.set(dst, Value::Set(Box::new(result)), Ttl::Clear);
-    }
-    Reply::Int(n as i64)
+        true
+    };
+    (Reply::Int(n as i64), changed as u64)
 }
 
 /// `SINTER key [key ...]` → the members common to every set (a set reply; empty if any key is missing).
@@ -523,13 +568,15 @@ fn sintercard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// `SINTERSTORE destination key [key ...]` → the size of the intersection stored at `destination`
 /// (which is deleted when the intersection is empty).
 fn sinterstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let dst = args.next_bytes()?;
-    let keys = args.rest();
-    let result = match inter_generic(ctx, &keys, 2, 0)? {
-        InterOut::Store(s) => s,
-        _ => SetValue::new_intset(),
-    };
-    Ok(store(ctx, &dst, result))
+    counted(ctx, args, |ctx, args| {
+        let dst = args.next_bytes()?;
+        let keys = args.rest();
+        let result = match inter_generic(ctx, &keys, 2, 0)? {
+            InterOut::Store(s) => s,
+            _ => SetValue::new_intset(),
+        };
+        Ok(store(ctx, &dst, result))
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -617,19 +664,23 @@ fn sdiff(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `SUNIONSTORE destination key [key ...]` → the size of the union stored at `destination` (deleted
 /// when the union is empty).
 fn sunionstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let dst = args.next_bytes()?;
-    let keys = args.rest();
-    let result = union_diff_keys(ctx, &keys, Op::Union)?;
-    Ok(store(ctx, &dst, result))
+    counted(ctx, args, |ctx, args| {
+        let dst = args.next_bytes()?;
+        let keys = args.rest();
+        let result = union_diff_keys(ctx, &keys, Op::Union)?;
+        Ok(store(ctx, &dst, result))
+    })
 }
 
 /// `SDIFFSTORE destination key [key ...]` → the size of the difference stored at `destination`
 /// (deleted when the difference is empty).
 fn sdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let dst = args.next_bytes()?;
-    let keys = args.rest();
-    let result = union_diff_keys(ctx, &keys, Op::Diff)?;
-    Ok(store(ctx, &dst, result))
+    counted(ctx, args, |ctx, args| {
+        let dst = args.next_bytes()?;
+        let keys = args.rest();
+        let result = union_diff_keys(ctx, &keys, Op::Diff)?;
+        Ok(store(ctx, &dst, result))
+    })
 }
 
 /// `SSCAN key cursor [MATCH pattern] [COUNT count]` → `[next cursor, [member ...]]`. A compact set is
