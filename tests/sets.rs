@@ -1351,3 +1351,48 @@ fn changes_are_counted_as_redis_counts_them() {
         assert_eq!(changes(&mut con) - before, n, "{args:?}");
     }
 }
+
+fn stat(con: &mut Connection, name: &str) -> i64 {
+    let info = bulk(con, &["INFO", "stats"]).expect("info");
+    info.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}:")))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("stat")
+}
+
+#[test]
+fn keyspace_hits_and_misses_as_redis() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    sadd(&mut con, "s", &["1", "2", "3"]);
+    sadd(&mut con, "t", &["3"]);
+    // (command, hits, misses), checked against Redis 7.0's INFO: reads count, writes do not.
+    for (args, h, m) in [
+        (&["SADD", "s", "4"][..], 0, 0),
+        (&["SREM", "nokey", "1"], 0, 0),
+        (&["SMEMBERS", "s"], 1, 0),
+        (&["SMEMBERS", "nokey"], 0, 1),
+        (&["SISMEMBER", "s", "1"], 1, 0),
+        (&["SMISMEMBER", "nokey", "1"], 0, 1),
+        (&["SCARD", "s"], 1, 0),
+        (&["SRANDMEMBER", "s", "2"], 1, 0),
+        (&["SMOVE", "s", "t", "9"], 0, 0),
+        (&["SINTER", "s", "nokey", "s"], 2, 1),
+        (&["SINTERCARD", "2", "s", "t"], 2, 0),
+        (&["SUNIONSTORE", "d", "s", "t", "nokey"], 2, 1),
+        (&["SSCAN", "nokey", "0"], 0, 1),
+        (&["SPOP", "s", "0"], 0, 0),
+        (&["SPOP", "t", "100"], 1, 0),
+    ] {
+        let (h0, m0) = (
+            stat(&mut con, "keyspace_hits"),
+            stat(&mut con, "keyspace_misses"),
+        );
+        let _ = common::run(&mut con, args);
+        let (h1, m1) = (
+            stat(&mut con, "keyspace_hits"),
+            stat(&mut con, "keyspace_misses"),
+        );
+        assert_eq!((h1 - h0, m1 - m0), (h, m), "{args:?}");
+    }
+}
