@@ -15,6 +15,7 @@
 //!   SRANDMEMBER with a count replies with an array, since it may repeat members.
 
 use bytes::Bytes;
+use rand::Rng;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
@@ -354,6 +355,14 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     if count < 0 || count == 1 {
         if n > MAX_RANDOM_REPLY {
             return Err(CmdError::RandomCountTooLarge);
+        }
+        if set.encoding() == Encoding::Listpack {
+            // Index the listpack once rather than walking it for every draw.
+            let all: Vec<Member<'_>> = set.iter().collect();
+            let out = (0..n)
+                .map(|_| member_reply(all[rng.gen_range(0..all.len())]))
+                .collect();
+            return Ok(Reply::Array(out));
         }
         let out = (0..n)
             .filter_map(|_| set.random(&mut rng).map(member_reply))
