@@ -35,6 +35,9 @@ pub struct Config {
     pub slowlog_max_len: usize,
     pub hash_max_listpack_entries: usize,
     pub hash_max_listpack_value: usize,
+    pub set_max_intset_entries: usize,
+    pub set_max_listpack_entries: usize,
+    pub set_max_listpack_value: usize,
     /// `client-output-buffer-limit` classes: (class, hard, soft, seconds).
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
 }
@@ -69,6 +72,9 @@ impl Default for Config {
             slowlog_max_len: 128,
             hash_max_listpack_entries: 128,
             hash_max_listpack_value: 64,
+            set_max_intset_entries: 512,
+            set_max_listpack_entries: 128,
+            set_max_listpack_value: 64,
             client_output_buffer_limit: vec![
                 ("normal".into(), 0, 0, 0),
                 ("slave".into(), 256 << 20, 64 << 20, 60),
@@ -459,6 +465,33 @@ pub static PARAMS: &[Param] = &[
                 .join(" ")
         },
         set: output_limits,
+    },
+    Param {
+        name: "set-max-intset-entries",
+        mutable: true,
+        get: |c| c.set_max_intset_entries.to_string(),
+        set: |c, v| {
+            c.set_max_intset_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-listpack-entries",
+        mutable: true,
+        get: |c| c.set_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.set_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "set-max-listpack-value",
+        mutable: true,
+        get: |c| c.set_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.set_max_listpack_value = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
     },
 ];
 

@@ -171,6 +171,12 @@ pub enum CmdError {
     CountOutOfRange,
     /// Same name and text as the sets family's variant: keep one. Ferrite's own limit: a random reply
     /// this large would exhaust memory (Redis tries anyway).
+    // --- sets ---
+    #[error("ERR Number of keys can't be greater than number of args")]
+    NumkeysTooMany,
+    #[error("ERR LIMIT can't be negative")]
+    LimitNegative,
+    /// Ferrite's own limit: a random reply this large would exhaust memory (Redis tries anyway).
     #[error("ERR count is too large for a random reply")]
     RandomCountTooLarge,
 }

@@ -18,6 +18,7 @@ pub mod hash;
 pub mod list;
 pub mod pubsub;
 pub mod server;
+pub mod set;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -47,6 +48,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     transaction::COMMANDS,
     pubsub::COMMANDS,
     hash::COMMANDS,
+    set::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

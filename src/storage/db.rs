@@ -72,6 +72,17 @@ impl<'a> Locks<'a> {
         &mut self.guards[pos].1
     }
 
+    /// A shard already locked by this command, for shared access.
+    fn shard_ref(&self, idx: usize) -> Option<&Shard> {
+        if self.guards.len() == SHARDS {
+            return self.guards.get(idx).map(|g| &*g.1);
+        }
+        self.guards
+            .binary_search_by_key(&idx, |g| g.0)
+            .ok()
+            .map(|p| &*self.guards[p].1)
+    }
+
     /// Runs `f` on each locked shard.
     pub fn for_each_shard(&mut self, mut f: impl FnMut(&mut Shard)) {
         for (_, g) in self.guards.iter_mut() {
@@ -213,6 +224,26 @@ impl<'l, 'a> Db<'l, 'a> {
                 None
             }
         }
+    }
+
+    /// Looks several keys up for reading at once, for commands that read many values together (SINTER,
+    /// SUNION, SDIFF...): each key counts a hit or miss and has its LRU stamp refreshed exactly as with
+    /// [`Db::get`] (a key named twice counts twice, as in Redis), then all values are borrowed together.
+    pub fn get_many<K: AsRef<[u8]>>(&mut self, keys: &[K]) -> Vec<Option<&Value>> {
+        for k in keys {
+            self.get(k.as_ref());
+        }
+        let this: &Self = self;
+        keys.iter()
+            .map(|k| {
+                let key = k.as_ref();
+                let hash = hash_key(key);
+                this.locks.shard_ref(shard_of(hash))?.dbs[this.index]
+                    .get(hash, key)
+                    .filter(|n| !n.entry.is_expired(this.now))
+                    .map(|n| &n.entry.value)
+            })
+            .collect()
     }
 
     /// Looks a key up for reading without refreshing its LRU stamp, as Redis's `LOOKUP_NOTOUCH` reads

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 
 use super::types::hash::HashValue;
+use super::types::set::SetValue;
 use crate::protocol::parse_i64;
 use crate::storage::types::list::ListValue;
 
@@ -84,6 +85,8 @@ pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
     Hash(HashValue),
+    /// Boxed so `Value` stays four words: collections are few and large next to strings.
+    Set(Box<SetValue>),
 }
 
 impl Value {
@@ -101,6 +104,7 @@ impl Value {
             Value::Str(_) => "string",
             Value::List(_) => "list",
             Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
         }
     }
 
@@ -110,6 +114,7 @@ impl Value {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
+            Value::Set(s) => s.encoding().name(),
         }
     }
 }
@@ -140,5 +145,17 @@ impl Entry {
 
     pub fn is_expired(&self, now_ms: u64) -> bool {
         self.expire_at != 0 && self.expire_at <= now_ms
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    #[test]
+    fn value_stays_small() {
+        assert!(
+            std::mem::size_of::<super::Value>() <= 32,
+            "{}",
+            std::mem::size_of::<super::Value>()
+        );
     }
 }
