@@ -87,6 +87,8 @@ pub enum CmdError {
         sub: String,
         container: &'static str,
     },
+    #[error("ERR This Redis command is not allowed from script")]
+    NotAllowedFromScript,
     // --- transactions ---
     #[error("ERR MULTI calls can not be nested")]
     MultiNested,

@@ -393,3 +393,45 @@ fn run(
         _ => reply.map(Outcome::Reply),
     }
 }
+
+/// Runs a request inside another command that already holds every shard lock (EXEC's queue, a
+/// script's `redis.call`): the same handler, statistics and blocked-client bookkeeping as a client's
+/// own request, without taking locks again.
+pub fn run_nested(
+    ctx: &mut ExecCtx<'_>,
+    spec: &'static CommandSpec,
+    start: usize,
+    argv: Vec<Bytes>,
+) -> Result<Reply, CmdError> {
+    let keys: Vec<Bytes> = if spec.has(flags::WRITE) && ctx.server.blocking.waiting() > 0 {
+        spec.key_positions(&argv)
+            .unwrap_or_default()
+            .iter()
+            .map(|&i| argv[i].clone())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let dirty_before = ctx.dirty;
+    let mut args = Args::new(argv, start);
+    let started = std::time::Instant::now();
+    let r = (spec.handler)(ctx, &mut args);
+    ctx.server
+        .command_stats
+        .record_call(spec, started.elapsed().as_micros() as u64, r.is_err());
+    if ctx.dirty > dirty_before {
+        let db = ctx.client.db;
+        ctx.ready.extend(keys.into_iter().map(|k| (db, k)));
+    }
+    r
+}
+
+/// `redis.call` / `redis.pcall` from a script: the request goes through the same lookup, arity check
+/// and handler as a client's. The script's command holds every shard lock (see `run_nested`).
+pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: Vec<Bytes>) -> Result<Reply, CmdError> {
+    let (spec, start) = resolve(&argv)?;
+    if spec.has(flags::NOSCRIPT) {
+        return Err(CmdError::NotAllowedFromScript);
+    }
+    run_nested(ctx, spec, start, argv)
+}

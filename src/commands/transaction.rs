@@ -151,32 +151,10 @@ fn exec(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::NilArray);
     }
     let server = ctx.server;
-    let blocked_waiting = server.blocking.waiting() > 0;
     ctx.client.in_exec = true;
     let mut replies = Vec::with_capacity(state.queue.len());
     for q in state.queue {
-        let dirty_before = ctx.dirty;
-        let keys = if blocked_waiting && q.spec.has(WRITE) {
-            q.spec
-                .key_positions(&q.argv)
-                .unwrap_or_default()
-                .iter()
-                .map(|&i| q.argv[i].clone())
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let mut args = Args::new(q.argv, q.start);
-        let started = std::time::Instant::now();
-        let r = (q.spec.handler)(ctx, &mut args);
-        server
-            .command_stats
-            .record_call(q.spec, started.elapsed().as_micros() as u64, r.is_err());
-        if ctx.dirty > dirty_before {
-            let db = ctx.client.db;
-            ctx.ready.extend(keys.into_iter().map(|k| (db, k)));
-        }
-        replies.push(match r {
+        replies.push(match super::run_nested(ctx, q.spec, q.start, q.argv) {
             Ok(reply) => reply,
             Err(e) => {
                 let text = e.to_string();
