@@ -89,6 +89,8 @@ pub enum CmdError {
     },
     #[error("ERR This Redis command is not allowed from script")]
     NotAllowedFromScript,
+    #[error("ERR One or more scores can't be converted into double")]
+    SortNotDouble,
     // --- transactions ---
     #[error("ERR MULTI calls can not be nested")]
     MultiNested,

@@ -19,6 +19,7 @@ pub mod list;
 pub mod pubsub;
 pub mod server;
 pub mod set;
+pub mod sort;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -47,6 +48,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     list::COMMANDS,
     transaction::COMMANDS,
     pubsub::COMMANDS,
+    sort::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
 ];
@@ -319,7 +321,9 @@ fn run(
     let retry = spec.has(flags::BLOCKING).then(|| argv.clone());
     let ks = &*server.keyspace;
     let positions = spec.key_positions(&argv).unwrap_or_default();
-    let locks = if positions.is_empty() {
+    let locks = if spec.has(flags::ALL_SHARDS) {
+        Locks::all(ks)
+    } else if positions.is_empty() {
         Locks::none(ks)
     } else {
         Locks::for_keys(ks, positions.iter().map(|&i| &argv[i][..]))

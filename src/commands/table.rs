@@ -55,6 +55,8 @@ pub mod flags {
     pub const TX_CONTROL: u64 = 1 << 40;
     /// Ferrite's own: allowed while a RESP2 client is in subscribed mode. Not printed.
     pub const SUBSCRIBED_OK: u64 = 1 << 41;
+    /// Ferrite's own: dispatch locks every shard (SORT's BY/GET read keys no key spec names). Not printed.
+    pub const ALL_SHARDS: u64 = 1 << 42;
 
     pub const NAMES: &[(u64, &str)] = &[
         (WRITE, "write"),
@@ -582,6 +584,31 @@ pub mod getkeys {
     use bytes::Bytes;
 
     use super::ks;
+
+    /// SORT / SORT_RO (Redis's `sortGetKeys`): the key at 1, and STORE's destination.
+    pub fn sort(argv: &[Bytes]) -> Vec<(usize, u32)> {
+        let mut keys = vec![(1, ks::RO | ks::ACCESS)];
+        let mut i = 2;
+        while i < argv.len() {
+            let a = &argv[i];
+            let skip = if a.eq_ignore_ascii_case(b"LIMIT") {
+                2
+            } else if a.eq_ignore_ascii_case(b"GET") || a.eq_ignore_ascii_case(b"BY") {
+                1
+            } else if a.eq_ignore_ascii_case(b"STORE") {
+                if i + 1 < argv.len() {
+                    // The last STORE wins, as in Redis.
+                    keys.truncate(1);
+                    keys.push((i + 1, ks::OW | ks::UPDATE));
+                }
+                1
+            } else {
+                0
+            };
+            i += skip + 1;
+        }
+        keys
+    }
 
     /// SET: the key at 1, read and written if `GET` is among the options, else only overwritten.
     pub fn set(argv: &[Bytes]) -> Vec<(usize, u32)> {
