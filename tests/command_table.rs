@@ -20,7 +20,7 @@ use redis::Value;
 // ---------------------------------------------------------------------------------------------------
 // A small JSON reader for the reference file (the test needs no JSON crate).
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 enum J {
     Null,
     Bool(bool),
@@ -28,6 +28,23 @@ enum J {
     Str(String),
     Arr(Vec<J>),
     Obj(Vec<(String, J)>),
+}
+
+/// Equality that treats an empty object and an empty array alike: the reference file was captured
+/// over RESP2, where Redis's empty map (an unknown key spec's `spec`) arrives as `*0`.
+impl PartialEq for J {
+    fn eq(&self, other: &J) -> bool {
+        match (self, other) {
+            (J::Null, J::Null) => true,
+            (J::Bool(a), J::Bool(b)) => a == b,
+            (J::Num(a), J::Num(b)) => a == b,
+            (J::Str(a), J::Str(b)) => a == b,
+            (J::Arr(a), J::Arr(b)) => a == b,
+            (J::Obj(a), J::Obj(b)) => a == b,
+            (J::Arr(a), J::Obj(b)) | (J::Obj(b), J::Arr(a)) => a.is_empty() && b.is_empty(),
+            _ => false,
+        }
+    }
 }
 
 impl J {

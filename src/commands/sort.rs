@@ -244,7 +244,6 @@ fn sort_generic(
                 for v in &out {
                     list.push(End::Right, v.as_deref().unwrap_or(b""));
                 }
-                drop(db);
                 let max = ctx.server.config.read().list_max_listpack_size;
                 list.update_encoding(max);
                 ctx.db().set(&dest, Value::List(Box::new(list)), Ttl::Clear);
