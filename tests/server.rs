@@ -376,3 +376,44 @@ fn help_texts() {
         );
     }
 }
+
+#[test]
+fn monitor_streams_other_clients_commands() {
+    let srv = TestServer::start();
+    // Connect first: the client library's own handshake is not part of what we check.
+    let mut con = srv.conn();
+    let mut mon = srv.raw();
+    mon.roundtrip(b"MONITOR\r\n", b"+OK\r\n");
+    let _: () = redis::cmd("SET")
+        .arg("a b")
+        .arg("x\"y\n\x01")
+        .query(&mut con)
+        .unwrap();
+    let _: () = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("hz")
+        .query(&mut con)
+        .unwrap();
+    let _ = redis::cmd("AUTH").arg("secret").query::<()>(&mut con);
+    let _: Option<String> = redis::cmd("GET").arg("k").query(&mut con).unwrap();
+    let mut text = String::new();
+    while !text.contains("\"GET\" \"k\"") {
+        let b = mon.read_n(1);
+        assert!(!b.is_empty(), "monitor closed: {text}");
+        text.push(b[0] as char);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    let peer = "[0 127.0.0.1:";
+    assert!(
+        lines[0].starts_with('+') && lines[0].contains(peer),
+        "{text}"
+    );
+    assert!(
+        lines[0].ends_with("\"SET\" \"a b\" \"x\\\"y\\n\\x01\""),
+        "{text}"
+    );
+    // CONFIG is an admin command and is not shown; AUTH's password is redacted.
+    assert!(lines[1].ends_with("\"AUTH\" \"(redacted)\""), "{text}");
+    assert!(lines[2].ends_with("\"GET\" \"k\""), "{text}");
+}

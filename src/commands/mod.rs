@@ -356,6 +356,9 @@ fn run(
         ..
     } = ctx;
     drop(locks);
+    if server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        feed_monitors(server, client, args.argv());
+    }
     // A blocked client's time waiting is not the command's time; its final run is counted.
     if block.is_none() {
         server
@@ -420,6 +423,9 @@ pub fn run_nested(
     let mut args = Args::new(argv, start);
     let started = std::time::Instant::now();
     let r = (spec.handler)(ctx, &mut args);
+    if ctx.server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
+        feed_monitors(ctx.server, ctx.client, args.argv());
+    }
     ctx.server
         .command_stats
         .record_call(spec, started.elapsed().as_micros() as u64, r.is_err());
@@ -438,4 +444,15 @@ pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: Vec<Bytes>) -> Result<Reply
         return Err(CmdError::NotAllowedFromScript);
     }
     run_nested(ctx, spec, start, argv)
+}
+
+/// Sends the request to MONITOR clients, formatted as Redis does.
+fn feed_monitors(server: &Server, client: &ClientState, argv: &[Bytes]) {
+    let line = crate::server::pubsub::monitor_line(
+        crate::storage::clock::now_us(),
+        client.db,
+        &client.addr.to_string(),
+        argv,
+    );
+    server.pubsub.feed_monitors(line);
 }

@@ -29,6 +29,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "time", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, tips: &["nondeterministic_output"], docs: docs("Returns the server time.", "2.6.0", "O(1)"), handler: time, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lastsave", group: Group::Server, arity: 1, flags: LOADING | STALE | FAST, acl: acl::ADMIN | acl::DANGEROUS, tips: &["nondeterministic_output"], docs: docs("Returns the Unix timestamp of the last successful save to disk.", "1.0.0", "O(1)"), handler: lastsave, ..CommandSpec::DEFAULT },
     CommandSpec { name: "shutdown", group: Group::Server, arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, docs: docs("Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"), handler: shutdown, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "monitor", group: Group::Server, arity: 1, flags: ADMIN | NOSCRIPT | LOADING | STALE, docs: docs("Listens for all requests received by the server in real-time.", "1.0.0", ""), handler: monitor, ..CommandSpec::DEFAULT },
     CommandSpec { name: "slowlog", group: Group::Server, arity: -2, docs: docs("A container for slow log commands.", "2.2.12", "Depends on subcommand."), subcommands: SLOWLOG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
     CommandSpec { name: "config", group: Group::Server, arity: -2, docs: docs("A container for server configuration commands.", "2.0.0", "Depends on subcommand."), subcommands: CONFIG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
 ];
@@ -580,4 +581,21 @@ fn slowlog_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     Ok(Reply::Array(
         lines.iter().map(|l| Reply::Simple(l)).collect(),
     ))
+}
+
+/// `MONITOR` → `+OK`, then every command the server runs, one status line each.
+fn monitor(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let s = match &ctx.client.subscriber {
+        Some(s) => s.clone(),
+        None => {
+            let (s, rx) = crate::server::pubsub::Subscriber::new(ctx.client.id);
+            ctx.client.subscriber = Some(s.clone());
+            ctx.client.new_messages = Some(rx);
+            s
+        }
+    };
+    ctx.server.pubsub.add_monitor(&s);
+    ctx.client.monitor = true;
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
 }

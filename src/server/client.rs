@@ -33,6 +33,8 @@ pub struct ClientState {
     pub channels: Vec<Bytes>,
     pub patterns: Vec<Bytes>,
     pub shard_channels: Vec<Bytes>,
+    /// True once the client ran MONITOR.
+    pub monitor: bool,
     /// The open transaction between MULTI and EXEC/DISCARD.
     pub multi: Option<crate::commands::transaction::MultiState>,
     /// Keys this client WATCHes.
@@ -61,6 +63,7 @@ impl ClientState {
             last_command: None,
             retrying_block: false,
             subscriber: None,
+            monitor: false,
             new_messages: None,
             channels: Vec::new(),
             patterns: Vec::new(),

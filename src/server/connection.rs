@@ -259,6 +259,16 @@ async fn deliver(
     while let Some(m) = next.take() {
         sizes += m.size();
         let frame = match m {
+            Message::Monitor(line) => {
+                // MONITOR lines are status replies in both protocols.
+                let text = String::from_utf8_lossy(&line).into_owned();
+                encode(&Reply::Status(text), client.resp, out);
+                if out.len() >= OUTPUT_FLUSH_AT {
+                    break;
+                }
+                next = rx.try_recv().ok();
+                continue;
+            }
             Message::Message { channel, payload } => {
                 vec![
                     Reply::bulk_str("message"),

@@ -33,6 +33,8 @@ pub enum Message {
         channel: Bytes,
         payload: Bytes,
     },
+    /// A MONITOR line (already formatted, ASCII).
+    Monitor(Bytes),
 }
 
 impl Message {
@@ -47,6 +49,7 @@ impl Message {
                 channel,
                 payload,
             } => pattern.len() + channel.len() + payload.len() + 50,
+            Message::Monitor(line) => line.len() + 3,
         }
     }
 }
@@ -132,6 +135,8 @@ pub struct PubSub {
     shard_channels: DashMap<Bytes, Subscribers, ahash::RandomState>,
     patterns: RwLock<Vec<(Bytes, Subscribers)>>,
     pattern_count: AtomicUsize,
+    monitors: RwLock<Subscribers>,
+    monitor_count: AtomicUsize,
 }
 
 fn add(list: &mut Subscribers, s: &Arc<Subscriber>) {
@@ -255,6 +260,36 @@ impl PubSub {
         n
     }
 
+    pub fn add_monitor(&self, s: &Arc<Subscriber>) {
+        let mut m = self.monitors.write();
+        add(&mut m, s);
+        self.monitor_count.store(m.len(), Ordering::Relaxed);
+    }
+
+    pub fn remove_monitor(&self, s: &Arc<Subscriber>) {
+        let mut m = self.monitors.write();
+        m.retain(|x| !Arc::ptr_eq(x, s));
+        self.monitor_count.store(m.len(), Ordering::Relaxed);
+    }
+
+    /// True if any client runs MONITOR (dispatch formats lines only then).
+    #[inline]
+    pub fn monitoring(&self) -> bool {
+        self.monitor_count.load(Ordering::Relaxed) > 0
+    }
+
+    /// Sends a MONITOR line to every monitor.
+    pub fn feed_monitors(&self, line: Bytes) {
+        let no_limit = OutputLimit {
+            hard: 0,
+            soft: 0,
+            soft_seconds: 0,
+        };
+        for s in self.monitors.read().iter() {
+            s.send(Message::Monitor(line.clone()), no_limit, 0);
+        }
+    }
+
     /// Active channels (or shard channels) matching `pattern`.
     pub fn channels(&self, pattern: Option<&[u8]>, shard: bool) -> Vec<Bytes> {
         let map = if shard {
@@ -280,6 +315,52 @@ impl PubSub {
     pub fn numpat(&self) -> usize {
         self.pattern_count.load(Ordering::Relaxed)
     }
+}
+
+/// One MONITOR line as Redis formats it: `<unix time with microseconds> [<db> <client>] "arg" ...`,
+/// each argument escaped as `sdscatrepr` does.
+pub fn monitor_line(now_us: u64, db: usize, peer: &str, argv: &[Bytes]) -> Bytes {
+    use std::fmt::Write as _;
+    let mut s = String::with_capacity(64);
+    let _ = write!(
+        s,
+        "{}.{:06} [{db} {peer}]",
+        now_us / 1_000_000,
+        now_us % 1_000_000
+    );
+    let redact = argv
+        .first()
+        .is_some_and(|c| c.eq_ignore_ascii_case(b"AUTH"));
+    let mut hello_auth_left = 0;
+    for (i, a) in argv.iter().enumerate() {
+        s.push(' ');
+        if (redact && i > 0) || hello_auth_left > 0 {
+            s.push_str("\"(redacted)\"");
+            hello_auth_left -= (hello_auth_left > 0) as usize;
+            continue;
+        }
+        if i > 0 && argv[0].eq_ignore_ascii_case(b"HELLO") && a.eq_ignore_ascii_case(b"AUTH") {
+            hello_auth_left = 2;
+        }
+        s.push('"');
+        for &c in a.iter() {
+            match c {
+                b'\\' => s.push_str("\\\\"),
+                b'"' => s.push_str("\\\""),
+                b'\n' => s.push_str("\\n"),
+                b'\r' => s.push_str("\\r"),
+                b'\t' => s.push_str("\\t"),
+                7 => s.push_str("\\a"),
+                8 => s.push_str("\\b"),
+                c if c.is_ascii_graphic() || c == b' ' => s.push(c as char),
+                c => {
+                    let _ = write!(s, "\\x{c:02x}");
+                }
+            }
+        }
+        s.push('"');
+    }
+    Bytes::from(s)
 }
 
 #[cfg(test)]
