@@ -30,6 +30,10 @@ pub struct Config {
     pub daemonize: bool,
     pub active_expire: bool,
     pub io_threads: usize,
+    /// Sorted sets stay `listpack` up to this many members (`zset-max-listpack-entries`).
+    pub zset_max_listpack_entries: usize,
+    /// ... and while every member is at most this many bytes (`zset-max-listpack-value`).
+    pub zset_max_listpack_value: usize,
 }
 
 impl Default for Config {
@@ -57,6 +61,8 @@ impl Default for Config {
             daemonize: false,
             active_expire: true,
             io_threads: 0,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
         }
     }
 }
@@ -372,6 +378,42 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.io_threads.to_string(),
         set: |c, v| {
             c.io_threads = int(v, 0, 128)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-ziplist-entries",
+        mutable: true,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = memory(v)?.min(i64::MAX as u64) as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-ziplist-value",
+        mutable: true,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = memory(v)?.min(i64::MAX as u64) as usize;
             Ok(())
         },
     },

@@ -115,6 +115,39 @@ pub enum CmdError {
     LcsTooLong,
     #[error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")]
     LcsNoMemory,
+    // --- zsets ---
+    #[error("ERR XX and NX options at the same time are not compatible")]
+    ZaddXxNx,
+    #[error("ERR GT, LT, and/or NX options at the same time are not compatible")]
+    ZaddGtLtNx,
+    #[error("ERR INCR option supports a single increment-element pair")]
+    ZaddIncrPair,
+    #[error("ERR resulting score is not a number (NaN)")]
+    ScoreNan,
+    #[error("ERR min or max is not a float")]
+    MinMaxNotFloat,
+    #[error("ERR min or max not valid string range item")]
+    LexRangeItem,
+    #[error(
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    )]
+    ZrangeLimitNeedsBy,
+    #[error("ERR syntax error, WITHSCORES not supported in combination with BYLEX")]
+    ZrangeWithscoresBylex,
+    #[error("ERR at least 1 input key is needed for '{0}' command")]
+    AtLeastOneKey(&'static str),
+    #[error("ERR weight value is not a float")]
+    WeightNotFloat,
+    #[error("ERR LIMIT can't be negative")]
+    LimitNegative,
+    #[error("ERR numkeys should be greater than 0")]
+    NumkeysNotPositive,
+    #[error("ERR count should be greater than 0")]
+    CountNotPositive,
+    #[error("ERR value is out of range")]
+    ValueOutOfRange,
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    ZrandCountRange,
 }
 
 impl CmdError {

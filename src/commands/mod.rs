@@ -17,6 +17,7 @@ pub mod generic;
 pub mod server;
 pub mod string;
 pub mod table;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -39,6 +40,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     server::COMMANDS,
     command::COMMANDS,
     bitmap::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

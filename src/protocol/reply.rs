@@ -36,6 +36,9 @@ pub enum Reply {
     NilArray,
     Array(Vec<Reply>),
     Map(Vec<(Reply, Reply)>),
+    /// Pairs (`member, score`): an array of two-element arrays in RESP3, one flat array in RESP2
+    /// (ZRANGE WITHSCORES, ZPOPMIN with a count, HRANDFIELD WITHVALUES).
+    Pairs(Vec<(Reply, Reply)>),
     Set(Vec<Reply>),
     Double(f64),
     Bool(bool),
@@ -155,6 +158,22 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
             for (k, v) in pairs {
                 encode(k, proto, out);
                 encode(v, proto, out);
+            }
+        }
+        Reply::Pairs(pairs) => {
+            if proto == Protocol::Resp3 {
+                number(out, b'*', pairs.len() as i64);
+                for (k, v) in pairs {
+                    out.put_slice(b"*2\r\n");
+                    encode(k, proto, out);
+                    encode(v, proto, out);
+                }
+            } else {
+                number(out, b'*', 2 * pairs.len() as i64);
+                for (k, v) in pairs {
+                    encode(k, proto, out);
+                    encode(v, proto, out);
+                }
             }
         }
         Reply::Double(d) => {

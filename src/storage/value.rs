@@ -80,6 +80,7 @@ impl StrValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    ZSet(super::types::zset::ZSet),
 }
 
 impl Value {
@@ -95,6 +96,7 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -102,6 +104,7 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -2,3 +2,4 @@
 //! keyspace, so each one is unit-tested on its own (and can be checked against a naive model).
 
 pub mod bitmap;
+pub mod zset;
