@@ -669,9 +669,7 @@ fn zrange_generic(
         Some(z) => z,
         None => {
             return Ok(match dst {
-                Some(d) => {
-                    store(ctx, &d, ZSet::new())
-                }
+                Some(d) => store(ctx, &d, ZSet::new()),
                 None => Reply::Array(Vec::new()),
             })
         }
