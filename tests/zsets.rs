@@ -697,6 +697,16 @@ fn randmember_properties() {
         ),
         "ERR value is out of range"
     );
+    // A huge positive count is the whole set; a huge negative one is refused (Ferrite only: Redis would
+    // try to stream it).
+    assert_eq!(
+        strs(&mut c, &["ZRANDMEMBER", "z", "9223372036854775807"]).len(),
+        5
+    );
+    assert_eq!(
+        err(&mut c, &["ZRANDMEMBER", "z", "-9223372036854775807"]),
+        "ERR value is out of range"
+    );
 }
 
 #[test]

@@ -986,6 +986,9 @@ fn block(
 // ---------------------------------------------------------------------------------------------------
 // ZRANDMEMBER ZSCAN
 
+/// Largest repetition count ZRANDMEMBER accepts (see below).
+const RANDMEMBER_MAX: u64 = 1 << 27;
+
 /// `ZRANDMEMBER key [count [WITHSCORES]]` → a random member (nil if none); with a count, that many
 /// distinct members (positive count) or members with repetition (negative count), with scores as pairs.
 fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
@@ -1019,6 +1022,11 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let picks: Vec<usize> = if count == 0 || len == 0 {
         Vec::new()
     } else if count < 0 {
+        // Redis streams such a reply; we build it first, so an absurd count (more than 2^27 members,
+        // gigabytes of reply) is refused rather than allowed to exhaust memory.
+        if count.unsigned_abs() > RANDMEMBER_MAX {
+            return Err(CmdError::ValueOutOfRange);
+        }
         let n = count.unsigned_abs() as usize;
         (0..n).map(|_| rng.gen_range(0..len)).collect()
     } else if count as u64 >= len as u64 {
