@@ -46,6 +46,8 @@ fn before(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
 const NIL: u32 = u32::MAX;
 const HEAD: u32 = 0;
 const MAX_LEVEL: usize = 32;
+/// Arenas this small are never compacted (smaller in tests, so the model test exercises compaction).
+const COMPACT_MIN: usize = if cfg!(test) { 8 } else { 64 };
 
 #[derive(Clone, Copy, Debug)]
 struct Level {
@@ -226,7 +228,33 @@ impl SkipList {
         slot.member = SmallBytes::new(b"");
         slot.lv = Box::new([]);
         self.free.push(x);
+        self.maybe_compact();
         true
+    }
+
+    /// Rebuilds the arena when three quarters of its slots are free, so a set that shrank gives its
+    /// memory back (amortised O(log n) per deletion).
+    fn maybe_compact(&mut self) {
+        if self.nodes.len() <= COMPACT_MIN || self.len * 4 >= self.nodes.len() {
+            return;
+        }
+        let mut items = Vec::with_capacity(self.len);
+        let mut x = self.fwd(HEAD, 0);
+        while x != NIL {
+            let n = &mut self.nodes[x as usize];
+            items.push((
+                n.score,
+                std::mem::replace(&mut n.member, SmallBytes::new(b"")),
+            ));
+            x = n.lv[0].fwd;
+        }
+        let rng = self.rng;
+        *self = SkipList::new();
+        self.rng = rng;
+        self.nodes.reserve_exact(items.len());
+        for (score, member) in items {
+            self.insert(score, member);
+        }
     }
 
     /// How many elements, from the first, satisfy `pred` (which must hold for a prefix of the order).
@@ -676,6 +704,25 @@ mod tests {
         assert_eq!(z.remove_range(0, 499), 500);
         assert_eq!(z.len(), 500);
         assert_eq!(z.at(0).map(|x| x.1), Some(50.0));
+    }
+
+    #[test]
+    fn arena_shrinks_after_mass_deletion() {
+        let mut z = ZSet::new();
+        let lim = Limits::default();
+        for i in 0..10_000u32 {
+            z.insert(format!("m{i}").as_bytes(), f64::from(i), lim);
+        }
+        z.remove_range(0, 9_899);
+        let ZSet::Skiplist(b) = &z else { panic!() };
+        assert!(
+            b.list.nodes.len() < 1_000,
+            "arena kept {} slots",
+            b.list.nodes.len()
+        );
+        assert_eq!(z.len(), 100);
+        assert_eq!(z.at(0).map(|x| x.1), Some(9_900.0));
+        assert_eq!(z.rank(b"m9950"), Some((50, 9_950.0)));
     }
 
     #[derive(Debug, Clone)]
