@@ -97,6 +97,7 @@ pub fn get_zset(v: Option<&Value>) -> Result<Option<&ZSet>, CmdError> {
     }
 }
 
+/// [`get_zset`] for writing.
 fn get_zset_mut(v: Option<&mut Value>) -> Result<Option<&mut ZSet>, CmdError> {
     match v {
         None => Ok(None),
@@ -114,6 +115,7 @@ fn limits(ctx: &ExecCtx<'_>) -> Limits {
     }
 }
 
+/// A member as a bulk string (inline when short).
 fn member_reply(m: &[u8]) -> Reply {
     Reply::bulk_copy(m)
 }
@@ -527,6 +529,7 @@ fn zrevrank(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     rank_generic(ctx, args, true)
 }
 
+/// ZRANK/ZREVRANK (`rev`), with 7.2's optional WITHSCORE.
 fn rank_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, rev: bool) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let member = args.next_bytes()?;
@@ -769,6 +772,7 @@ fn zremrangebylex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
     zrem_range(ctx, key, RemSpec::Lex(min, max))
 }
 
+/// The ZREMRANGEBY* commands once their range is parsed: the key's type is checked after the range.
 fn zrem_range(ctx: &mut ExecCtx<'_>, key: Bytes, spec: RemSpec) -> Result<Reply, CmdError> {
     let mut db = ctx.db();
     let Some(z) = get_zset_mut(db.get_mut(&key))? else {
@@ -830,6 +834,7 @@ fn pop_first(
     Ok(None)
 }
 
+/// `member, score` pairs: nested in RESP3, flat in RESP2 (ZPOPMIN with a count).
 fn pairs_reply(items: Vec<(Vec<u8>, f64)>) -> Reply {
     Reply::Pairs(
         items
@@ -859,6 +864,8 @@ fn zpopmax(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     zpop(ctx, args, true)
 }
 
+/// ZPOPMIN/ZPOPMAX: the count is checked before the key (`ERR value is out of range, must be
+/// positive`), and a count of 0 answers an empty array without looking at the key.
 fn zpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let count = match args.next() {
@@ -938,6 +945,7 @@ fn bzpopmax(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     bzpop(ctx, args, true)
 }
 
+/// BZPOPMIN/BZPOPMAX: the timeout (last argument) is parsed first, then the keys are tried in order.
 fn bzpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, CmdError> {
     let mut keys = args.rest();
     let t = keys.pop().ok_or(CmdError::Syntax)?;
@@ -1160,6 +1168,7 @@ enum Agg {
     Max,
 }
 
+/// Folds `v` into `acc` as AGGREGATE says; a NaN sum (inf + -inf) becomes 0, as in Redis.
 fn aggregate(agg: Agg, acc: &mut f64, v: f64) {
     match agg {
         Agg::Sum => {
