@@ -38,6 +38,8 @@ pub struct Config {
     pub set_max_intset_entries: usize,
     pub set_max_listpack_entries: usize,
     pub set_max_listpack_value: usize,
+    pub zset_max_listpack_entries: usize,
+    pub zset_max_listpack_value: usize,
     /// `client-output-buffer-limit` classes: (class, hard, soft, seconds).
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
 }
@@ -75,6 +77,8 @@ impl Default for Config {
             set_max_intset_entries: 512,
             set_max_listpack_entries: 128,
             set_max_listpack_value: 64,
+            zset_max_listpack_entries: 128,
+            zset_max_listpack_value: 64,
             client_output_buffer_limit: vec![
                 ("normal".into(), 0, 0, 0),
                 ("slave".into(), 256 << 20, 64 << 20, 60),
@@ -493,6 +497,24 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    Param {
+        name: "zset-max-listpack-entries",
+        mutable: true,
+        get: |c| c.zset_max_listpack_entries.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_entries = int(v, 0, i64::MAX)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "zset-max-listpack-value",
+        mutable: true,
+        get: |c| c.zset_max_listpack_value.to_string(),
+        set: |c, v| {
+            c.zset_max_listpack_value = memory_in_range(v)?;
+            Ok(())
+        },
+    },
 ];
 
 /// Older names Redis still accepts for a parameter.
@@ -501,6 +523,8 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("list-max-ziplist-size", "list-max-listpack-size"),
     ("hash-max-ziplist-entries", "hash-max-listpack-entries"),
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
+    ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
+    ("zset-max-ziplist-value", "zset-max-listpack-value"),
 ];
 
 pub fn param(name: &str) -> Option<&'static Param> {

@@ -183,6 +183,31 @@ pub enum CmdError {
     /// Ferrite's own limit: a random reply this large would exhaust memory (Redis tries anyway).
     #[error("ERR count is too large for a random reply")]
     RandomCountTooLarge,
+    // --- zsets ---
+    #[error("ERR XX and NX options at the same time are not compatible")]
+    ZaddXxNx,
+    #[error("ERR GT, LT, and/or NX options at the same time are not compatible")]
+    ZaddGtLtNx,
+    #[error("ERR INCR option supports a single increment-element pair")]
+    ZaddIncrPair,
+    #[error("ERR resulting score is not a number (NaN)")]
+    ScoreNan,
+    #[error("ERR min or max is not a float")]
+    MinMaxNotFloat,
+    #[error("ERR min or max not valid string range item")]
+    LexRangeItem,
+    #[error(
+        "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+    )]
+    ZrangeLimitNeedsBy,
+    #[error("ERR syntax error, WITHSCORES not supported in combination with BYLEX")]
+    ZrangeWithscoresBylex,
+    #[error("ERR at least 1 input key is needed for '{0}' command")]
+    AtLeastOneKey(&'static str),
+    #[error("ERR weight value is not a float")]
+    WeightNotFloat,
+    #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
+    ZrandCountRange,
 }
 
 impl CmdError {

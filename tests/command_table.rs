@@ -214,7 +214,12 @@ fn reference() -> J {
 const NEW_IN_7_2: &[&str] = &["client|setinfo"];
 
 /// Fields where Ferrite follows Redis 7.2 and 7.2 differs from the 7.0 reference: (command, field).
-const CHANGED_IN_7_2: &[(&str, &str)] = &[("config|resetstat", "tips")];
+const CHANGED_IN_7_2: &[(&str, &str)] = &[
+    ("config|resetstat", "tips"),
+    // 7.2 added ZRANK/ZREVRANK ... WITHSCORE.
+    ("zrank", "arity"),
+    ("zrevrank", "arity"),
+];
 
 fn names<T: Copy + std::ops::BitAnd<Output = T> + PartialEq + Default>(
     bits: T,

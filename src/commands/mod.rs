@@ -23,6 +23,7 @@ pub mod sort;
 pub mod string;
 pub mod table;
 pub mod transaction;
+pub mod zset;
 
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -51,6 +52,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     sort::COMMANDS,
     hash::COMMANDS,
     set::COMMANDS,
+    zset::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.

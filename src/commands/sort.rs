@@ -1,4 +1,4 @@
-//! SORT and SORT_RO: sort a list, set or sorted set, optionally by external weights (`BY`), fetching
+//! SORT and SORT_RO: sort a list, set or sorted set (which BY nosort returns in score order), optionally by external weights (`BY`), fetching
 //! external values (`GET`), with LIMIT, ASC/DESC, ALPHA and STORE.
 //!
 //! BY and GET patterns read keys the command's key specs cannot name, so the table marks both commands
@@ -126,6 +126,7 @@ fn elements(v: Option<&Value>) -> Result<Option<Vec<Vec<u8>>>, CmdError> {
         None => None,
         Some(Value::List(l)) => Some(l.iter().map(|e| e.to_vec()).collect()),
         Some(Value::Set(s)) => Some(s.iter().map(|m| m.with_bytes(|b| b.to_vec())).collect()),
+        Some(Value::ZSet(z)) => Some(z.iter().map(|(m, _)| m.to_vec()).collect()),
         Some(_) => return Err(CmdError::WrongType),
     })
 }
@@ -138,7 +139,12 @@ fn sort_generic(
     let key = args.next_bytes()?;
     let o = parse(args, allow_store)?;
     let mut db = ctx.db();
-    let elems = elements(db.get(&key))?.unwrap_or_default();
+    let is_zset = matches!(db.peek(&key).map(|e| &e.value), Some(Value::ZSet(_)));
+    let mut elems = elements(db.get(&key))?.unwrap_or_default();
+    // Unsorted, a sorted set keeps its own order, walked backwards for DESC (lists ignore DESC).
+    if is_zset && o.dont_sort && o.desc {
+        elems.reverse();
+    }
     let len = elems.len() as i64;
 
     // LIMIT sanity as Redis: negative start is 0, negative count means "to the end".

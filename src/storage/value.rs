@@ -87,6 +87,7 @@ pub enum Value {
     Hash(HashValue),
     /// Boxed so `Value` stays four words: collections are few and large next to strings.
     Set(Box<SetValue>),
+    ZSet(super::types::zset::ZSet),
 }
 
 impl Value {
@@ -105,6 +106,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -115,6 +117,7 @@ impl Value {
             Value::List(l) => l.encoding(),
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding().name(),
+            Value::ZSet(z) => z.encoding(),
         }
     }
 }

@@ -1,0 +1,803 @@
+//! Sorted sets: members ordered by `(score, member)`, with O(log n) rank operations.
+//!
+//! Why it is built this way (after Redis's `t_zset.c`):
+//! * Small sets use the `listpack` encoding: one sorted `Vec` of `(score, member)` pairs (members up to
+//!   22 bytes live inline in the entry, so a typical small set is one allocation). Every operation is a
+//!   scan or a binary search over at most `zset-max-listpack-entries` entries, which beats any pointer
+//!   structure at that size.
+//! * Past the thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`) a set converts, one way,
+//!   to the `skiplist` encoding: a [`Dict`] from member to score (O(1) ZSCORE, and ZSCAN's cursor
+//!   guarantee through `scan_step`) plus a skiplist with spans, as Redis's `zskiplist`, so rank lookups,
+//!   rank-to-element and range counts are all O(log n). The skiplist lives in an arena (`Vec` of nodes
+//!   linked by `u32` indices, freed slots reused) instead of raw pointers: no `unsafe`, and one
+//!   allocation per node for its levels.
+//! * Ranges by score or by lex are answered as rank ranges: [`ZSet::count_before`] counts the prefix of
+//!   the order for which a monotone predicate holds (O(log n) on the skiplist), so ZCOUNT, ZRANGEBYSCORE,
+//!   ZREMRANGEBYLEX ... all reduce to "count below min, count below max, walk between".
+//!
+//! Scores are never NaN here: callers refuse NaN before it reaches the set.
+
+use crate::smallbytes::SmallBytes;
+use crate::storage::dict::Dict;
+use crate::storage::hash_key;
+
+/// The conversion thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub entries: usize,
+    pub value: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            entries: 128,
+            value: 64,
+        }
+    }
+}
+
+/// Whether `(s1, m1)` sorts before `(s2, m2)`: by score, ties broken by member bytes.
+#[inline]
+fn before(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> bool {
+    s1 < s2 || (s1 == s2 && m1 < m2)
+}
+
+const NIL: u32 = u32::MAX;
+const HEAD: u32 = 0;
+const MAX_LEVEL: usize = 32;
+/// Arenas this small are never compacted (smaller in tests, so the model test exercises compaction).
+const COMPACT_MIN: usize = if cfg!(test) { 8 } else { 64 };
+
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    fwd: u32,
+    span: u32,
+}
+
+#[derive(Clone, Debug)]
+struct SlNode {
+    member: SmallBytes,
+    score: f64,
+    back: u32,
+    /// This node's levels (a boxed slice: 16 bytes in the node instead of a `Vec`'s 24).
+    lv: Box<[Level]>,
+}
+
+/// A skiplist with spans over an arena, as Redis's `zskiplist`.
+#[derive(Clone, Debug)]
+struct SkipList {
+    nodes: Vec<SlNode>,
+    free: Vec<u32>,
+    tail: u32,
+    len: usize,
+    level: usize,
+    rng: u64,
+}
+
+impl SkipList {
+    fn new() -> SkipList {
+        SkipList {
+            nodes: vec![SlNode {
+                member: SmallBytes::new(b""),
+                score: 0.0,
+                back: NIL,
+                lv: vec![Level { fwd: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
+            }],
+            free: Vec::new(),
+            tail: NIL,
+            len: 0,
+            level: 1,
+            rng: rand::random::<u64>() | 1,
+        }
+    }
+
+    /// A level with Redis's distribution (p = 1/4, at most 32).
+    fn random_level(&mut self) -> usize {
+        // xorshift64*: cheap and good enough for level choice.
+        let mut x = self.rng;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.rng = x;
+        let r = x.wrapping_mul(0x2545_F491_4F6C_DD1D);
+        // Two bits per level: each pair being zero has probability 1/4.
+        let lvl = 1 + (r.trailing_zeros() / 2) as usize;
+        lvl.min(MAX_LEVEL)
+    }
+
+    fn fwd(&self, x: u32, i: usize) -> u32 {
+        self.nodes[x as usize].lv[i].fwd
+    }
+
+    fn span(&self, x: u32, i: usize) -> u32 {
+        self.nodes[x as usize].lv[i].span
+    }
+
+    fn node(&self, x: u32) -> &SlNode {
+        &self.nodes[x as usize]
+    }
+
+    /// The predecessor at each level of the position of `(score, member)`, and their ranks.
+    fn path(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u32; MAX_LEVEL]) {
+        let mut update = [HEAD; MAX_LEVEL];
+        let mut rank = [0u32; MAX_LEVEL];
+        let mut x = HEAD;
+        for i in (0..self.level).rev() {
+            rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
+            loop {
+                let f = self.fwd(x, i);
+                if f != NIL && {
+                    let n = self.node(f);
+                    before(n.score, &n.member, score, member)
+                } {
+                    rank[i] += self.span(x, i);
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            update[i] = x;
+        }
+        (update, rank)
+    }
+
+    /// Inserts an element known to be absent.
+    fn insert(&mut self, score: f64, member: SmallBytes) {
+        let (mut update, mut rank) = self.path(score, &member);
+        let lvl = self.random_level();
+        if lvl > self.level {
+            for i in self.level..lvl {
+                rank[i] = 0;
+                update[i] = HEAD;
+                self.nodes[HEAD as usize].lv[i].span = self.len as u32;
+            }
+            self.level = lvl;
+        }
+        let node = SlNode {
+            member,
+            score,
+            back: NIL,
+            lv: vec![Level { fwd: NIL, span: 0 }; lvl].into_boxed_slice(),
+        };
+        let n = match self.free.pop() {
+            Some(i) => {
+                self.nodes[i as usize] = node;
+                i
+            }
+            None => {
+                self.nodes.push(node);
+                (self.nodes.len() - 1) as u32
+            }
+        };
+        for i in 0..lvl {
+            let u = update[i] as usize;
+            let uf = self.nodes[u].lv[i];
+            self.nodes[n as usize].lv[i] = Level {
+                fwd: uf.fwd,
+                span: uf.span - (rank[0] - rank[i]),
+            };
+            self.nodes[u].lv[i] = Level {
+                fwd: n,
+                span: rank[0] - rank[i] + 1,
+            };
+        }
+        for (i, u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.nodes[*u as usize].lv[i].span += 1;
+        }
+        self.nodes[n as usize].back = if update[0] == HEAD { NIL } else { update[0] };
+        let f0 = self.fwd(n, 0);
+        if f0 != NIL {
+            self.nodes[f0 as usize].back = n;
+        } else {
+            self.tail = n;
+        }
+        self.len += 1;
+    }
+
+    /// Removes `(score, member)`; false if absent.
+    fn delete(&mut self, score: f64, member: &[u8]) -> bool {
+        let (update, _) = self.path(score, member);
+        let x = self.fwd(update[0], 0);
+        if x == NIL || self.node(x).score != score || &*self.node(x).member != member {
+            return false;
+        }
+        for (i, &u) in update.iter().enumerate().take(self.level) {
+            let u = u as usize;
+            if self.nodes[u].lv[i].fwd == x {
+                let xl = self.nodes[x as usize].lv[i];
+                self.nodes[u].lv[i].span += xl.span;
+                self.nodes[u].lv[i].span -= 1;
+                self.nodes[u].lv[i].fwd = xl.fwd;
+            } else {
+                self.nodes[u].lv[i].span -= 1;
+            }
+        }
+        let f = self.fwd(x, 0);
+        let back = self.node(x).back;
+        if f != NIL {
+            self.nodes[f as usize].back = back;
+        } else {
+            self.tail = back;
+        }
+        while self.level > 1 && self.fwd(HEAD, self.level - 1) == NIL {
+            self.level -= 1;
+        }
+        self.len -= 1;
+        let slot = &mut self.nodes[x as usize];
+        slot.member = SmallBytes::new(b"");
+        slot.lv = Box::new([]);
+        self.free.push(x);
+        self.maybe_compact();
+        true
+    }
+
+    /// Rebuilds the arena when three quarters of its slots are free, so a set that shrank gives its
+    /// memory back (amortised O(log n) per deletion).
+    fn maybe_compact(&mut self) {
+        if self.nodes.len() <= COMPACT_MIN || self.len * 4 >= self.nodes.len() {
+            return;
+        }
+        let mut items = Vec::with_capacity(self.len);
+        let mut x = self.fwd(HEAD, 0);
+        while x != NIL {
+            let n = &mut self.nodes[x as usize];
+            items.push((
+                n.score,
+                std::mem::replace(&mut n.member, SmallBytes::new(b"")),
+            ));
+            x = n.lv[0].fwd;
+        }
+        let rng = self.rng;
+        *self = SkipList::new();
+        self.rng = rng;
+        self.nodes.reserve_exact(items.len());
+        for (score, member) in items {
+            self.insert(score, member);
+        }
+    }
+
+    /// How many elements, from the first, satisfy `pred` (which must hold for a prefix of the order).
+    fn count_before(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        let mut x = HEAD;
+        let mut t = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f != NIL && {
+                    let n = self.node(f);
+                    pred(n.score, &n.member)
+                } {
+                    t += self.span(x, i) as usize;
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+        }
+        t
+    }
+
+    /// The node at 0-based rank `r`.
+    fn at_rank(&self, r: usize) -> u32 {
+        if r >= self.len {
+            return NIL;
+        }
+        let target = r + 1;
+        let mut x = HEAD;
+        let mut t = 0usize;
+        for i in (0..self.level).rev() {
+            loop {
+                let f = self.fwd(x, i);
+                if f != NIL && t + self.span(x, i) as usize <= target {
+                    t += self.span(x, i) as usize;
+                    x = f;
+                } else {
+                    break;
+                }
+            }
+            if t == target {
+                return x;
+            }
+        }
+        NIL
+    }
+}
+
+/// The full encoding: member → score, plus the order.
+pub struct Big {
+    dict: Dict<f64>,
+    list: SkipList,
+}
+
+impl Clone for Big {
+    fn clone(&self) -> Self {
+        let mut dict = Dict::new();
+        for n in self.dict.iter() {
+            dict.insert_new(hash_key(&n.key), n.key.clone(), n.entry);
+        }
+        Big {
+            dict,
+            list: self.list.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Big {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Big({} members)", self.list.len)
+    }
+}
+
+/// A sorted set in one of Redis's two encodings.
+#[derive(Debug, Clone)]
+pub enum ZSet {
+    /// Sorted by `(score, member)`.
+    Listpack(Vec<(f64, SmallBytes)>),
+    Skiplist(Box<Big>),
+}
+
+impl PartialEq for ZSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a.0 == b.0 && a.1 == b.1)
+    }
+}
+
+impl Default for ZSet {
+    fn default() -> Self {
+        ZSet::new()
+    }
+}
+
+impl ZSet {
+    pub fn new() -> ZSet {
+        ZSet::Listpack(Vec::new())
+    }
+
+    /// An empty set in the encoding Redis 7.2's `zsetTypeCreate` picks for `size_hint` elements whose
+    /// longest member has `max_len` bytes.
+    pub fn with_hint(size_hint: usize, max_len: usize, limits: Limits) -> ZSet {
+        if size_hint <= limits.entries && max_len <= limits.value && limits.entries > 0 {
+            ZSet::Listpack(Vec::with_capacity(size_hint.min(limits.entries)))
+        } else {
+            ZSet::Skiplist(Box::new(Big {
+                dict: Dict::new(),
+                list: SkipList::new(),
+            }))
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.len(),
+            ZSet::Skiplist(b) => b.list.len,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The name `OBJECT ENCODING` reports.
+    pub fn encoding(&self) -> &'static str {
+        match self {
+            ZSet::Listpack(_) => "listpack",
+            ZSet::Skiplist(_) => "skiplist",
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Listpack(v) => v.iter().find(|e| &*e.1 == member).map(|e| e.0),
+            ZSet::Skiplist(b) => b.dict.get(hash_key(member), member).map(|n| n.entry),
+        }
+    }
+
+    fn convert(&mut self) {
+        if let ZSet::Listpack(v) = self {
+            let mut big = Big {
+                dict: Dict::new(),
+                list: SkipList::new(),
+            };
+            for (s, m) in v.drain(..) {
+                big.dict.insert_new(hash_key(&m), m.clone(), s);
+                big.list.insert(s, m);
+            }
+            *self = ZSet::Skiplist(Box::new(big));
+        }
+    }
+
+    /// Sets `member`'s score, adding it if absent (converting to `skiplist` past `limits`).
+    /// Returns true if the member was added.
+    pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) -> bool {
+        if let ZSet::Listpack(v) = self {
+            if let Some(pos) = v.iter().position(|e| &*e.1 == member) {
+                if v[pos].0 == score {
+                    return false;
+                }
+                let e = v.remove(pos);
+                let at = v.partition_point(|x| before(x.0, &x.1, score, member));
+                v.insert(at, (score, e.1));
+                return false;
+            }
+            if v.len() + 1 > limits.entries || member.len() > limits.value {
+                self.convert();
+            } else {
+                let at = v.partition_point(|x| before(x.0, &x.1, score, member));
+                v.insert(at, (score, SmallBytes::new(member)));
+                return true;
+            }
+        }
+        let ZSet::Skiplist(b) = self else {
+            return false;
+        };
+        let hash = hash_key(member);
+        if let Some(n) = b.dict.get_mut(hash, member) {
+            let old = n.entry;
+            if old == score {
+                return false;
+            }
+            n.entry = score;
+            b.list.delete(old, member);
+            b.list.insert(score, SmallBytes::new(member));
+            return false;
+        }
+        b.dict.insert_new(hash, SmallBytes::new(member), score);
+        b.list.insert(score, SmallBytes::new(member));
+        true
+    }
+
+    /// Removes `member`, returning its score.
+    pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSet::Listpack(v) => {
+                let pos = v.iter().position(|e| &*e.1 == member)?;
+                Some(v.remove(pos).0)
+            }
+            ZSet::Skiplist(b) => {
+                let n = b.dict.remove(hash_key(member), member)?;
+                b.list.delete(n.entry, member);
+                Some(n.entry)
+            }
+        }
+    }
+
+    /// `member`'s 0-based rank in ascending order, and its score.
+    pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
+        match self {
+            ZSet::Listpack(v) => v.iter().position(|e| &*e.1 == member).map(|p| (p, v[p].0)),
+            ZSet::Skiplist(b) => {
+                let s = b.dict.get(hash_key(member), member)?.entry;
+                Some((b.list.count_before(|x, m| before(x, m, s, member)), s))
+            }
+        }
+    }
+
+    /// The element at 0-based ascending rank `r`.
+    pub fn at(&self, r: usize) -> Option<(&[u8], f64)> {
+        match self {
+            ZSet::Listpack(v) => v.get(r).map(|e| (&*e.1, e.0)),
+            ZSet::Skiplist(b) => {
+                let x = b.list.at_rank(r);
+                (x != NIL).then(|| {
+                    let n = b.list.node(x);
+                    (&*n.member, n.score)
+                })
+            }
+        }
+    }
+
+    /// How many elements, from the lowest, satisfy `pred(score, member)`; `pred` must hold for a prefix
+    /// of the order (e.g. "score < 5").
+    pub fn count_before(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
+        match self {
+            ZSet::Listpack(v) => v.partition_point(|e| pred(e.0, &e.1)),
+            ZSet::Skiplist(b) => b.list.count_before(pred),
+        }
+    }
+
+    /// Elements of ranks `start..=end` (clamped to the set), ascending, or descending from `end` when
+    /// `rev`.
+    pub fn range(&self, start: usize, end: usize, rev: bool) -> Range<'_> {
+        let len = self.len();
+        if start > end || start >= len {
+            return Range {
+                set: self,
+                pos: NIL,
+                idx: 0,
+                left: 0,
+                rev,
+            };
+        }
+        let end = end.min(len - 1);
+        let first = if rev { end } else { start };
+        let pos = match self {
+            ZSet::Listpack(_) => 0,
+            ZSet::Skiplist(b) => b.list.at_rank(first),
+        };
+        Range {
+            set: self,
+            pos,
+            idx: first,
+            left: end - start + 1,
+            rev,
+        }
+    }
+
+    /// All elements, ascending.
+    pub fn iter(&self) -> Range<'_> {
+        self.range(0, usize::MAX, false)
+    }
+
+    /// Removes the elements of ranks `start..=end` (clamped); returns how many went.
+    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let len = self.len();
+        if start > end || start >= len {
+            return 0;
+        }
+        let end = end.min(len - 1);
+        match self {
+            ZSet::Listpack(v) => {
+                v.drain(start..=end);
+            }
+            ZSet::Skiplist(_) => {
+                let doomed: Vec<(f64, Vec<u8>)> = self
+                    .range(start, end, false)
+                    .map(|(m, s)| (s, m.to_vec()))
+                    .collect();
+                if let ZSet::Skiplist(b) = self {
+                    for (s, m) in doomed {
+                        b.dict.remove(hash_key(&m), &m);
+                        b.list.delete(s, &m);
+                    }
+                }
+            }
+        }
+        end - start + 1
+    }
+
+    /// Removes and returns the lowest (or, with `max`, the highest) element.
+    pub fn pop(&mut self, max: bool) -> Option<(Vec<u8>, f64)> {
+        let len = self.len();
+        if len == 0 {
+            return None;
+        }
+        let r = if max { len - 1 } else { 0 };
+        let (m, s) = self.at(r).map(|(m, s)| (m.to_vec(), s))?;
+        self.remove(&m);
+        Some((m, s))
+    }
+
+    /// The member table of the `skiplist` encoding (ZSCAN walks it), `None` for `listpack`.
+    pub fn dict(&self) -> Option<&Dict<f64>> {
+        match self {
+            ZSet::Listpack(_) => None,
+            ZSet::Skiplist(b) => Some(&b.dict),
+        }
+    }
+
+    /// Length of the longest member (for choosing a stored result's encoding).
+    pub fn max_member_len(&self) -> usize {
+        self.iter().map(|(m, _)| m.len()).max().unwrap_or(0)
+    }
+}
+
+/// An iterator over a rank range of a [`ZSet`].
+pub struct Range<'a> {
+    set: &'a ZSet,
+    /// Current skiplist node (unused for listpack).
+    pos: u32,
+    /// Current rank.
+    idx: usize,
+    left: usize,
+    rev: bool,
+}
+
+impl<'a> Iterator for Range<'a> {
+    type Item = (&'a [u8], f64);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let out = match self.set {
+            ZSet::Listpack(v) => {
+                let e = v.get(self.idx)?;
+                (&*e.1, e.0)
+            }
+            ZSet::Skiplist(b) => {
+                if self.pos == NIL {
+                    return None;
+                }
+                let n = b.list.node(self.pos);
+                self.pos = if self.rev { n.back } else { n.lv[0].fwd };
+                (&*n.member, n.score)
+            }
+        };
+        if self.rev {
+            self.idx = self.idx.wrapping_sub(1);
+        } else {
+            self.idx += 1;
+        }
+        Some(out)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeMap;
+
+    fn model_order(m: &BTreeMap<Vec<u8>, f64>) -> Vec<(Vec<u8>, f64)> {
+        let mut v: Vec<(Vec<u8>, f64)> = m.iter().map(|(k, s)| (k.clone(), *s)).collect();
+        v.sort_by(|a, b| {
+            a.1.partial_cmp(&b.1)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        v
+    }
+
+    fn contents(z: &ZSet) -> Vec<(Vec<u8>, f64)> {
+        z.iter().map(|(m, s)| (m.to_vec(), s)).collect()
+    }
+
+    #[test]
+    fn converts_past_limits() {
+        let lim = Limits {
+            entries: 3,
+            value: 4,
+        };
+        let mut z = ZSet::new();
+        for (i, m) in [b"a", b"b", b"c"].iter().enumerate() {
+            assert!(z.insert(*m, i as f64, lim));
+        }
+        assert_eq!(z.encoding(), "listpack");
+        assert!(z.insert(b"d", 0.5, lim));
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(
+            contents(&z),
+            vec![
+                (b"a".to_vec(), 0.0),
+                (b"d".to_vec(), 0.5),
+                (b"b".to_vec(), 1.0),
+                (b"c".to_vec(), 2.0)
+            ]
+        );
+        let mut w = ZSet::new();
+        w.insert(b"long-member", 1.0, lim);
+        assert_eq!(w.encoding(), "skiplist");
+        // One-way: removing elements keeps the skiplist.
+        z.remove(b"a");
+        z.remove(b"b");
+        assert_eq!(z.encoding(), "skiplist");
+    }
+
+    #[test]
+    fn ranks_and_ranges_on_a_big_set() {
+        let mut z = ZSet::new();
+        let lim = Limits::default();
+        for i in 0..1000u32 {
+            z.insert(format!("m{i:04}").as_bytes(), f64::from(i % 100), lim);
+        }
+        assert_eq!(z.encoding(), "skiplist");
+        let order = contents(&z);
+        for (r, (m, s)) in order.iter().enumerate() {
+            assert_eq!(z.rank(m), Some((r, *s)));
+            assert_eq!(z.at(r).map(|(m, s)| (m.to_vec(), s)), Some((m.clone(), *s)));
+        }
+        assert_eq!(z.count_before(|s, _| s < 50.0), 500);
+        let rev: Vec<_> = z.range(10, 19, true).map(|(m, _)| m.to_vec()).collect();
+        let mut fwd: Vec<_> = z.range(10, 19, false).map(|(m, _)| m.to_vec()).collect();
+        fwd.reverse();
+        assert_eq!(rev, fwd);
+        assert_eq!(z.remove_range(0, 499), 500);
+        assert_eq!(z.len(), 500);
+        assert_eq!(z.at(0).map(|x| x.1), Some(50.0));
+    }
+
+    #[test]
+    fn arena_shrinks_after_mass_deletion() {
+        let mut z = ZSet::new();
+        let lim = Limits::default();
+        for i in 0..10_000u32 {
+            z.insert(format!("m{i}").as_bytes(), f64::from(i), lim);
+        }
+        z.remove_range(0, 9_899);
+        let ZSet::Skiplist(b) = &z else { panic!() };
+        assert!(
+            b.list.nodes.len() < 1_000,
+            "arena kept {} slots",
+            b.list.nodes.len()
+        );
+        assert_eq!(z.len(), 100);
+        assert_eq!(z.at(0).map(|x| x.1), Some(9_900.0));
+        assert_eq!(z.rank(b"m9950"), Some((50, 9_950.0)));
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Insert(u8, i8),
+        Remove(u8),
+        RemoveRange(u8, u8),
+        Pop(bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0u8..40, any::<i8>()).prop_map(|(m, s)| Op::Insert(m, s)),
+            2 => (0u8..40).prop_map(Op::Remove),
+            1 => (0u8..10, 0u8..10).prop_map(|(a, b)| Op::RemoveRange(a, b)),
+            1 => any::<bool>().prop_map(Op::Pop),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn behaves_like_a_sorted_btreemap(ops in proptest::collection::vec(op(), 0..300), entries in 0usize..20) {
+            let lim = Limits { entries, value: 64 };
+            let mut z = ZSet::new();
+            let mut m: BTreeMap<Vec<u8>, f64> = BTreeMap::new();
+            for o in ops {
+                match o {
+                    Op::Insert(k, s) => {
+                        let key = format!("k{k}").into_bytes();
+                        let score = f64::from(s) / 2.0;
+                        let added = z.insert(&key, score, lim);
+                        prop_assert_eq!(added, m.insert(key, score).is_none());
+                    }
+                    Op::Remove(k) => {
+                        let key = format!("k{k}").into_bytes();
+                        prop_assert_eq!(z.remove(&key), m.remove(&key));
+                    }
+                    Op::RemoveRange(a, b) => {
+                        let order = model_order(&m);
+                        let (a, b) = (a as usize, b as usize);
+                        let n = z.remove_range(a, b);
+                        let mut want = 0;
+                        if a <= b {
+                            for (k, _) in order.iter().skip(a).take(b - a + 1) {
+                                m.remove(k);
+                                want += 1;
+                            }
+                        }
+                        prop_assert_eq!(n, want);
+                    }
+                    Op::Pop(max) => {
+                        let order = model_order(&m);
+                        let want = if max { order.last().cloned() } else { order.first().cloned() };
+                        if let Some((k, _)) = &want {
+                            m.remove(k);
+                        }
+                        prop_assert_eq!(z.pop(max), want);
+                    }
+                }
+                let order = model_order(&m);
+                prop_assert_eq!(z.len(), order.len());
+                prop_assert_eq!(contents(&z), order.clone());
+                for (r, (k, s)) in order.iter().enumerate() {
+                    prop_assert_eq!(z.rank(k), Some((r, *s)));
+                    prop_assert_eq!(z.score(k), Some(*s));
+                    prop_assert_eq!(z.at(r).map(|x| x.0.to_vec()), Some(k.clone()));
+                }
+                prop_assert_eq!(z.count_before(|s, _| s < 0.0), order.iter().filter(|e| e.1 < 0.0).count());
+                let rev: Vec<_> = z.range(0, usize::MAX, true).map(|x| x.0.to_vec()).collect();
+                let want: Vec<_> = order.iter().rev().map(|e| e.0.clone()).collect();
+                prop_assert_eq!(rev, want);
+                if entries > 0 && z.len() > entries {
+                    prop_assert_eq!(z.encoding(), "skiplist");
+                }
+            }
+        }
+    }
+}
