@@ -32,6 +32,7 @@ pub fn run(
         let hz = hz().clamp(1, 500);
         let period = Duration::from_micros(1_000_000 / hz);
         let started = Instant::now();
+        clock::resync();
         if enabled() {
             let budget = period / 4;
             next_shard = cycle(&ks, next_shard, started + budget);
