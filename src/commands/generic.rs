@@ -20,7 +20,6 @@
 //!   overflow of the unit conversion or of `now +` is `invalid expire time`, and a time already past
 //!   deletes the key and answers 1.
 
-use bytes::Bytes;
 use rand::Rng;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
@@ -407,26 +406,8 @@ fn scan_cursor(bucket: u64, shard: usize) -> u64 {
 /// `count`, or none, with a non-zero cursor.
 fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
-    let mut count: u64 = 10;
-    let mut pattern: Option<Bytes> = None;
-    let mut type_name: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let has_value = !args.is_empty();
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
-            let c = args.next_i64()?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as u64;
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
-            let p = args.next_bytes()?;
-            pattern = (&p[..] != b"*").then_some(p);
-        } else if opt.eq_ignore_ascii_case(b"type") && has_value {
-            type_name = Some(args.next_bytes()?);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
+    let opts = super::scan::ScanOptions::parse(args, true)?;
+    let (count, pattern, type_name) = (opts.count, opts.pattern, opts.type_name);
 
     let (db, now) = (ctx.client.db, ctx.now);
     let mut shard = (cursor & (SHARDS as u64 - 1)) as usize;

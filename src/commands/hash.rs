@@ -430,30 +430,11 @@ fn hscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let mut db = ctx.db();
     let Some(h) = get_hash(db.get(&key))? else {
-        return Ok(scan_reply(0, Vec::new()));
+        return Ok(super::scan::reply(0, Vec::new()));
     };
-    let mut count: u64 = 10;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let has_value = !args.is_empty();
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
-            let c = args.next_i64()?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as u64;
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
-            let p = args.next_bytes()?;
-            pattern = (&p[..] != b"*").then_some(p);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let keep = |f: &[u8]| {
-        pattern
-            .as_ref()
-            .is_none_or(|p| crate::glob::matches(p, f, false))
-    };
+    let opts = super::scan::ScanOptions::parse(args, false)?;
+    let count = opts.count;
+    let keep = |f: &[u8]| opts.matches(f);
     let mut out = Vec::new();
     let next = match h.dict() {
         None => {
@@ -482,15 +463,7 @@ fn hscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             }
         }
     };
-    Ok(scan_reply(next, out))
-}
-
-fn scan_reply(cursor: u64, items: Vec<Reply>) -> Reply {
-    let mut b = itoa::Buffer::new();
-    Reply::Array(vec![
-        Reply::bulk_copy(b.format(cursor).as_bytes()),
-        Reply::Array(items),
-    ])
+    Ok(super::scan::reply(next, out))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ pub mod generic;
 pub mod hash;
 pub mod list;
 pub mod pubsub;
+pub mod scan;
 pub mod server;
 pub mod set;
 pub mod sort;

@@ -708,28 +708,9 @@ fn sscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             Reply::Array(Vec::new()),
         ]));
     };
-    let mut count: u64 = 10;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let has_value = !args.is_empty();
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
-            let c = args.next_i64()?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as u64;
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
-            let p = args.next_bytes()?;
-            pattern = (&p[..] != b"*").then_some(p);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let keep = |m: &[u8]| {
-        pattern
-            .as_ref()
-            .is_none_or(|p| crate::glob::matches(p, m, false))
-    };
+    let opts = super::scan::ScanOptions::parse(args, false)?;
+    let count = opts.count;
+    let keep = |m: &[u8]| opts.matches(m);
     let (next, out) = match set.dict() {
         None => {
             let out = set

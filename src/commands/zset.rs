@@ -1092,28 +1092,9 @@ fn zscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(z) = get_zset(db.get(&key))? else {
         return empty();
     };
-    let mut count: u64 = 10;
-    let mut pattern: Option<Bytes> = None;
-    while let Some(opt) = args.next() {
-        let has_value = !args.is_empty();
-        if opt.eq_ignore_ascii_case(b"count") && has_value {
-            let c = args.next_i64()?;
-            if c < 1 {
-                return Err(CmdError::Syntax);
-            }
-            count = c as u64;
-        } else if opt.eq_ignore_ascii_case(b"match") && has_value {
-            let p = args.next_bytes()?;
-            pattern = (&p[..] != b"*").then_some(p);
-        } else {
-            return Err(CmdError::Syntax);
-        }
-    }
-    let keep = |m: &[u8]| {
-        pattern
-            .as_ref()
-            .is_none_or(|p| crate::glob::matches(p, m, false))
-    };
+    let opts = super::scan::ScanOptions::parse(args, false)?;
+    let count = opts.count;
+    let keep = |m: &[u8]| opts.matches(m);
     let mut out = Vec::new();
     let next = match z.dict() {
         None => {
