@@ -71,7 +71,8 @@ pub fn get_str(v: Option<&Value>) -> Result<Option<&StrValue>, CmdError> {
 pub fn str_reply(s: &StrValue) -> Reply {
     match s {
         StrValue::Int(i) => Reply::bulk_int(*i),
-        StrValue::Emb(b) | StrValue::Raw(b) => Reply::bulk_copy(b),
+        StrValue::Emb(b) => Reply::bulk_copy(b),
+        StrValue::Raw(b) => Reply::bulk_copy(b),
     }
 }
 
@@ -454,9 +455,11 @@ fn incr_decr(ctx: &mut ExecCtx<'_>, key: &[u8], by: i64) -> Result<Reply, CmdErr
     let v = db.get_or_insert_with(key, || Value::from_int(0));
     let result = match v {
         Value::Str(s) => {
-            let cur = match s {
+            let cur = match &*s {
                 StrValue::Int(i) => Ok(*i),
-                StrValue::Emb(b) | StrValue::Raw(b) => parse_i64(b).ok_or(CmdError::NotInteger),
+                other => {
+                    parse_i64(other.raw_bytes().unwrap_or_default()).ok_or(CmdError::NotInteger)
+                }
             };
             cur.and_then(|c| c.checked_add(by).ok_or(CmdError::Overflow))
                 .inspect(|&n| *s = StrValue::Int(n))
@@ -477,7 +480,9 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let cur = match get_str(db.peek(&key).map(|e| &e.value))? {
         None => None,
         Some(StrValue::Int(i)) => Some(ld::Ld::from_i64(*i)),
-        Some(StrValue::Emb(b) | StrValue::Raw(b)) => Some(ld::parse(b).ok_or(CmdError::NotFloat)?),
+        Some(other) => {
+            Some(ld::parse(other.raw_bytes().unwrap_or_default()).ok_or(CmdError::NotFloat)?)
+        }
     };
     let inc = ld::parse(&inc_arg).ok_or(CmdError::NotFloat)?;
     let sum = ld::add(cur.unwrap_or(ld::Ld::ZERO), inc).ok_or(CmdError::NanOrInfinity)?;
@@ -485,7 +490,7 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let reply = Reply::bulk_copy(&text);
     // Redis stores the text as a string object (embstr or raw), never as an integer.
     let value = if text.len() <= crate::storage::value::EMBSTR_MAX {
-        StrValue::Emb(text)
+        StrValue::Emb(crate::smallbytes::SmallBytes::new(&text))
     } else {
         StrValue::Raw(text)
     };
@@ -507,7 +512,7 @@ fn getrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut buf = itoa::Buffer::new();
     let bytes: &[u8] = match s {
         StrValue::Int(i) => buf.format(*i).as_bytes(),
-        StrValue::Emb(b) | StrValue::Raw(b) => b,
+        other => other.raw_bytes().unwrap_or_default(),
     };
     Ok(match substr_range(bytes.len(), start, end) {
         Some((a, b)) => Reply::bulk_copy(&bytes[a..=b]),

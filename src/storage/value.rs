@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use super::types::hash::HashValue;
 use super::types::set::SetValue;
 use crate::protocol::parse_i64;
+use crate::smallbytes::SmallBytes;
 use crate::storage::types::list::ListValue;
 
 /// Longest string Redis stores as `embstr`.
@@ -18,7 +19,9 @@ pub const EMBSTR_MAX: usize = 44;
 #[derive(Debug, Clone, PartialEq)]
 pub enum StrValue {
     Int(i64),
-    Emb(Vec<u8>),
+    /// Up to 44 bytes set whole: inline up to 22 bytes, else one exact-size allocation.
+    Emb(SmallBytes),
+    /// Longer strings, or any string modified in place (spare capacity for APPEND/SETRANGE).
     Raw(Vec<u8>),
 }
 
@@ -31,7 +34,7 @@ impl StrValue {
             }
         }
         if b.len() <= EMBSTR_MAX {
-            StrValue::Emb(b.to_vec())
+            StrValue::Emb(SmallBytes::new(b))
         } else {
             StrValue::Raw(b.to_vec())
         }
@@ -40,14 +43,16 @@ impl StrValue {
     pub fn as_bytes(&self) -> Cow<'_, [u8]> {
         match self {
             StrValue::Int(i) => Cow::Owned(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
-            StrValue::Emb(b) | StrValue::Raw(b) => Cow::Borrowed(b),
+            StrValue::Emb(b) => Cow::Borrowed(b.as_slice()),
+            StrValue::Raw(b) => Cow::Borrowed(b),
         }
     }
 
     pub fn len(&self) -> usize {
         match self {
             StrValue::Int(i) => itoa::Buffer::new().format(*i).len(),
-            StrValue::Emb(b) | StrValue::Raw(b) => b.len(),
+            StrValue::Emb(b) => b.len(),
+            StrValue::Raw(b) => b.len(),
         }
     }
 
@@ -59,7 +64,7 @@ impl StrValue {
     pub fn make_raw(&mut self) -> &mut Vec<u8> {
         let bytes = match self {
             StrValue::Raw(_) => None,
-            StrValue::Emb(b) => Some(std::mem::take(b)),
+            StrValue::Emb(b) => Some(b.to_vec()),
             StrValue::Int(i) => Some(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
         };
         if let Some(b) = bytes {
@@ -68,6 +73,15 @@ impl StrValue {
         match self {
             StrValue::Raw(b) => b,
             _ => unreachable!("converted to raw above"),
+        }
+    }
+
+    /// The stored bytes, or `None` for an integer.
+    pub fn raw_bytes(&self) -> Option<&[u8]> {
+        match self {
+            StrValue::Int(_) => None,
+            StrValue::Emb(b) => Some(b),
+            StrValue::Raw(b) => Some(b),
         }
     }
 
