@@ -185,3 +185,96 @@ fn quit_through_a_client() {
     let mut con = srv.conn();
     assert_eq!(run(&mut con, &["QUIT"]).unwrap(), Value::Okay);
 }
+
+#[test]
+fn client_kill_closes_other_connections() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let mut victim = srv.raw();
+    victim.roundtrip(b"CLIENT ID\r\n", b":");
+    let mut id = Vec::new();
+    while !id.ends_with(b"\r\n") {
+        id.extend(victim.read_n(1));
+    }
+    let id = String::from_utf8_lossy(&id[..id.len() - 2]).into_owned();
+    assert_eq!(
+        common::run(&mut con, &["CLIENT", "KILL", "ID", &id]).unwrap(),
+        Value::Int(1)
+    );
+    assert!(victim.is_closed());
+    // A client blocked in BLPOP is closed too.
+    let mut blocked = srv.raw();
+    blocked.send(b"BLPOP q 0\r\n");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let killed: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("TYPE")
+        .arg("normal")
+        .query(&mut con)
+        .unwrap();
+    assert!(killed >= 1);
+    assert!(blocked.is_closed());
+    // The old form takes an address.
+    let mut other = srv.raw();
+    other.roundtrip(b"PING\r\n", b"+PONG\r\n");
+    let addr = other.s.local_addr().unwrap().to_string();
+    assert_eq!(
+        common::run(&mut con, &["CLIENT", "KILL", &addr]).unwrap(),
+        Value::Okay
+    );
+    assert_eq!(
+        err(&mut con, &["CLIENT", "KILL", "1.2.3.4:5"]),
+        "ERR No such client"
+    );
+    assert_eq!(
+        err(&mut con, &["CLIENT", "KILL", "ID", "0"]),
+        "ERR client-id should be greater than 0"
+    );
+    assert_eq!(
+        err(&mut con, &["CLIENT", "KILL", "TYPE", "bogus"]),
+        "ERR Unknown client type 'bogus'"
+    );
+    assert_eq!(
+        err(&mut con, &["CLIENT", "KILL", "FOO", "bar"]),
+        "ERR syntax error"
+    );
+    // SKIPME yes (the default) spares the caller.
+    let me: i64 = redis::cmd("CLIENT").arg("ID").query(&mut con).unwrap();
+    let n: i64 = redis::cmd("CLIENT")
+        .arg("KILL")
+        .arg("ID")
+        .arg(me)
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn client_list_shows_live_state() {
+    let srv = TestServer::start();
+    let mut sub = srv.raw();
+    sub.roundtrip(
+        b"SUBSCRIBE a b\r\n",
+        b"*3\r\n$9\r\nsubscribe\r\n$1\r\na\r\n:1\r\n*3\r\n$9\r\nsubscribe\r\n$1\r\nb\r\n:2\r\n",
+    );
+    let mut tx = srv.raw();
+    tx.roundtrip(b"MULTI\r\nSET k v\r\n", b"+OK\r\n+QUEUED\r\n");
+    let mut con = srv.conn();
+    let list: String = redis::cmd("CLIENT").arg("LIST").query(&mut con).unwrap();
+    assert!(
+        list.lines().any(|l| l.contains(" flags=P ")
+            && l.contains(" sub=2 psub=0 ssub=0 ")
+            && l.contains(" cmd=subscribe ")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" flags=x ") && l.contains(" multi=1 ") && l.contains(" cmd=set ")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.contains(" flags=N ") && l.contains(" cmd=client|list ")),
+        "{list}"
+    );
+}

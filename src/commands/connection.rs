@@ -40,6 +40,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "client|setinfo", group: Group::Connection, arity: 4, flags: CLIENT_FLAGS, acl: CONN, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Sets information specific to the client or connection.", "7.2.0", "O(1)"), handler: client_setinfo, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|list", group: Group::Connection, arity: -2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_list, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|info", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Returns information about the connection.", "6.2.0", "O(1)"), handler: client_info, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|kill", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_kill, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
 ];
 
@@ -251,13 +252,35 @@ pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
             .unwrap_or_default()
     };
     let age = now_ms.saturating_sub(info.created_ms) / 1000;
+    let last = info
+        .live
+        .last_interaction_ms
+        .load(std::sync::atomic::Ordering::Relaxed)
+        .max(info.created_ms);
+    let idle = now_ms.saturating_sub(last) / 1000;
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={} idle=0 flags=N db={} sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=NULL user=default redir=-1 resp={} lib-name={} lib-ver={}",
-        info.id, info.addr, info.laddr, s(&info.name), age, info.db, info.resp, s(&info.lib_name), s(&info.lib_ver)
+        "id={} addr={} laddr={} fd=0 name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        info.id,
+        info.addr,
+        info.laddr,
+        s(&info.name),
+        info.flags,
+        info.db,
+        info.sub,
+        info.psub,
+        info.ssub,
+        info.multi,
+        info.live.last_command(),
+        info.resp,
+        s(&info.lib_name),
+        s(&info.lib_ver)
     )
 }
 
 fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.client
+        .live
+        .touch(ctx.now, Some(ctx.client.last_command_name));
     let mut me = ctx.client.info();
     me.resp = if ctx.client.resp == Protocol::Resp3 {
         3
@@ -281,6 +304,9 @@ fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 }
 
 fn client_info(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.client
+        .live
+        .touch(ctx.now, Some(ctx.client.last_command_name));
     let mut line = client_line(&ctx.client.info(), ctx.now);
     line.push('\n');
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
@@ -309,4 +335,86 @@ fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     Ok(Reply::Array(
         lines.iter().map(|l| Reply::Simple(l)).collect(),
     ))
+}
+
+/// `CLIENT KILL ip:port` (old form: `+OK` or `ERR No such client`) or
+/// `CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [USER user] [TYPE normal|pubsub|master|replica]
+/// [SKIPME yes|no]` (new form: how many clients were closed). The killed connections close as soon
+/// as their tasks notice, between requests or while blocked.
+fn client_kill(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    if args.remaining() == 1 {
+        let addr = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+        let target = ctx
+            .server
+            .clients
+            .iter()
+            .find(|c| c.addr.to_string() == addr)
+            .map(|c| c.live.clone());
+        return match target {
+            Some(live) => {
+                live.kill();
+                Ok(Reply::Ok)
+            }
+            None => Err(CmdError::Generic("No such client".into())),
+        };
+    }
+    let (mut id, mut addr, mut laddr, mut user, mut kind) = (None, None, None, None, None);
+    let mut skipme = true;
+    while let Some(opt) = args.next() {
+        let Some(val) = args.next() else {
+            return Err(CmdError::Syntax);
+        };
+        let text = String::from_utf8_lossy(&val).into_owned();
+        match opt.to_ascii_lowercase().as_slice() {
+            b"id" => match crate::protocol::parse_i64(&val) {
+                Some(n) if n > 0 => id = Some(n as u64),
+                _ => {
+                    return Err(CmdError::Generic(
+                        "client-id should be greater than 0".into(),
+                    ))
+                }
+            },
+            b"addr" => addr = Some(text),
+            b"laddr" => laddr = Some(text),
+            b"user" => user = Some(text),
+            b"type" => {
+                let t = text.to_ascii_lowercase();
+                if !matches!(
+                    t.as_str(),
+                    "normal" | "pubsub" | "master" | "replica" | "slave"
+                ) {
+                    return Err(CmdError::Generic(format!("Unknown client type '{text}'")));
+                }
+                kind = Some(t);
+            }
+            b"skipme" => {
+                skipme = match text.to_ascii_lowercase().as_str() {
+                    "yes" => true,
+                    "no" => false,
+                    _ => return Err(CmdError::Syntax),
+                }
+            }
+            _ => return Err(CmdError::Syntax),
+        }
+    }
+    let me = ctx.client.id;
+    let mut killed = 0;
+    for c in ctx.server.clients.iter() {
+        let pubsub = c.flags.contains('P');
+        let matches = id.is_none_or(|i| c.id == i)
+            && addr.as_ref().is_none_or(|a| c.addr.to_string() == *a)
+            && laddr.as_ref().is_none_or(|a| c.laddr.to_string() == *a)
+            && user.as_ref().is_none_or(|u| u == "default")
+            && kind.as_ref().is_none_or(|k| match k.as_str() {
+                "pubsub" => pubsub,
+                "normal" => !pubsub,
+                _ => false,
+            })
+            && !(skipme && c.id == me);
+        if matches {
+            c.live.kill();
+            killed += 1;
+        }
+    }
+    Ok(Reply::Int(killed))
 }

@@ -258,6 +258,7 @@ fn dispatch(
         }
     };
     let argv = std::mem::take(request);
+    client.last_command_name = spec.full_name();
     if !client.authenticated && !spec.has(flags::NO_AUTH) {
         server.command_stats.record_rejected(spec);
         if let Some(m) = client.multi.as_mut() {

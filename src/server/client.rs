@@ -2,7 +2,11 @@
 
 use std::net::SocketAddr;
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
 use bytes::Bytes;
+use tokio::sync::Notify;
 
 use crate::protocol::Protocol;
 
@@ -41,6 +45,10 @@ pub struct ClientState {
     pub watch: Option<crate::commands::transaction::WatchState>,
     /// True while EXEC runs the queued requests (blocking commands then answer at once).
     pub in_exec: bool,
+    /// Full name of the last command run (`client|list`), for CLIENT LIST's `cmd=`.
+    pub last_command_name: &'static str,
+    /// Shared with the registry: last activity, last command, kill switch.
+    pub live: Arc<ClientLive>,
     /// The last top-level command run (a one-entry lookup cache for dispatch).
     pub last_command: Option<&'static crate::commands::CommandSpec>,
 }
@@ -61,6 +69,8 @@ impl ClientState {
             created_ms: crate::storage::clock::now_ms(),
             info_changed: false,
             last_command: None,
+            live: Arc::default(),
+            last_command_name: "",
             retrying_block: false,
             subscriber: None,
             monitor: false,
@@ -85,7 +95,26 @@ impl ClientState {
     }
 
     pub fn info(&self) -> ClientInfo {
+        let mut flags = String::new();
+        if self.monitor {
+            flags.push('O');
+        }
+        if self.subscriptions() + self.shard_channels.len() > 0 {
+            flags.push('P');
+        }
+        if self.multi.is_some() {
+            flags.push('x');
+        }
+        if flags.is_empty() {
+            flags.push('N');
+        }
         ClientInfo {
+            live: self.live.clone(),
+            flags,
+            sub: self.channels.len(),
+            psub: self.patterns.len(),
+            ssub: self.shard_channels.len(),
+            multi: self.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
             id: self.id,
             addr: self.addr,
             laddr: self.laddr,
@@ -102,6 +131,14 @@ impl ClientState {
 /// The registry's copy of a client's visible state (CLIENT LIST, INFO clients).
 #[derive(Debug, Clone)]
 pub struct ClientInfo {
+    /// What changes on every request (idle time, last command) and the kill switch.
+    pub live: Arc<ClientLive>,
+    pub flags: String,
+    pub sub: usize,
+    pub psub: usize,
+    pub ssub: usize,
+    /// Queued commands inside MULTI, -1 outside.
+    pub multi: i64,
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
@@ -111,4 +148,50 @@ pub struct ClientInfo {
     pub lib_name: Option<Bytes>,
     pub lib_ver: Option<Bytes>,
     pub created_ms: u64,
+}
+
+/// The part of a client's state others read while it runs: updated with relaxed stores per batch.
+#[derive(Debug, Default)]
+pub struct ClientLive {
+    /// Unix milliseconds of the last request.
+    pub last_interaction_ms: AtomicU64,
+    /// Name of the last command run (a static string from the command table), or "NULL".
+    last_command: parking_lot::Mutex<&'static str>,
+    killed: AtomicBool,
+    kill: Notify,
+}
+
+impl ClientLive {
+    pub fn touch(&self, now_ms: u64, command: Option<&'static str>) {
+        self.last_interaction_ms.store(now_ms, Ordering::Relaxed);
+        if let Some(c) = command {
+            *self.last_command.lock() = c;
+        }
+    }
+
+    pub fn last_command(&self) -> &'static str {
+        let c = *self.last_command.lock();
+        if c.is_empty() {
+            "NULL"
+        } else {
+            c
+        }
+    }
+
+    /// CLIENT KILL: the connection closes as soon as it notices (between requests or while blocked).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::Relaxed);
+        self.kill.notify_one();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::Relaxed)
+    }
+
+    /// Resolves once the client has been killed.
+    pub async fn killed(&self) {
+        if !self.is_killed() {
+            self.kill.notified().await;
+        }
+    }
 }

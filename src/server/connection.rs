@@ -31,6 +31,7 @@ pub async fn handle(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr
     let laddr = stream.local_addr().unwrap_or(peer);
     let authenticated = server.requirepass().is_none();
     let mut client = ClientState::new(id, peer, laddr, authenticated);
+    client.live.touch(crate::storage::clock::now_ms(), None);
     server.clients.insert(id, client.info());
     server.stats.connections.fetch_add(1, Ordering::Relaxed);
     if let Err(e) = serve(&server, &mut stream, &mut client).await {
@@ -55,10 +56,17 @@ async fn serve(
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
             inbuf.reserve(READ_CHUNK);
         }
+        let live = client.live.clone();
         let n = match messages.as_mut() {
-            None => stream.read_buf(&mut inbuf).await?,
+            None => tokio::select! {
+                biased;
+                _ = live.killed() => return Ok(()),
+                r = stream.read_buf(&mut inbuf) => r?,
+            },
             Some(rx) => {
                 tokio::select! {
+                    biased;
+                    _ = live.killed() => return Ok(()),
                     r = stream.read_buf(&mut inbuf) => r?,
                     m = rx.recv() => {
                         if let Some(m) = m {
@@ -126,6 +134,10 @@ async fn serve(
         }
         if commands > 0 {
             server.stats.commands.fetch_add(commands, Ordering::Relaxed);
+            client.live.touch(now, Some(client.last_command_name));
+        }
+        if client.live.is_killed() {
+            return Ok(());
         }
         if let Some(rx) = client.new_messages.take() {
             messages = Some(rx);
@@ -209,6 +221,10 @@ async fn wait_blocked(
                 _ = waiter.woken() => break true,
                 _ = sleep_until(deadline) => break false,
                 _ = server.shutdown_requested() => {
+                    server.blocking.unregister(db, &on.keys, &waiter);
+                    return Ok(None);
+                }
+                _ = client.live.killed() => {
                     server.blocking.unregister(db, &on.keys, &waiter);
                     return Ok(None);
                 }
