@@ -16,6 +16,7 @@ pub mod connection;
 pub mod generic;
 pub mod list;
 pub mod server;
+pub mod stream;
 pub mod string;
 pub mod table;
 
@@ -41,6 +42,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     command::COMMANDS,
     bitmap::COMMANDS,
     list::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -66,6 +68,9 @@ pub struct BlockOn {
     pub timeout_ms: Option<u64>,
     /// The reply sent when the timeout passes (a null array for BLPOP, a null bulk for BLMOVE, ...).
     pub timeout_reply: Reply,
+    /// The request to run again on wake-up, when it differs from the one received (XREAD resolves
+    /// `$` to the stream's last ID at the time it first blocked).
+    pub argv_override: Option<Vec<Bytes>>,
 }
 
 /// The result of executing a request.
@@ -279,8 +284,8 @@ fn dispatch(
         }
     }
     match (block, retry) {
-        (Some(on), Some(argv)) => Ok(Outcome::Block {
-            argv,
+        (Some(mut on), Some(argv)) => Ok(Outcome::Block {
+            argv: on.argv_override.take().unwrap_or(argv),
             db: client.db,
             on,
         }),

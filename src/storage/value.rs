@@ -9,6 +9,7 @@ use std::borrow::Cow;
 
 use crate::protocol::parse_i64;
 use crate::storage::types::list::ListValue;
+use crate::storage::types::stream::Stream;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -82,6 +83,7 @@ impl StrValue {
 pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -98,6 +100,7 @@ impl Value {
         match self {
             Value::Str(_) => "string",
             Value::List(_) => "list",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -106,6 +109,7 @@ impl Value {
         match self {
             Value::Str(s) => s.encoding(),
             Value::List(l) => l.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
