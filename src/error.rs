@@ -207,6 +207,10 @@ pub enum CmdError {
     XclaimOption(String),
     #[error("ERR COUNT must be > 0")]
     CountNotPositiveStream,
+    #[error("UNBLOCKED the stream key no longer exists")]
+    UnblockedStreamGone,
+    #[error("NOGROUP the consumer group this client was blocked on no longer exists")]
+    NoGroupBlockedOn,
 }
 
 impl CmdError {

@@ -646,9 +646,17 @@ fn read_generic(
             let arg = &argv[streams_arg + n + k][..];
             let s = match stream_ref(db.get(key)) {
                 Err(CmdError::WrongType) if retrying && !group_cmd => None,
+                // A blocked XREADGROUP whose stream was deleted or replaced is released with an
+                // error, as Redis does.
+                Err(CmdError::WrongType) | Ok(None) if retrying && group_cmd => {
+                    return Err(CmdError::UnblockedStreamGone)
+                }
                 r => r?,
             };
             if let Some((g, _)) = &group {
+                if retrying && !s.is_some_and(|s| s.groups.contains_key(&g[..])) {
+                    return Err(CmdError::NoGroupBlockedOn);
+                }
                 if !s.is_some_and(|s| s.groups.contains_key(&g[..])) {
                     return Err(CmdError::NoGroup(format!(
                         "No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
@@ -766,8 +774,8 @@ fn serve_group(
     now: u64,
 ) -> Result<Option<Reply>, CmdError> {
     let mut db = ctx.db();
-    // Decide with a read-only look whether anything must change: a blocked client retrying must not
-    // count as a write.
+    // Decide with a read-only look whether anything is to be served: a blocked client retrying must
+    // not count as a write.
     let needs_write = {
         let Some(s) = stream_ref(db.peek(key).map(|e| &e.value))? else {
             return Ok(None);
@@ -775,9 +783,7 @@ fn serve_group(
         let Some(g) = s.groups.get(gname) else {
             return Ok(None);
         };
-        id.is_some()
-            || !g.consumers.contains_key(cname)
-            || s.last_entry().is_some_and(|(top, _)| top > g.last_id)
+        id.is_some() || s.last_entry().is_some_and(|(top, _)| top > g.last_id)
     };
     if !needs_write {
         return Ok(None);
@@ -789,9 +795,10 @@ fn serve_group(
         return Ok(None);
     };
     let take = if count == 0 { usize::MAX } else { count };
+    // As Redis, the consumer is created (or its seen time refreshed) only when it is served.
+    let (c, _) = g.consumer_mut(cname, now);
+    c.seen_time = now;
     let reply = {
-        let (c, _) = g.consumer_mut(cname, now);
-        c.seen_time = now;
         match id {
             Some(after) => Some(history(s, &mut g, cname, after, take, now)),
             None => {
@@ -1634,9 +1641,6 @@ mod tests {
         );
         assert!(interval_start(b"(18446744073709551615-18446744073709551615").is_err());
         assert!(interval_end(b"(0-0").is_err());
-        assert_eq!(
-            interval_end(b"(5").unwrap(),
-            StreamId::new(5, u64::MAX - 1)
-        );
+        assert_eq!(interval_end(b"(5").unwrap(), StreamId::new(5, u64::MAX - 1));
     }
 }
