@@ -5,9 +5,10 @@
 //! its fields and values in one byte buffer, so a stream of small entries costs a few allocations per
 //! hundred entries, `XRANGE` over a window is one B-tree seek and a scan, and `XADD` appends to the last
 //! block. A block is closed once [`BLOCK_MAX_ENTRIES`] entries have been appended to it (deleted ones
-//! included) or its buffer passes [`BLOCK_MAX_BYTES`], as Redis's `stream-node-max-entries` and
-//! `stream-node-max-bytes` defaults do, so approximate trimming (`~`), which only drops whole blocks,
-//! removes the same entries Redis would for streams of small entries.
+//! included) or the listpack Redis would have built for it passes [`BLOCK_MAX_BYTES`] (its size is
+//! computed as Redis lays a stream node out: master entry, field compression, integer encodings), as
+//! Redis's `stream-node-max-entries` and `stream-node-max-bytes` defaults do. Approximate trimming
+//! (`~`), which only drops whole blocks, therefore removes the same entries Redis would.
 //!
 //! Consumer groups hold the group's last-delivered ID, its logical read counter, its pending entries
 //! list (PEL) and its consumers, each with its own PEL. Everything here is plain data: the commands
@@ -18,7 +19,8 @@ use std::fmt;
 
 /// Entries appended to a block before a new one is started (Redis's `stream-node-max-entries`).
 pub const BLOCK_MAX_ENTRIES: u32 = 100;
-/// Buffer size past which a new block is started (Redis's `stream-node-max-bytes`).
+/// Listpack size past which a new block is started (Redis's `stream-node-max-bytes`, measured as
+/// Redis's listpack would take it).
 pub const BLOCK_MAX_BYTES: usize = 4096;
 
 /// A stream entry ID: milliseconds and sequence number.
@@ -84,6 +86,71 @@ struct Block {
     appended: u32,
     /// The last ID appended (Redis's last listpack entry, deleted or not).
     last: StreamId,
+    /// The size Redis's listpack for this block would have (it decides when a new block starts).
+    lp_bytes: usize,
+    /// The fields of the block's first entry (Redis's master entry), which later entries with the same
+    /// fields do not repeat.
+    master: Vec<Vec<u8>>,
+    /// The first ID appended (Redis's master ID).
+    first: StreamId,
+}
+
+/// Bytes a listpack integer element takes (encoding + back-length).
+fn lp_int_size(v: i64) -> usize {
+    let enc = if (0..=127).contains(&v) {
+        1
+    } else if (-4096..=4095).contains(&v) {
+        2
+    } else if i16::try_from(v).is_ok() {
+        3
+    } else if (-(1 << 23)..(1 << 23)).contains(&v) {
+        4
+    } else if i32::try_from(v).is_ok() {
+        5
+    } else {
+        9
+    };
+    enc + 1
+}
+
+/// Bytes a listpack string element takes (strings that are integers are stored as integers).
+fn lp_str_size(s: &[u8]) -> usize {
+    if s.len() <= 20 {
+        if let Some(v) = crate::protocol::parse_i64(s) {
+            return lp_int_size(v);
+        }
+    }
+    let len = s.len();
+    let enc = if len < 64 {
+        1 + len
+    } else if len < 4096 {
+        2 + len
+    } else {
+        5 + len
+    };
+    let back = match enc {
+        0..=127 => 1,
+        128..=16382 => 2,
+        16383..=2097150 => 3,
+        2097151..=268435454 => 4,
+        _ => 5,
+    };
+    enc + back
+}
+
+/// The listpack size of a new block holding only the master entry for `items`' fields.
+fn lp_block_base(items: &[&[u8]]) -> usize {
+    let fields = items.len() / 2;
+    // Header and end byte; count, deleted, num-fields, the fields, the master terminator.
+    7 + 2
+        + 2
+        + lp_int_size(fields as i64)
+        + items
+            .iter()
+            .step_by(2)
+            .map(|f| lp_str_size(f))
+            .sum::<usize>()
+        + 2
 }
 
 impl Block {
@@ -99,11 +166,37 @@ impl Block {
         }
     }
 
-    fn is_full(&self) -> bool {
-        self.appended >= BLOCK_MAX_ENTRIES || self.data.len() >= BLOCK_MAX_BYTES
+    /// Whether Redis would start a new node before appending an entry of `items`.
+    fn is_full_for(&self, items: &[&[u8]]) -> bool {
+        let raw: usize = items.iter().map(|i| i.len()).sum();
+        self.lp_bytes + raw >= BLOCK_MAX_BYTES || self.appended >= BLOCK_MAX_ENTRIES
     }
 
     fn push(&mut self, id: StreamId, items: &[&[u8]]) {
+        let fields = items.len() / 2;
+        let same = fields == self.master.len()
+            && items
+                .iter()
+                .step_by(2)
+                .zip(&self.master)
+                .all(|(a, b)| *a == &b[..]);
+        let ms_diff = id.ms.wrapping_sub(self.first.ms) as i64;
+        let seq_diff = id.seq.wrapping_sub(self.first.seq) as i64;
+        let mut size = 2 + lp_int_size(ms_diff) + lp_int_size(seq_diff);
+        if same {
+            size += items
+                .iter()
+                .skip(1)
+                .step_by(2)
+                .map(|v| lp_str_size(v))
+                .sum::<usize>();
+            size += lp_int_size(fields as i64 + 3);
+        } else {
+            size += lp_int_size(fields as i64);
+            size += items.iter().map(|v| lp_str_size(v)).sum::<usize>();
+            size += lp_int_size(2 * fields as i64 + 4);
+        }
+        self.lp_bytes += size;
         self.data
             .extend_from_slice(&(items.len() as u32).to_le_bytes());
         for it in items {
@@ -300,10 +393,9 @@ impl Stream {
     /// `items` are fields and values alternately.
     pub fn append(&mut self, id: StreamId, items: &[&[u8]]) {
         debug_assert!(id > self.last_id || (self.len == 0 && self.entries_added == 0));
-        let size: usize = items.iter().map(|i| i.len() + 4).sum::<usize>() + 4;
         let need_new = match self.blocks.iter().next_back() {
             None => true,
-            Some((_, b)) => b.is_full() || b.data.len() + size >= BLOCK_MAX_BYTES,
+            Some((_, b)) => b.is_full_for(items),
         };
         if need_new {
             self.blocks.insert(
@@ -314,6 +406,9 @@ impl Stream {
                     data: Vec::new(),
                     appended: 0,
                     last: id,
+                    lp_bytes: lp_block_base(items),
+                    master: items.iter().step_by(2).map(|f| f.to_vec()).collect(),
+                    first: id,
                 },
             );
         }
