@@ -513,6 +513,13 @@ fn xread_without_block() {
         "ERR timeout is not an integer or out of range"
     );
     assert_eq!(
+        err(
+            &mut con,
+            &["XREAD", "BLOCK", "9223372036854775807", "STREAMS", "s", "0"]
+        ),
+        "ERR timeout is out of range"
+    );
+    assert_eq!(
         err(&mut con, &["XREAD", "STREAMS", "s"]),
         "ERR wrong number of arguments for 'xread' command"
     );
@@ -1214,7 +1221,7 @@ fn random_stream_commands_match_redis() {
         let groups = ["g1", "g2"];
         let consumers = ["c1", "c2"];
         let mut next_ms = 1u64;
-        for _ in 0..300 {
+        for _ in 0..500 {
             let k = keys[rng.gen_range(0..keys.len())];
             let g = groups[rng.gen_range(0..groups.len())];
             let c = consumers[rng.gen_range(0..consumers.len())];
@@ -1227,7 +1234,7 @@ fn random_stream_commands_match_redis() {
             } else {
                 id.clone()
             };
-            let cmd: Vec<String> = match rng.gen_range(0..24) {
+            let cmd: Vec<String> = match rng.gen_range(0..30) {
                 0..=3 => vec!["XADD".into(), k.into(), add_id, "f".into(), n.clone()],
                 4 => vec![
                     "XADD".into(),
@@ -1259,6 +1266,30 @@ fn random_stream_commands_match_redis() {
                 7 => vec!["XREVRANGE".into(), k.into(), "+".into(), format!("({id2}")],
                 8 => vec!["XDEL".into(), k.into(), id.clone(), id2.clone()],
                 9 => vec!["XTRIM".into(), k.into(), "MAXLEN".into(), n.clone()],
+                24 => vec![
+                    "XTRIM".into(),
+                    k.into(),
+                    "MINID".into(),
+                    "~".into(),
+                    id.clone(),
+                    "LIMIT".into(),
+                    n.clone(),
+                ],
+                25 => {
+                    // A burst of entries, then approximate trimming: whole blocks only, as Redis.
+                    let mut c = vec![
+                        "XADD".into(),
+                        k.into(),
+                        "MAXLEN".into(),
+                        "~".into(),
+                        format!("{}", rng.gen_range(0..300)),
+                    ];
+                    next_ms += 1;
+                    c.push(format!("{next_ms}-0"));
+                    c.push("f".into());
+                    c.push("x".repeat(rng.gen_range(0..80)));
+                    c
+                }
                 10 => vec!["XLEN".into(), k.into()],
                 11 => vec![
                     "XREAD".into(),
@@ -1337,7 +1368,17 @@ fn random_stream_commands_match_redis() {
                     "2".into(),
                 ],
                 22 => vec!["XINFO".into(), "GROUPS".into(), k.into()],
-                _ => vec!["XINFO".into(), "STREAM".into(), k.into()],
+                23 => vec!["XINFO".into(), "STREAM".into(), k.into()],
+                _ => vec![
+                    "XADD".into(),
+                    k.into(),
+                    {
+                        next_ms += 1;
+                        format!("{next_ms}")
+                    },
+                    "f".into(),
+                    "v".into(),
+                ],
             };
             cmds.push(cmd.into_iter().map(String::into_bytes).collect());
             if std::env::var("STREAMS_DEBUG").is_ok() {

@@ -594,6 +594,9 @@ fn read_generic(
             if t < 0 {
                 return Err(CmdError::TimeoutNegative);
             }
+            if t > 0 && t > i64::MAX - ctx.now as i64 {
+                return Err(CmdError::TimeoutOutOfRange);
+            }
             blocking = true;
             timeout = (t > 0).then_some(t as u64);
         } else if o.eq_ignore_ascii_case(b"COUNT") && more > 0 {
