@@ -205,8 +205,6 @@ fn opt_int(v: Option<u64>) -> Reply {
 /// PELs and consumers (COUNT limits each list, default 10, 0 for all).
 pub(super) fn xinfo_stream(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let now = ctx.now;
-    let _ = now;
     let mut full = false;
     let mut count: usize = 10;
     if !args.is_empty() {
