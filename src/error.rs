@@ -208,6 +208,82 @@ pub enum CmdError {
     WeightNotFloat,
     #[error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")]
     ZrandCountRange,
+    // --- streams ---
+    #[error("ERR Invalid stream ID specified as stream command argument")]
+    StreamIdInvalid,
+    #[error("ERR The ID specified in XADD is equal or smaller than the target stream top item")]
+    XaddIdTooSmall,
+    #[error("ERR The ID specified in XADD must be greater than 0-0")]
+    XaddIdZero,
+    #[error("ERR The stream has exhausted the last possible ID, unable to add more items")]
+    StreamExhausted,
+    #[error("ERR The MAXLEN argument must be >= 0.")]
+    StreamMaxlenNegative,
+    #[error("ERR The LIMIT argument must be >= 0.")]
+    StreamLimitNegative,
+    #[error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")]
+    StreamTrimBoth,
+    #[error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")]
+    StreamLimitNoStrategy,
+    #[error("ERR syntax error, XTRIM must be called with a trimming strategy")]
+    XtrimNoStrategy,
+    #[error("ERR syntax error, LIMIT cannot be used without the special ~ option")]
+    StreamLimitNoApprox,
+    #[error("ERR invalid start ID for the interval")]
+    StreamInvalidStart,
+    #[error("ERR invalid end ID for the interval")]
+    StreamInvalidEnd,
+    #[error("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id")]
+    XsetidBelowGivenMaxDeleted,
+    #[error("ERR The ID specified in XSETID is smaller than the target stream top item")]
+    XsetidBelowTop,
+    #[error("ERR The entries_added specified in XSETID is smaller than the target stream length")]
+    XsetidEntriesAddedBelowLength,
+    #[error("ERR entries_added must be positive")]
+    XsetidEntriesAddedNegative,
+    #[error(
+        "ERR Unbalanced {0} list of streams: for each stream key an ID or '{1}' must be specified."
+    )]
+    XreadUnbalanced(&'static str, char),
+    #[error("ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.")]
+    XreadGroupOption,
+    #[error("ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.")]
+    XreadNoackOption,
+    #[error("ERR Missing GROUP option for XREADGROUP")]
+    XreadgroupMissingGroup,
+    #[error("ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.")]
+    XreadgroupDollar,
+    #[error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.")]
+    XreadGreater,
+    #[error("ERR timeout is not an integer or out of range")]
+    TimeoutNotInteger,
+    /// `NOGROUP` with a text naming the key and group (built by the caller, as Redis's texts vary).
+    #[error("NOGROUP {0}")]
+    NoGroup(String),
+    #[error("BUSYGROUP Consumer Group name already exists")]
+    BusyGroup,
+    #[error("ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.")]
+    XgroupNoKey,
+    #[error("ERR value for ENTRIESREAD must be positive or -1")]
+    EntriesReadInvalid,
+    #[error(
+        "ERR unknown subcommand or wrong number of arguments for '{sub}'. Try {container} HELP."
+    )]
+    SubcommandSyntax {
+        sub: String,
+        container: &'static str,
+    },
+    /// `Invalid min-idle-time argument for XCLAIM` and its siblings.
+    #[error("ERR Invalid {0}")]
+    InvalidArgument(&'static str),
+    #[error("ERR Unrecognized XCLAIM option '{0}'")]
+    XclaimOption(String),
+    #[error("ERR COUNT must be > 0")]
+    CountNotPositiveStream,
+    #[error("UNBLOCKED the stream key no longer exists")]
+    UnblockedStreamGone,
+    #[error("NOGROUP the consumer group this client was blocked on no longer exists")]
+    NoGroupBlockedOn,
 }
 
 impl CmdError {

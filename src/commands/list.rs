@@ -551,6 +551,7 @@ fn block(
             keys,
             timeout_ms,
             timeout_reply: Reply::NilArray,
+            argv_override: None,
         });
     }
     Ok(Reply::NilArray)

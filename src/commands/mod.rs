@@ -21,6 +21,7 @@ pub mod scan;
 pub mod server;
 pub mod set;
 pub mod sort;
+pub mod stream;
 pub mod string;
 pub mod table;
 pub mod transaction;
@@ -54,6 +55,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     hash::COMMANDS,
     set::COMMANDS,
     zset::COMMANDS,
+    stream::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -104,6 +106,9 @@ pub struct BlockOn {
     pub timeout_ms: Option<u64>,
     /// The reply sent when the timeout passes (a null array for BLPOP, a null bulk for BLMOVE, ...).
     pub timeout_reply: Reply,
+    /// The request to run again on wake-up, when it differs from the one received (XREAD resolves
+    /// `$` to the stream's last ID at the time it first blocked).
+    pub argv_override: Option<Vec<Bytes>>,
 }
 
 /// The result of executing a request.
@@ -396,8 +401,8 @@ fn run(
         }
     }
     match (block, retry) {
-        (Some(on), Some(argv)) => Ok(Outcome::Block {
-            argv,
+        (Some(mut on), Some(argv)) => Ok(Outcome::Block {
+            argv: on.argv_override.take().unwrap_or(argv),
             db: client.db,
             on,
         }),

@@ -12,6 +12,7 @@ use super::types::set::SetValue;
 use crate::protocol::parse_i64;
 use crate::smallbytes::SmallBytes;
 use crate::storage::types::list::ListValue;
+use crate::storage::types::stream::Stream;
 
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
@@ -102,6 +103,7 @@ pub enum Value {
     /// Boxed so `Value` stays four words: collections are few and large next to strings.
     Set(Box<SetValue>),
     ZSet(super::types::zset::ZSet),
+    Stream(Box<Stream>),
 }
 
 impl Value {
@@ -121,6 +123,7 @@ impl Value {
             Value::Hash(_) => "hash",
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
+            Value::Stream(_) => "stream",
         }
     }
 
@@ -132,6 +135,7 @@ impl Value {
             Value::Hash(h) => h.encoding(),
             Value::Set(s) => s.encoding().name(),
             Value::ZSet(z) => z.encoding(),
+            Value::Stream(_) => "stream",
         }
     }
 }
