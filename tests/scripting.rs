@@ -888,9 +888,61 @@ fn differential_against_redis() {
         ],
         &["EVAL", "return loadstring(123)", "0"],
         &["EVAL", "return load('x')", "0"],
+        &["EVAL", "return struct.pack('<i2hd', 7, -3, 0.5)", "0"],
+        &[
+            "EVAL",
+            "return {struct.unpack('>lLc2', struct.pack('>lLc2', -9, 9, 'ab'))}",
+            "0",
+        ],
+        &["EVAL", "return struct.unpack('i4', 'ab')", "0"],
+        &["EVAL", "return struct.pack('z', 1)", "0"],
+        &["EVAL", "return struct.size('c0')", "0"],
     ];
     let cmds = scripts
         .iter()
         .map(|c| c.iter().map(|s| s.as_bytes().to_vec()).collect());
     common::diff::compare_all(redis.port, srv.port, "scripting", cmds);
+}
+
+#[test]
+fn struct_library() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    assert_eq!(
+        eval(
+            &mut con,
+            "return {struct.unpack('>I2i4bB', struct.pack('>I2i4bB', 258, -2, -1, 255))}",
+            &[],
+            &[]
+        ),
+        Value::Array(vec![
+            Value::Int(258),
+            Value::Int(-2),
+            Value::Int(-1),
+            Value::Int(255),
+            Value::Int(9)
+        ])
+    );
+    assert_eq!(
+        eval(&mut con, "return struct.pack('>I2', 258)", &[], &[]),
+        Value::BulkString(vec![1, 2])
+    );
+    assert_eq!(
+        eval(&mut con, "return struct.size('!4bi')", &[], &[]),
+        Value::Int(8)
+    );
+    assert_eq!(
+        eval(
+            &mut con,
+            "return {struct.unpack('bc0s', struct.pack('bc0s', 3, 'xyz', 'zt'))}",
+            &[],
+            &[]
+        ),
+        Value::Array(vec![bulk("xyz"), bulk("zt"), Value::Int(8)])
+    );
+    let s = "return struct.pack('c5', 'ab')";
+    assert_eq!(
+        eval_err(&mut con, s),
+        format!("ERR user_script:1: bad argument #3 to 'pack' (string too short) script: {}, on @user_script:1.", sha1(s))
+    );
 }

@@ -86,6 +86,7 @@ fn new_engine() -> mlua::Result<Engine> {
     globals.raw_set("cjson", super::cjson::open(&lua)?)?;
     globals.raw_set("bit", super::bit::open(&lua)?)?;
     globals.raw_set("cmsgpack", super::cmsgpack::open(&lua)?)?;
+    globals.raw_set("struct", super::structlib::open(&lua)?)?;
     let bridge = lua.create_table()?;
     let helpers = helpers(&lua)?;
     let api: Table = lua
@@ -515,7 +516,11 @@ fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
         if let (Ok(Value::String(_)), Ok(Value::String(s))) =
             (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
         {
-            return Reply::Verbatim("txt", Bytes::copy_from_slice(&s.as_bytes()));
+            let format = match v.raw_get::<Value>("format") {
+                Ok(Value::String(f)) if &*f.as_bytes() == b"mkd" => "mkd",
+                _ => "txt",
+            };
+            return Reply::Verbatim(format, Bytes::copy_from_slice(&s.as_bytes()));
         }
     }
     if let Value::Table(m) = get("map") {

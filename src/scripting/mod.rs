@@ -7,12 +7,13 @@
 //!
 //! * [`ScriptCache`]: bodies by SHA-1, shared by the server's clients (SCRIPT LOAD/EXISTS/FLUSH).
 //! * [`engine`]: the Lua 5.1 states (one per thread), reply ↔ Lua conversions, running one script.
-//! * [`cjson`], [`bit`], [`cmsgpack`]: the libraries Redis gives scripts, over Rust code.
+//! * [`cjson`], [`bit`], [`cmsgpack`], [`structlib`] (`struct`): the libraries Redis gives scripts, over Rust code.
 
 pub mod bit;
 pub mod cjson;
 pub mod cmsgpack;
 pub mod engine;
+pub mod structlib;
 
 use std::collections::HashMap;
 
