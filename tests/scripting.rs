@@ -946,3 +946,78 @@ fn struct_library() {
         format!("ERR user_script:1: bad argument #3 to 'pack' (string too short) script: {}, on @user_script:1.", sha1(s))
     );
 }
+
+#[test]
+fn script_push_wakes_blocked_client() {
+    let srv = TestServer::start();
+    let url = srv.url();
+    let waiter = std::thread::spawn(move || {
+        let mut c = redis::Client::open(url)
+            .expect("client")
+            .get_connection()
+            .expect("conn");
+        let v: Value = redis::cmd("BLPOP")
+            .arg("queue")
+            .arg(10)
+            .query(&mut c)
+            .expect("blpop");
+        v
+    });
+    let mut con = srv.conn();
+    // Wait until the waiter is blocked, then push from a script on a key built inside it.
+    for _ in 0..200 {
+        let clients: String = redis::cmd("INFO")
+            .arg("clients")
+            .query(&mut con)
+            .expect("info");
+        if clients.contains("blocked_clients:1") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = eval(
+        &mut con,
+        "return redis.call('rpush', 'que' .. 'ue', 'job')",
+        &[],
+        &[],
+    );
+    assert_eq!(
+        waiter.join().expect("waiter"),
+        Value::Array(vec![bulk("queue"), bulk("job")])
+    );
+}
+
+#[test]
+fn resp3_client() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    raw.send(b"HELLO 3\r\n");
+    let _ = raw.read_n(1);
+    // Drain the HELLO map: read until quiet by sending a PING marker.
+    raw.send(b"PING\r\n");
+    let mut seen = Vec::new();
+    while !seen.ends_with(b"+PONG\r\n") {
+        let b = raw.read_n(1);
+        if b.is_empty() {
+            break;
+        }
+        seen.extend_from_slice(&b);
+    }
+    raw.roundtrip(&common::resp(&[b"EVAL", b"return false", b"0"]), b"_\r\n");
+    raw.roundtrip(
+        &common::resp(&[b"EVAL", b"redis.setresp(3) return false", b"0"]),
+        b"#f\r\n",
+    );
+    raw.roundtrip(
+        &common::resp(&[b"EVAL", b"return {double=1.5}", b"0"]),
+        b",1.5\r\n",
+    );
+    raw.roundtrip(
+        &common::resp(&[b"EVAL", b"return {map={a=1}}", b"0"]),
+        b"%1\r\n$1\r\na\r\n:1\r\n",
+    );
+    raw.roundtrip(
+        &common::resp(&[b"EVAL", b"return {set={x=true}}", b"0"]),
+        b"~1\r\n$1\r\nx\r\n",
+    );
+}
