@@ -897,6 +897,33 @@ fn differential_against_redis() {
         &["EVAL", "return struct.unpack('i4', 'ab')", "0"],
         &["EVAL", "return struct.pack('z', 1)", "0"],
         &["EVAL", "return struct.size('c0')", "0"],
+        &[
+            "EVAL",
+            "local t = {} for k in pairs(_G) do t[#t + 1] = k end table.sort(t) return t",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2))}",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return {cmsgpack.unpack_limit(cmsgpack.pack(1, 2, 3), 2)}",
+            "0",
+        ],
+        &[
+            "EVAL",
+            "return {cmsgpack.unpack_one(cmsgpack.pack(1, 2), 1)}",
+            "0",
+        ],
+        &["EVAL", "return cmsgpack.unpack_one('a', 5)", "0"],
+        &[
+            "EVAL",
+            "return {cjson.encode_max_depth(), cjson.encode_number_precision(), cjson._VERSION}",
+            "0",
+        ],
+        &["EVAL", "return setfenv", "0"],
     ];
     let cmds = scripts
         .iter()

@@ -44,6 +44,34 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
         })?,
     )?;
     t.raw_set("null", null())?;
+    t.raw_set("_NAME", "cjson")?;
+    t.raw_set("_VERSION", "2.1.0")?;
+    // The configuration functions answer Redis's defaults; settings are not kept (a script cannot
+    // change them for the next one anyway in Redis 7, whose cjson table is read-only).
+    let defaults: [(&str, Vec<Value>); 7] = [
+        (
+            "encode_sparse_array",
+            vec![
+                Value::Boolean(false),
+                Value::Number(2.0),
+                Value::Number(10.0),
+            ],
+        ),
+        ("encode_max_depth", vec![Value::Number(MAX_DEPTH as f64)]),
+        ("decode_max_depth", vec![Value::Number(MAX_DEPTH as f64)]),
+        ("encode_number_precision", vec![Value::Number(14.0)]),
+        ("encode_keep_buffer", vec![Value::Boolean(true)]),
+        ("encode_invalid_numbers", vec![Value::Boolean(false)]),
+        ("decode_invalid_numbers", vec![Value::Boolean(true)]),
+    ];
+    for (name, values) in defaults {
+        t.raw_set(
+            name,
+            lua.create_function(move |_, _: mlua::MultiValue| {
+                Ok(mlua::MultiValue::from_vec(values.clone()))
+            })?,
+        )?;
+    }
     Ok(t)
 }
 

@@ -29,17 +29,61 @@ pub fn open(lua: &Lua) -> mlua::Result<Table> {
     )?;
     t.raw_set(
         "unpack",
-        lua.create_function(|lua, s: mlua::String| {
-            let bytes = s.as_bytes();
-            let mut d = Decoder { s: &bytes, pos: 0 };
-            let mut out = Vec::new();
-            while d.pos < d.s.len() {
-                out.push(d.value(lua)?);
-            }
-            Ok(Variadic::from_iter(out))
+        lua.create_function(|lua, s: mlua::String| unpack_full(lua, &s.as_bytes(), 0, 0))?,
+    )?;
+    t.raw_set(
+        "unpack_one",
+        lua.create_function(|lua, (s, offset): (mlua::String, Option<i64>)| {
+            unpack_full(lua, &s.as_bytes(), 1, offset.unwrap_or(0))
         })?,
     )?;
+    t.raw_set(
+        "unpack_limit",
+        lua.create_function(
+            |lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
+                unpack_full(lua, &s.as_bytes(), limit, offset.unwrap_or(0))
+            },
+        )?,
+    )?;
+    t.raw_set("_NAME", "cmsgpack")?;
+    t.raw_set("_VERSION", "lua-cmsgpack 0.4.0")?;
+    t.raw_set("_COPYRIGHT", "Copyright (C) 2012, Salvatore Sanfilippo")?;
+    t.raw_set("_DESCRIPTION", "MessagePack C implementation for Lua")?;
     Ok(t)
+}
+
+/// lua-cmsgpack's `mp_unpack_full`: up to `limit` values from byte `offset` (both 0: every value,
+/// no offset returned); otherwise the next offset (-1 at the end) comes first.
+fn unpack_full(lua: &Lua, s: &[u8], limit: i64, offset: i64) -> mlua::Result<Variadic<Value>> {
+    let len = s.len();
+    if offset < 0 || limit < 0 {
+        // Sic: lua-cmsgpack prints the input length as the limit.
+        return Err(fail(&format!(
+            "Invalid request to unpack with offset of {offset} and limit of {len}."
+        )));
+    }
+    if offset as u64 > len as u64 {
+        return Err(fail(&format!(
+            "Start offset {offset} greater than input length {len}."
+        )));
+    }
+    let decode_all = limit == 0 && offset == 0;
+    let limit = if decode_all { i64::MAX } else { limit };
+    let mut d = Decoder {
+        s,
+        pos: offset as usize,
+    };
+    let mut out = Vec::new();
+    let mut count = 0;
+    while d.pos < len && count < limit {
+        out.push(d.value(lua)?);
+        count += 1;
+    }
+    if !decode_all {
+        let next = if d.pos == len { -1 } else { d.pos as i64 };
+        out.insert(0, Value::Number(next as f64));
+    }
+    Ok(Variadic::from_iter(out))
 }
 
 fn int(i: i64, out: &mut Vec<u8>) {

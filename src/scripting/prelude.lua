@@ -35,6 +35,9 @@ local function handler(err)
   return err
 end
 
+-- Redis keeps its handler in this global; scripts can see (not change) it.
+rawset(G, '__redis__err__handler', handler)
+
 bridge.run = function(f)
   return xpcall(f, handler)
 end
@@ -127,6 +130,10 @@ rawset(G, 'debug', nil)
 rawset(G, 'dofile', nil)
 rawset(G, 'loadfile', nil)
 rawset(G, 'print', nil)
+-- Removed by Redis's later security releases (environment tampering): absent in 7.0.15/7.2.x too.
+rawset(G, 'getfenv', nil)
+rawset(G, 'setfenv', nil)
+rawset(G, 'newproxy', nil)
 
 setmetatable(G, {
   __index = function(_, k)
