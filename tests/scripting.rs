@@ -924,6 +924,12 @@ fn differential_against_redis() {
             "0",
         ],
         &["EVAL", "return setfenv", "0"],
+        // Deep nesting fails cleanly (a regression: msgpack nesting once overflowed Rust's stack).
+        &["EVAL", "return cmsgpack.unpack(string.rep(string.char(0x91), 100000))", "0"],
+        &["EVAL", "return cjson.decode(string.rep('[', 100000))", "0"],
+        &["EVAL", "return #cjson.decode(string.rep('[', 999) .. string.rep(']', 999))", "0"],
+        &["EVAL", "local t = {} local c = t for i = 1, 1100 do c[1] = {} c = c[1] end return cjson.encode(t)", "0"],
+        &["PING"],
     ];
     let cmds = scripts
         .iter()

@@ -72,6 +72,7 @@ fn unpack_full(lua: &Lua, s: &[u8], limit: i64, offset: i64) -> mlua::Result<Var
     let mut d = Decoder {
         s,
         pos: offset as usize,
+        depth: 0,
     };
     let mut out = Vec::new();
     let mut count = 0;
@@ -203,9 +204,13 @@ fn array_len(t: &Table) -> mlua::Result<Option<usize>> {
     Ok((max == count as f64).then_some(count))
 }
 
+/// Nesting deeper than this fails as Redis's Lua stack check does (Rust's stack is the limit here).
+const MAX_DECODE_DEPTH: usize = 1000;
+
 struct Decoder<'s> {
     s: &'s [u8],
     pos: usize,
+    depth: usize,
 }
 
 impl Decoder<'_> {
@@ -286,7 +291,16 @@ impl Decoder<'_> {
         Ok(Value::String(lua.create_string(b)?))
     }
 
+    fn nest(&mut self, what: &str) -> mlua::Result<()> {
+        self.depth += 1;
+        if self.depth > MAX_DECODE_DEPTH {
+            return Err(fail(&format!("stack overflow (in function {what})")));
+        }
+        Ok(())
+    }
+
     fn array(&mut self, lua: &Lua, n: usize) -> mlua::Result<Value> {
+        self.nest("mp_decode_to_lua_array")?;
         // Each element takes at least one byte: a count beyond the input is truncated data.
         if n > self.s.len() - self.pos {
             return Err(fail("Missing bytes in input."));
@@ -295,10 +309,12 @@ impl Decoder<'_> {
         for i in 1..=n {
             t.raw_set(i, self.value(lua)?)?;
         }
+        self.depth -= 1;
         Ok(Value::Table(t))
     }
 
     fn map(&mut self, lua: &Lua, n: usize) -> mlua::Result<Value> {
+        self.nest("mp_decode_to_lua_hash")?;
         if n > self.s.len() - self.pos {
             return Err(fail("Missing bytes in input."));
         }
@@ -310,6 +326,7 @@ impl Decoder<'_> {
                 t.raw_set(k, v)?;
             }
         }
+        self.depth -= 1;
         Ok(Value::Table(t))
     }
 }
