@@ -8,6 +8,15 @@
 //! * [`ScriptCache`]: bodies by SHA-1, shared by the server's clients (SCRIPT LOAD/EXISTS/FLUSH).
 //! * [`engine`]: the Lua 5.1 states (one per thread), reply ↔ Lua conversions, running one script.
 //! * [`cjson`], [`bit`], [`cmsgpack`], [`structlib`] (`struct`): the libraries Redis gives scripts, over Rust code.
+//!
+//! Known differences from Redis 7.2 (vanilla Lua 5.1 has no read-only tables):
+//! * library tables (`redis`, `string`, `cjson`, ...) are read-only proxies, so `pairs(string)` is
+//!   empty and `getmetatable` of them (and of strings) is `false`; `rawset(_G, ...)` is not refused.
+//! * no `lua-time-limit`/BUSY/SCRIPT KILL (a script holds every shard until it ends), no debugger
+//!   (SCRIPT DEBUG YES/SYNC), no FUNCTION; `{big_number=...}` replies are sent as bulk strings.
+//! * replies nested deeper than 1000 levels end in `reached lua stack limit` (Redis: about 8000).
+//! * `cjson`'s configuration functions answer the defaults and do not change them; `-0.0` encodes
+//!   as `0` (mlua reads integral numbers as integers).
 
 pub mod bit;
 pub mod cjson;
