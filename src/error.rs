@@ -284,6 +284,32 @@ pub enum CmdError {
     UnblockedStreamGone,
     #[error("NOGROUP the consumer group this client was blocked on no longer exists")]
     NoGroupBlockedOn,
+    // --- scripting ---
+    /// A script's error reply, already in Redis's full text (`ERR user_script:1: ... script: <sha>, on
+    /// @user_script:1.`, an error table's own text, ...).
+    #[error("{0}")]
+    Script(String),
+    #[error("ERR Write commands are not allowed from read-only scripts.")]
+    ScriptReadOnly,
+    #[error("NOSCRIPT No matching script. Please use EVAL.")]
+    NoScript,
+    #[error("ERR Number of keys can't be negative")]
+    NumkeysNegative,
+    #[error("ERR SCRIPT FLUSH only support SYNC|ASYNC option")]
+    ScriptFlushOption,
+    #[error("ERR Unexpected engine in script shebang: {0}")]
+    ScriptShebangEngine(String),
+    #[error("ERR Unknown lua shebang option: {0}")]
+    ScriptShebangOption(String),
+    #[error("ERR Unexpected flag in script shebang: {0}")]
+    ScriptShebangFlag(String),
+    #[error("NOTBUSY No scripts in execution right now.")]
+    NotBusy,
+    #[error("ERR Use SCRIPT DEBUG YES/SYNC/NO")]
+    ScriptDebugMode,
+    /// Ferrite's own: the Lua debugger (LDB) is not implemented.
+    #[error("ERR SCRIPT DEBUG YES/SYNC is not supported by this server")]
+    ScriptDebugUnsupported,
 }
 
 impl CmdError {

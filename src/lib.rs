@@ -10,6 +10,7 @@
 //!   family) and the dispatch pipeline. Handlers are synchronous functions with no I/O.
 //! * [`storage`]: the sharded keyspace, values, lazy and active expiry.
 //! * [`server`]: the TCP listener and per-connection loop (read batch → execute → one write).
+//! * [`scripting`]: the Lua engine behind EVAL (script cache, sandbox, reply conversions, cjson...).
 //! * [`config`]: redis.conf / `--name value` parsing and the CONFIG parameter table.
 //! * [`error`]: command and protocol errors with Redis's exact wire texts.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod error;
 pub mod glob;
 pub mod protocol;
+pub mod scripting;
 pub mod server;
 pub mod smallbytes;
 pub mod storage;

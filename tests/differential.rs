@@ -142,7 +142,7 @@ impl Gen {
                 let mut v = vec![
                     b(self.pick(&["EXPIRE", "PEXPIRE"])),
                     self.key(),
-                    self.pick(&["1000", "2000", "-5", "0", "x"]).into(),
+                    self.pick(&["1000000", "2000000", "-5", "0", "x"]).into(),
                 ];
                 if self.rng.gen_bool(0.5) {
                     v.push(b(self.pick(&["NX", "XX", "GT", "LT", "FOO"])));

@@ -807,21 +807,23 @@ fn differential_against_real_redis() {
     let floats = [
         "0.1", "-1.5", "1e3", "abc", "inf", "3", "-0.3333", "2.5e-17",
     ];
+    // Numbers here may follow PX, so none is small enough to expire while the two servers are
+    // compared (a 2 ms TTL would race the test, not the servers).
     let opts = [
         "NX",
         "XX",
         "GET",
         "KEEPTTL",
         "EX",
-        "100",
-        "PX",
         "100000",
+        "PX",
+        "1000000",
         "PERSIST",
         "IDX",
         "LEN",
         "WITHMATCHLEN",
         "MINMATCHLEN",
-        "2",
+        "2000000",
     ];
     for _ in 0..3000 {
         let pick = |rng: &mut StdRng, xs: &[&'static str]| xs[rng.gen_range(0..xs.len())];

@@ -53,6 +53,8 @@ pub struct Server {
     pub pubsub: pubsub::PubSub,
     /// INFO commandstats/errorstats and the slow log.
     pub command_stats: stats::Stats,
+    /// Lua scripts by SHA-1 (EVAL, SCRIPT LOAD).
+    pub scripts: crate::scripting::ScriptCache,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -80,6 +82,7 @@ impl Server {
             blocking: blocking::Blocking::default(),
             command_stats: stats::Stats::default(),
             pubsub: pubsub::PubSub::default(),
+            scripts: crate::scripting::ScriptCache::default(),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),

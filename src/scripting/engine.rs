@@ -1,0 +1,786 @@
+//! The Lua engine: one Lua 5.1 state per thread, the conversions between replies and Lua values, and the
+//! run of one script with `redis.call` bound to the calling command's [`ExecCtx`].
+//!
+//! Why one state per thread: a script runs synchronously inside its command's handler, holding every
+//! shard lock, so it never migrates between threads and never meets another script on its thread. A
+//! thread-local state needs no lock and no `Send` (which `mlua` could only give with a mutex around a
+//! state whose callbacks borrow a non-`Send` context). Script bodies live in the server's
+//! [`super::ScriptCache`]; each thread compiles a body once and keeps the function by SHA-1, which
+//! names its body, so sharing compiled functions between servers of one process is harmless.
+//! `SCRIPT FLUSH` bumps a process-wide epoch and every thread drops its compiled functions on its next
+//! script.
+//!
+//! `redis.call` is a Lua wrapper (see `prelude.lua`) over a scoped Rust function that exists only
+//! while a script runs ([`mlua::Lua::scope`]), so it can borrow the command's `ExecCtx`.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use mlua::{
+    Function, IntoLuaMulti, LightUserData, Lua, LuaOptions, StdLib, Table, Value, Variadic,
+};
+
+use crate::commands::{self, flags, ExecCtx};
+use crate::error::CmdError;
+use crate::protocol::{format_double, Reply};
+
+/// Bumped by `SCRIPT FLUSH`: threads drop their compiled functions when it changes.
+static FLUSH_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Tables deeper than this are not converted (Redis stops at its Lua stack limit).
+const MAX_DEPTH: usize = 1000;
+
+struct Engine {
+    lua: Lua,
+    /// The real `redis` table (scripts see it through a read-only proxy).
+    api: Table,
+    run: Function,
+    funcs: HashMap<String, Function>,
+    epoch: u64,
+}
+
+thread_local! {
+    static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+}
+
+/// Drops every thread's compiled scripts (lazily, on each thread's next use).
+pub fn flush_compiled() {
+    FLUSH_EPOCH.fetch_add(1, Ordering::Relaxed);
+}
+
+fn with_engine<R>(f: impl FnOnce(&mut Engine) -> Result<R, CmdError>) -> Result<R, CmdError> {
+    ENGINE.with(|cell| {
+        let mut slot = cell
+            .try_borrow_mut()
+            .map_err(|_| CmdError::Script("ERR Lua engine busy".into()))?;
+        if slot.is_none() {
+            *slot = Some(new_engine().map_err(|e| {
+                CmdError::Script(format!("ERR Error initializing the Lua engine: {e}"))
+            })?);
+        }
+        let engine = slot
+            .as_mut()
+            .ok_or_else(|| CmdError::Script("ERR Lua engine unavailable".into()))?;
+        let epoch = FLUSH_EPOCH.load(Ordering::Relaxed);
+        if engine.epoch != epoch {
+            engine.funcs.clear();
+            engine.epoch = epoch;
+            engine.lua.gc_collect().ok();
+        }
+        f(engine)
+    })
+}
+
+fn new_engine() -> mlua::Result<Engine> {
+    // SAFETY: the debug library is needed only by the prelude's error handler, which keeps it in an
+    // upvalue; the prelude removes it from the globals before any script runs.
+    let lua = unsafe {
+        Lua::unsafe_new_with(
+            StdLib::TABLE | StdLib::STRING | StdLib::MATH | StdLib::DEBUG,
+            LuaOptions::new(),
+        )
+    };
+    let globals = lua.globals();
+    globals.raw_set("cjson", super::cjson::open(&lua)?)?;
+    globals.raw_set("bit", super::bit::open(&lua)?)?;
+    globals.raw_set("cmsgpack", super::cmsgpack::open(&lua)?)?;
+    globals.raw_set("struct", super::structlib::open(&lua)?)?;
+    let bridge = lua.create_table()?;
+    let helpers = helpers(&lua)?;
+    let api: Table = lua
+        .load(include_str!("prelude.lua"))
+        .set_name("=ferrite")
+        .call((bridge.clone(), helpers))?;
+    // `run`: xpcall with Redis's error handler.
+    let run: Function = bridge.raw_get("run")?;
+    Ok(Engine {
+        lua,
+        api,
+        run,
+        funcs: HashMap::new(),
+        epoch: FLUSH_EPOCH.load(Ordering::Relaxed),
+    })
+}
+
+/// Rust helpers the prelude's `redis` functions call once they have checked their arguments.
+fn helpers(lua: &Lua) -> mlua::Result<Table> {
+    let h = lua.create_table()?;
+    h.raw_set("version", crate::server::REDIS_VERSION)?;
+    h.raw_set("version_num", version_num(crate::server::REDIS_VERSION))?;
+    h.raw_set(
+        "sha1hex",
+        lua.create_function(|lua, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return Err(raise("ERR wrong number of arguments"));
+            }
+            let bytes = lua_tolstring(&args[0]).unwrap_or_default();
+            lua.create_string(super::sha1_hex(&bytes))
+        })?,
+    )?;
+    h.raw_set(
+        "error_text",
+        lua.create_function(|_, s: mlua::String| {
+            let b = s.as_bytes();
+            let b: &[u8] = b.strip_prefix(b"-").unwrap_or(&b);
+            Ok(error_text(&String::from_utf8_lossy(b)))
+        })?,
+    )?;
+    h.raw_set(
+        "log",
+        lua.create_function(|_, args: Variadic<Value>| {
+            if args.len() < 2 {
+                return Err(raise("ERR redis.log() requires two arguments or more."));
+            }
+            let Some(level) = lua_tonumber(&args[0]) else {
+                return Err(raise("ERR First argument must be a number (log level)."));
+            };
+            let level = c_int(level);
+            if !(0..=3).contains(&level) {
+                return Err(raise("ERR Invalid debug level."));
+            }
+            let mut text = Vec::new();
+            for (i, v) in args.iter().enumerate().skip(1) {
+                if let Some(b) = lua_tolstring(v) {
+                    if i != 1 {
+                        text.push(b' ');
+                    }
+                    text.extend_from_slice(&b);
+                }
+            }
+            let text = String::from_utf8_lossy(&text);
+            match level {
+                0 => tracing::debug!(target: "script", "{text}"),
+                1 => tracing::trace!(target: "script", "{text}"),
+                2 => tracing::info!(target: "script", "{text}"),
+                _ => tracing::warn!(target: "script", "{text}"),
+            }
+            Ok(())
+        })?,
+    )?;
+    h.raw_set(
+        "set_repl",
+        lua.create_function(|_, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return Err(raise("ERR redis.set_repl() requires two arguments."));
+            }
+            let flags = c_int(lua_tonumber(&args[0]).unwrap_or(0.0));
+            if flags & !3 != 0 {
+                return Err(raise("ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."));
+            }
+            Ok(())
+        })?,
+    )?;
+    h.raw_set(
+        "acl_check_cmd",
+        lua.create_function(|_, args: Variadic<Value>| {
+            if args.is_empty() {
+                return Err(raise(
+                    "ERR Please specify at least one argument for this redis lib call",
+                ));
+            }
+            let Some(argv) = lua_argv(&args) else {
+                return Err(raise(
+                    "ERR Lua redis lib command arguments must be strings or integers",
+                ));
+            };
+            // No ACL users yet: every existing command is permitted.
+            if commands::resolve(&argv).is_err() {
+                return Err(raise("ERR Invalid command passed to redis.acl_check_cmd()"));
+            }
+            Ok(true)
+        })?,
+    )?;
+    // Redis's Lua parses every chunk as text. A leading space keeps line numbers and makes a binary
+    // chunk fail to parse exactly as it does there ("unexpected symbol near 'char(27)'").
+    let lua_loadstring: Function = lua.globals().raw_get("loadstring")?;
+    let text_loader = lua_loadstring.clone();
+    h.raw_set(
+        "loadstring",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let Some(chunk) = args.first().and_then(lua_tolstring) else {
+                let got = args.first().map_or("no value", |v| v.type_name());
+                return Err(mlua::Error::RuntimeError(format!(
+                    "bad argument #1 to 'loadstring' (string expected, got {got})"
+                )));
+            };
+            let name = match args.get(1) {
+                None | Some(Value::Nil) => lua.create_string(&chunk)?,
+                Some(v) => lua.create_string(lua_tolstring(v).unwrap_or_default())?,
+            };
+            let mut text = Vec::with_capacity(chunk.len() + 1);
+            text.push(b' ');
+            text.extend_from_slice(&chunk);
+            text_loader.call::<mlua::MultiValue>((lua.create_string(&text)?, name))
+        })?,
+    )?;
+    h.raw_set(
+        "load",
+        lua.create_function(move |lua, args: Variadic<Value>| {
+            let Some(Value::Function(reader)) = args.first() else {
+                let got = args.first().map_or("no value", |v| v.type_name());
+                return Err(mlua::Error::RuntimeError(format!(
+                    "bad argument #1 to 'load' (function expected, got {got})"
+                )));
+            };
+            let mut text = vec![b' '];
+            loop {
+                match reader.call::<Value>(())? {
+                    Value::Nil => break,
+                    Value::String(s) if s.as_bytes().is_empty() => break,
+                    Value::String(s) => text.extend_from_slice(&s.as_bytes()),
+                    _ => {
+                        return (Value::Nil, "reader function must return a string")
+                            .into_lua_multi(lua)
+                    }
+                }
+            }
+            let name = match args.get(1) {
+                None | Some(Value::Nil) => "=(load)".to_string(),
+                Some(v) => {
+                    String::from_utf8_lossy(&lua_tolstring(v).unwrap_or_default()).into_owned()
+                }
+            };
+            lua_loadstring.call::<mlua::MultiValue>((lua.create_string(&text)?, name))
+        })?,
+    )?;
+    h.raw_set(
+        "error_message",
+        lua.create_function(|_, v: Value| {
+            let Value::Error(e) = v else {
+                return Ok((None, false));
+            };
+            let mut e: &mlua::Error = &e;
+            loop {
+                match e {
+                    mlua::Error::CallbackError { cause, .. } => e = cause,
+                    mlua::Error::ExternalError(x) => {
+                        return Ok(match x.downcast_ref::<Raised>() {
+                            Some(r) => (Some(r.0.clone()), true),
+                            None => (Some(x.to_string()), false),
+                        })
+                    }
+                    mlua::Error::RuntimeError(m) => return Ok((Some(m.clone()), false)),
+                    other => return Ok((Some(other.to_string()), false)),
+                }
+            }
+        })?,
+    )?;
+    Ok(h)
+}
+
+/// `7.2.4` → `0x070204`, as `REDIS_VERSION_NUM`.
+fn version_num(v: &str) -> i64 {
+    v.split('.')
+        .take(3)
+        .fold(0, |acc, p| (acc << 8) | p.parse::<i64>().unwrap_or(0))
+}
+
+/// An error raised as Redis raises `{err = ...}` tables: the prelude's error handler and `pcall` turn
+/// it back into the table (or its message).
+#[derive(Debug)]
+struct Raised(String);
+
+impl std::fmt::Display for Raised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Raised {}
+
+/// Raises `{err = text}` (shaped as [`error_text`]) from a Rust function called by a script.
+fn raise(text: &str) -> mlua::Error {
+    mlua::Error::external(Raised(error_text(text)))
+}
+
+/// Lua's `lua_tonumber`: numbers, and strings that read as numbers.
+fn lua_tonumber(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Number(n) => Some(*n),
+        Value::String(s) => {
+            let b = s.as_bytes();
+            let t = std::str::from_utf8(&b).ok()?.trim();
+            match t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
+                Some(hex) => u64::from_str_radix(hex, 16).ok().map(|n| n as f64),
+                None => t.parse().ok(),
+            }
+        }
+        _ => None,
+    }
+}
+
+/// C's `(int)` cast of a double, saturating.
+fn c_int(n: f64) -> i64 {
+    if n.is_nan() {
+        0
+    } else {
+        n.clamp(i32::MIN as f64, i32::MAX as f64) as i64
+    }
+}
+
+/// Lua's `lua_tolstring`: strings, and numbers in Lua's own `%.14g`.
+fn lua_tolstring(v: &Value) -> Option<Vec<u8>> {
+    match v {
+        Value::String(s) => Some(s.as_bytes().to_vec()),
+        Value::Integer(i) => Some(fmt_g(*i as f64, 14).into_bytes()),
+        Value::Number(n) => Some(fmt_g(*n, 14).into_bytes()),
+        _ => None,
+    }
+}
+
+/// A Lua value as a command argument: strings as they are, numbers as C's `%.17g` (Redis does not
+/// use Lua's own number format, which loses precision); anything else is refused.
+fn arg_bytes(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
+        Value::Integer(i) => Some(Bytes::from(fmt_g(*i as f64, 17))),
+        Value::Number(n) => Some(Bytes::from(fmt_g(*n, 17))),
+        _ => None,
+    }
+}
+
+fn lua_argv(args: &[Value]) -> Option<Vec<Bytes>> {
+    args.iter().map(arg_bytes).collect()
+}
+
+/// C's `printf("%.<prec>g", v)`.
+pub fn fmt_g(v: f64, prec: usize) -> String {
+    if v.is_nan() {
+        return if v.is_sign_negative() { "-nan" } else { "nan" }.into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "inf" } else { "-inf" }.into();
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() { "-0" } else { "0" }.into();
+    }
+    let p = prec.max(1);
+    let sci = format!("{:.*e}", p - 1, v);
+    let (mant, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if exp < -4 || exp >= p as i32 {
+        let mant = strip_zeros(mant);
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.unsigned_abs())
+    } else {
+        let decimals = (p as i32 - 1 - exp).max(0) as usize;
+        strip_zeros(&format!("{v:.decimals$}")).to_string()
+    }
+}
+
+fn strip_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+/// An error's text as Redis's `luaPushErrorBuff` shapes it: `CODE message`, `ERR` when the text has
+/// no code, without trailing CR/LF.
+fn error_text(text: &str) -> String {
+    let (code, msg) = match text.split_once(' ') {
+        Some((code, msg)) => (code, msg),
+        None => ("ERR", text),
+    };
+    format!("{code} {}", msg.trim_matches(|c| c == '\r' || c == '\n'))
+}
+
+fn err_table(lua: &Lua, text: &str) -> mlua::Result<Value> {
+    let t = lua.create_table()?;
+    t.raw_set("err", error_text(text))?;
+    Ok(Value::Table(t))
+}
+
+/// A command's reply as a Lua value, as Redis's `redisProtocolToLuaType` (RESP2 or RESP3, as the
+/// script chose with `redis.setresp`).
+fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value> {
+    let single = |k: &str, v: Value| -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        t.raw_set(k, v)?;
+        Ok(Value::Table(t))
+    };
+    let array = |items: Vec<Reply>| -> mlua::Result<Value> {
+        let t = lua.create_table_with_capacity(items.len(), 0)?;
+        for (i, r) in items.into_iter().enumerate() {
+            t.raw_set(i + 1, reply_to_lua(lua, r, resp3)?)?;
+        }
+        Ok(Value::Table(t))
+    };
+    Ok(match reply {
+        Reply::Ok => single("ok", Value::String(lua.create_string("OK")?))?,
+        Reply::Simple(s) => single("ok", Value::String(lua.create_string(s)?))?,
+        Reply::Status(s) => single("ok", Value::String(lua.create_string(s)?))?,
+        Reply::Error(e) => err_table(lua, &e)?,
+        Reply::Int(i) => Value::Number(i as f64),
+        Reply::Bulk(b) => Value::String(lua.create_string(&b[..])?),
+        Reply::SmallBulk(b) => Value::String(lua.create_string(&b[..])?),
+        Reply::Nil | Reply::NilArray | Reply::NoReply => {
+            if resp3 {
+                Value::Nil
+            } else {
+                Value::Boolean(false)
+            }
+        }
+        Reply::Array(items) | Reply::Push(items) | Reply::Multi(items) => array(items)?,
+        Reply::Set(items) if resp3 => {
+            let set = lua.create_table()?;
+            for r in items {
+                set.raw_set(reply_to_lua(lua, r, resp3)?, true)?;
+            }
+            single("set", Value::Table(set))?
+        }
+        Reply::Set(items) => array(items)?,
+        Reply::Map(pairs) if resp3 => {
+            let map = lua.create_table()?;
+            for (k, v) in pairs {
+                map.raw_set(reply_to_lua(lua, k, resp3)?, reply_to_lua(lua, v, resp3)?)?;
+            }
+            single("map", Value::Table(map))?
+        }
+        Reply::Map(pairs) => array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())?,
+        Reply::Pairs(pairs) if resp3 => array(
+            pairs
+                .into_iter()
+                .map(|(k, v)| Reply::Array(vec![k, v]))
+                .collect(),
+        )?,
+        Reply::Pairs(pairs) => array(pairs.into_iter().flat_map(|(k, v)| [k, v]).collect())?,
+        Reply::Double(d) if resp3 => single("double", Value::Number(d))?,
+        Reply::Double(d) => Value::String(lua.create_string(format_double(d))?),
+        Reply::Bool(b) if resp3 => Value::Boolean(b),
+        Reply::Bool(b) => Value::Number(if b { 1.0 } else { 0.0 }),
+        Reply::Verbatim(fmt, body) if resp3 => {
+            let v = lua.create_table()?;
+            v.raw_set("format", fmt)?;
+            v.raw_set("string", lua.create_string(&body[..])?)?;
+            single("verbatim_string", Value::Table(v))?
+        }
+        Reply::Verbatim(_, body) => Value::String(lua.create_string(&body[..])?),
+    })
+}
+
+/// Replaces CR and LF with spaces, as Redis does for status and error lines built from script values.
+fn one_line(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
+}
+
+/// A script's return value as a reply, as Redis's `luaReplyToRedisReply`.
+fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
+    match v {
+        Value::String(s) => Reply::bulk_copy(&s.as_bytes()),
+        Value::Boolean(true) if !resp3 => Reply::Int(1),
+        Value::Boolean(false) if !resp3 => Reply::Nil,
+        Value::Boolean(b) => Reply::Bool(*b),
+        Value::Integer(i) => Reply::Int(*i),
+        Value::Number(n) => Reply::Int(lua_number_to_i64(*n)),
+        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(t, resp3, depth),
+        Value::Table(_) => Reply::Error("ERR reached lua stack limit".into()),
+        _ => Reply::Nil,
+    }
+}
+
+/// -2^63 and 2^63 as doubles: the range where a double converts to i64.
+pub const I64_LOW: f64 = -9_223_372_036_854_775_808.0;
+pub const I64_HIGH: f64 = 9_223_372_036_854_775_808.0;
+
+/// C's `(long long)` cast of a double, without its undefined behaviour: truncation toward zero,
+/// saturating (x86 gives i64::MIN for anything out of range, NaN included).
+fn lua_number_to_i64(n: f64) -> i64 {
+    if !(I64_LOW..I64_HIGH).contains(&n) {
+        i64::MIN
+    } else {
+        n as i64
+    }
+}
+
+fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
+    let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
+    if let Value::String(e) = get("err") {
+        return Reply::Error(one_line(&e.as_bytes()));
+    }
+    if let Value::String(s) = get("ok") {
+        return Reply::Status(one_line(&s.as_bytes()));
+    }
+    if let v @ (Value::Number(_) | Value::Integer(_)) = get("double") {
+        return Reply::Double(lua_tonumber(&v).unwrap_or(0.0));
+    }
+    if let Value::String(s) = get("big_number") {
+        // No big-number reply type yet: RESP2 sends it as a bulk string, as Redis does.
+        return Reply::bulk_copy(one_line(&s.as_bytes()).as_bytes());
+    }
+    if let Value::Table(v) = get("verbatim_string") {
+        if let (Ok(Value::String(_)), Ok(Value::String(s))) =
+            (v.raw_get::<Value>("format"), v.raw_get::<Value>("string"))
+        {
+            let format = match v.raw_get::<Value>("format") {
+                Ok(Value::String(f)) if &*f.as_bytes() == b"mkd" => "mkd",
+                _ => "txt",
+            };
+            return Reply::Verbatim(format, Bytes::copy_from_slice(&s.as_bytes()));
+        }
+    }
+    if let Value::Table(m) = get("map") {
+        let pairs = m
+            .pairs::<Value, Value>()
+            .filter_map(Result::ok)
+            .map(|(k, v)| {
+                (
+                    lua_to_reply(&k, resp3, depth + 1),
+                    lua_to_reply(&v, resp3, depth + 1),
+                )
+            })
+            .collect();
+        return Reply::Map(pairs);
+    }
+    if let Value::Table(s) = get("set") {
+        let items = s
+            .pairs::<Value, Value>()
+            .filter_map(Result::ok)
+            .map(|(k, _)| lua_to_reply(&k, resp3, depth + 1))
+            .collect();
+        return Reply::Set(items);
+    }
+    let mut items = Vec::new();
+    for i in 1.. {
+        match t.raw_get::<Value>(i) {
+            Ok(Value::Nil) | Err(_) => break,
+            Ok(v) => items.push(lua_to_reply(&v, resp3, depth + 1)),
+        }
+    }
+    Reply::Array(items)
+}
+
+/// What a running script's callbacks share: the command's context and the script's settings.
+struct RunState<'c, 'a> {
+    ctx: &'c mut ExecCtx<'a>,
+    resp3: bool,
+    read_only: bool,
+}
+
+fn borrow<'s, 'c, 'a>(
+    state: &'s RefCell<RunState<'c, 'a>>,
+) -> mlua::Result<std::cell::RefMut<'s, RunState<'c, 'a>>> {
+    state
+        .try_borrow_mut()
+        .map_err(|_| mlua::Error::RecursiveMutCallback)
+}
+
+/// `redis.call`/`redis.pcall`: the reply as a Lua value, or the error's text (`CODE message`).
+fn redis_call(
+    lua: &Lua,
+    st: &mut RunState<'_, '_>,
+    args: &[Value],
+) -> mlua::Result<Result<Value, String>> {
+    let fail = |text: &str| -> mlua::Result<Result<Value, String>> { Ok(Err(error_text(text))) };
+    if args.is_empty() {
+        return fail("ERR Please specify at least one argument for this redis lib call");
+    }
+    let Some(argv) = lua_argv(args) else {
+        return fail("ERR Lua redis lib command arguments must be strings or integers");
+    };
+    let spec = match commands::resolve(&argv) {
+        Ok((spec, _)) => spec,
+        Err(CmdError::WrongArity(_)) => {
+            return fail("ERR Wrong number of args calling Redis command from script")
+        }
+        Err(_) => return fail("ERR Unknown Redis command called from script"),
+    };
+    if spec.has(flags::NOSCRIPT) {
+        return fail(&CmdError::NotAllowedFromScript.to_string());
+    }
+    if st.read_only && spec.has(flags::WRITE) {
+        return fail(&CmdError::ScriptReadOnly.to_string());
+    }
+    match commands::call_from_script(st.ctx, argv) {
+        Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
+        Err(e) => {
+            let text = e.to_string();
+            st.ctx.server.command_stats.record_error(&text);
+            fail(&text)
+        }
+    }
+}
+
+/// Compiles `body` (unless this thread has it already) under the name Redis gives it.
+fn compiled(engine: &mut Engine, sha: &str, body: &[u8]) -> Result<Function, CmdError> {
+    if let Some(f) = engine.funcs.get(sha) {
+        return Ok(f.clone());
+    }
+    // Redis's Lua always parses a script as text: a leading space keeps line numbers and makes a
+    // binary chunk fail to parse as it does there.
+    let source: std::borrow::Cow<[u8]> = if body.first() == Some(&0x1b) {
+        let mut v = Vec::with_capacity(body.len() + 1);
+        v.push(b' ');
+        v.extend_from_slice(body);
+        v.into()
+    } else {
+        body.into()
+    };
+    let f = engine
+        .lua
+        .load(&source[..])
+        .set_name("@user_script")
+        .into_function()
+        .map_err(|e| {
+            let msg = match &e {
+                mlua::Error::SyntaxError { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            CmdError::Script(format!(
+                "ERR Error compiling script (new function): {}",
+                one_line(msg.as_bytes())
+            ))
+        })?;
+    engine.funcs.insert(sha.to_string(), f.clone());
+    Ok(f)
+}
+
+/// Checks that `body` compiles (SCRIPT LOAD, EVAL of a new script) and keeps it compiled.
+pub fn compile(sha: &str, body: &[u8]) -> Result<(), CmdError> {
+    with_engine(|engine| compiled(engine, sha, body).map(|_| ()))
+}
+
+/// Runs a script: `KEYS` and `ARGV` set, `redis.call` bound to `ctx`. The caller holds every shard.
+pub fn run(
+    ctx: &mut ExecCtx<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[Bytes],
+    args: &[Bytes],
+    read_only: bool,
+) -> Result<Reply, CmdError> {
+    with_engine(|engine| {
+        let func = compiled(engine, sha, body)?;
+        let lua = &engine.lua;
+        let internal = |e: mlua::Error| CmdError::Script(format!("ERR Error running script: {e}"));
+        let globals = lua.globals();
+        let strings = |items: &[Bytes]| -> mlua::Result<Table> {
+            let t = lua.create_table_with_capacity(items.len(), 0)?;
+            for (i, b) in items.iter().enumerate() {
+                t.raw_set(i + 1, lua.create_string(&b[..])?)?;
+            }
+            Ok(t)
+        };
+        globals
+            .raw_set("KEYS", strings(keys).map_err(internal)?)
+            .map_err(internal)?;
+        globals
+            .raw_set("ARGV", strings(args).map_err(internal)?)
+            .map_err(internal)?;
+        let state = RefCell::new(RunState {
+            ctx,
+            resp3: false,
+            read_only,
+        });
+        let outcome = lua.scope(|scope| {
+            let call = scope.create_function(|lua, args: Variadic<Value>| {
+                match redis_call(lua, &mut *borrow(&state)?, &args)? {
+                    Ok(v) => Ok(v),
+                    Err(text) => Err(mlua::Error::external(Raised(text))),
+                }
+            })?;
+            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
+                match redis_call(lua, &mut *borrow(&state)?, &args)? {
+                    Ok(v) => Ok(v),
+                    Err(text) => err_table(lua, &text),
+                }
+            })?;
+            let setresp = scope.create_function(|_, args: Variadic<Value>| {
+                if args.len() != 1 {
+                    return Err(raise("ERR redis.setresp() requires one argument."));
+                }
+                let resp = c_int(lua_tonumber(&args[0]).unwrap_or(0.0));
+                if resp != 2 && resp != 3 {
+                    return Err(raise("ERR RESP version must be 2 or 3."));
+                }
+                borrow(&state)?.resp3 = resp == 3;
+                Ok(())
+            })?;
+            let api = &engine.api;
+            api.raw_set("call", call)?;
+            api.raw_set("pcall", pcall)?;
+            api.raw_set("setresp", setresp)?;
+            let r = engine.run.call::<(bool, Value)>(func);
+            for name in ["call", "pcall", "setresp"] {
+                api.raw_set(name, Value::Nil)?;
+            }
+            let (ok, v) = r?;
+            let resp3 = state.borrow().resp3;
+            Ok(if ok {
+                Ok(lua_to_reply(&v, resp3, 0))
+            } else {
+                Err(script_error(&v, sha))
+            })
+        });
+        // Nothing of this run stays reachable from the globals.
+        globals.raw_set("KEYS", Value::Nil).ok();
+        globals.raw_set("ARGV", Value::Nil).ok();
+        outcome.map_err(internal)?
+    })
+}
+
+/// The reply to a script that raised an error: the error's text, then where it was raised.
+fn script_error(v: &Value, sha: &str) -> CmdError {
+    let Value::Table(t) = v else {
+        let msg = match v {
+            Value::String(s) => s.to_string_lossy(),
+            _ => "execution failure".into(),
+        };
+        let msg: String = msg.chars().take(100).collect();
+        return CmdError::Script(format!("ERR Error running script {sha}, {msg}"));
+    };
+    let text = |k: &str| match t.raw_get::<Value>(k) {
+        Ok(Value::String(s)) => Some(s.to_string_lossy()),
+        Ok(Value::Integer(i)) => Some(i.to_string()),
+        Ok(Value::Number(n)) => Some(fmt_g(n, 14)),
+        _ => None,
+    };
+    let mut out = text("err").unwrap_or_default();
+    if let (Some(source), Some(line)) = (text("source"), text("line")) {
+        out.push_str(&format!(" script: {sha}, on {source}:{line}."));
+    }
+    CmdError::Script(out.replace(['\r', '\n'], " "))
+}
+
+/// A Lua light userdata holding NULL: `cjson.null`.
+pub fn null() -> Value {
+    Value::LightUserData(LightUserData(std::ptr::null_mut()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printf_g() {
+        assert_eq!(fmt_g(1.5, 17), "1.5");
+        assert_eq!(fmt_g(0.1, 17), "0.10000000000000001");
+        assert_eq!(fmt_g(10.0, 17), "10");
+        assert_eq!(fmt_g(1e17, 17), "1e+17");
+        assert_eq!(fmt_g(123456789012345678.0, 17), "1.2345678901234568e+17");
+        assert_eq!(fmt_g(0.0001, 14), "0.0001");
+        assert_eq!(fmt_g(0.00001, 14), "1e-05");
+        assert_eq!(fmt_g(-2.5, 14), "-2.5");
+        assert_eq!(fmt_g(1.234567890123456, 14), "1.2345678901235");
+        assert_eq!(fmt_g(100.0, 14), "100");
+    }
+
+    #[test]
+    fn error_texts() {
+        assert_eq!(error_text("My"), "ERR My");
+        assert_eq!(error_text("MY thing\r\n"), "MY thing");
+        assert_eq!(error_text("ERR x y"), "ERR x y");
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(version_num("7.2.4"), 0x070204);
+        assert_eq!(lua_number_to_i64(-2.7), -2);
+        assert_eq!(lua_number_to_i64(f64::NAN), i64::MIN);
+        assert_eq!(lua_number_to_i64(1e300), i64::MIN);
+    }
+}

@@ -1,0 +1,196 @@
+//! Lua scripting (EVAL and friends): the script cache, shebang flags, and the Lua machinery.
+//!
+//! A script runs like EXEC's queue: its command takes every shard lock, so it is atomic and may touch
+//! keys it did not declare in `KEYS` (as BullMQ's scripts do), and each `redis.call` goes through
+//! [`crate::commands::call_from_script`], the same lookup, arity check and handler a client's request
+//! uses. Nothing here implements a command twice.
+//!
+//! * [`ScriptCache`]: bodies by SHA-1, shared by the server's clients (SCRIPT LOAD/EXISTS/FLUSH).
+//! * [`engine`]: the Lua 5.1 states (one per thread), reply ↔ Lua conversions, running one script.
+//! * [`cjson`], [`bit`], [`cmsgpack`], [`structlib`] (`struct`): the libraries Redis gives scripts, over Rust code.
+//!
+//! Known differences from Redis 7.2 (vanilla Lua 5.1 has no read-only tables):
+//! * library tables (`redis`, `string`, `cjson`, ...) are read-only proxies, so `pairs(string)` is
+//!   empty and `getmetatable` of them (and of strings) is `false`; `rawset(_G, ...)` is not refused.
+//! * no `lua-time-limit`/BUSY/SCRIPT KILL (a script holds every shard until it ends), no debugger
+//!   (SCRIPT DEBUG YES/SYNC), no FUNCTION; `{big_number=...}` replies are sent as bulk strings.
+//! * replies nested deeper than 1000 levels end in `reached lua stack limit` (Redis: about 8000).
+//! * `cjson`'s configuration functions answer the defaults and do not change them; `-0.0` encodes
+//!   as `0` (mlua reads integral numbers as integers).
+
+pub mod bit;
+pub mod cjson;
+pub mod cmsgpack;
+pub mod engine;
+pub mod structlib;
+
+use std::collections::HashMap;
+
+use bytes::Bytes;
+use parking_lot::Mutex;
+
+use crate::commands::ExecCtx;
+use crate::error::CmdError;
+use crate::protocol::Reply;
+use crate::storage::Locks;
+
+/// Script bodies by lower-case hex SHA-1.
+#[derive(Default)]
+pub struct ScriptCache {
+    scripts: Mutex<HashMap<String, Bytes>>,
+}
+
+impl ScriptCache {
+    pub fn get(&self, sha: &str) -> Option<Bytes> {
+        self.scripts.lock().get(sha).cloned()
+    }
+
+    pub fn contains(&self, sha: &str) -> bool {
+        self.scripts.lock().contains_key(sha)
+    }
+
+    pub fn insert(&self, sha: String, body: Bytes) {
+        self.scripts.lock().insert(sha, body);
+    }
+
+    pub fn len(&self) -> usize {
+        self.scripts.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Forgets every script, here and in every thread's compiled functions.
+    pub fn flush(&self) {
+        self.scripts.lock().clear();
+        engine::flush_compiled();
+    }
+}
+
+/// Lower-case hex SHA-1 of `data`.
+pub fn sha1_hex(data: &[u8]) -> String {
+    sha1_smol::Sha1::from(data).digest().to_string()
+}
+
+/// Flags a script declares in its `#!lua flags=...` line.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ScriptFlags {
+    /// The script declared a shebang at all (scripts without one keep Redis 6's defaults).
+    pub shebang: bool,
+    pub no_writes: bool,
+}
+
+/// Parses a leading `#!<engine> [flags=a,b]` line as Redis 7's `evalExtractShebangFlags`, returning the
+/// flags and the body to compile (the shebang line emptied, so line numbers stay as written).
+pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, std::borrow::Cow<'_, [u8]>), CmdError> {
+    if !body.starts_with(b"#!") {
+        return Ok((ScriptFlags::default(), body.into()));
+    }
+    let end = memchr::memchr(b'\n', body).unwrap_or(body.len());
+    let line = String::from_utf8_lossy(&body[..end]).into_owned();
+    let mut parts = line.split(' ').filter(|p| !p.is_empty());
+    let engine = parts.next().unwrap_or("");
+    if engine != "#!lua" {
+        return Err(CmdError::ScriptShebangEngine(engine.to_string()));
+    }
+    let mut flags = ScriptFlags {
+        shebang: true,
+        ..ScriptFlags::default()
+    };
+    for part in parts {
+        let Some(list) = part.strip_prefix("flags=") else {
+            return Err(CmdError::ScriptShebangOption(part.to_string()));
+        };
+        for flag in list.split(',').filter(|f| !f.is_empty()) {
+            match flag {
+                "no-writes" => flags.no_writes = true,
+                "allow-oom" | "allow-stale" | "no-cluster" | "allow-cross-slot-keys" => {}
+                other => return Err(CmdError::ScriptShebangFlag(other.to_string())),
+            }
+        }
+    }
+    Ok((flags, body[end..].to_vec().into()))
+}
+
+/// Runs `body` (whose SHA-1 is `sha`) with `keys` and `args`, holding every shard for its duration.
+/// `read_only` is EVAL_RO/EVALSHA_RO; a `no-writes` shebang flag makes any script read-only.
+pub fn run_script(
+    ctx: &mut ExecCtx<'_>,
+    sha: &str,
+    body: &[u8],
+    keys: &[Bytes],
+    args: &[Bytes],
+    read_only: bool,
+) -> Result<Reply, CmdError> {
+    let (flags, source) = shebang(body)?;
+    let read_only = read_only || flags.no_writes;
+    // Every shard, in order (the ones dispatch locked for KEYS are released first), unless the script
+    // runs inside EXEC, which holds them all already.
+    if !ctx.locks.holds_all() {
+        ctx.locks = Locks::none(&ctx.server.keyspace);
+        ctx.locks = Locks::all(&ctx.server.keyspace);
+    }
+    let db = ctx.client.db;
+    let in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
+    let r = engine::run(ctx, sha, &source, keys, args, read_only);
+    ctx.client.in_exec = in_exec;
+    // SELECT inside a script does not change the caller's database (Redis 7).
+    ctx.client.db = db;
+    r
+}
+
+/// Compiles `body` (after its shebang line) to check it, as SCRIPT LOAD and a new EVAL do.
+pub fn check_compiles(sha: &str, body: &[u8]) -> Result<(), CmdError> {
+    let (_, source) = shebang(body)?;
+    engine::compile(sha, &source)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha1() {
+        assert_eq!(sha1_hex(b""), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+        assert_eq!(
+            sha1_hex(b"return 1"),
+            "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"
+        );
+    }
+
+    #[test]
+    fn shebangs() {
+        let (f, body) = shebang(b"#!lua flags=no-writes\nreturn 1").unwrap_or_default_test();
+        assert!(f.shebang && f.no_writes);
+        assert_eq!(&body[..], b"\nreturn 1");
+        assert_eq!(
+            shebang(b"#!foo\nreturn 1").err(),
+            Some(CmdError::ScriptShebangEngine("#!foo".into()))
+        );
+        assert_eq!(
+            shebang(b"#!lua x=1\n").err(),
+            Some(CmdError::ScriptShebangOption("x=1".into()))
+        );
+        assert_eq!(
+            shebang(b"#!lua flags=bad\n").err(),
+            Some(CmdError::ScriptShebangFlag("bad".into()))
+        );
+        let (f, body) = shebang(b"return 1").unwrap_or_default_test();
+        assert!(!f.shebang);
+        assert_eq!(&body[..], b"return 1");
+    }
+
+    trait OrDefault<'a> {
+        fn unwrap_or_default_test(self) -> (ScriptFlags, std::borrow::Cow<'a, [u8]>);
+    }
+
+    impl<'a> OrDefault<'a> for Result<(ScriptFlags, std::borrow::Cow<'a, [u8]>), CmdError> {
+        fn unwrap_or_default_test(self) -> (ScriptFlags, std::borrow::Cow<'a, [u8]>) {
+            match self {
+                Ok(v) => v,
+                Err(e) => panic!("{e}"),
+            }
+        }
+    }
+}
