@@ -528,3 +528,45 @@ fn random_list_commands_match_redis() {
         common::diff::compare_all(redis.port, srv.port, &format!("lists seed {seed}"), cmds);
     }
 }
+
+#[test]
+fn client_unblock_releases_a_blocked_client() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let mut raw = srv.raw();
+    raw.roundtrip(b"CLIENT ID\r\n", b":");
+    let mut id = Vec::new();
+    while !id.ends_with(b"\r\n") {
+        id.extend(raw.read_n(1));
+    }
+    let id = String::from_utf8_lossy(&id[..id.len() - 2]).into_owned();
+    // Not blocked yet: nothing to do.
+    assert_eq!(
+        common::run(&mut con, &["CLIENT", "UNBLOCK", &id]).unwrap(),
+        Value::Int(0)
+    );
+    raw.send(b"BLPOP q 0\r\n");
+    wait_blocked(&mut con, 1);
+    assert_eq!(
+        common::run(&mut con, &["CLIENT", "UNBLOCK", &id]).unwrap(),
+        Value::Int(1)
+    );
+    raw.roundtrip(b"", b"*-1\r\n");
+    raw.send(b"BRPOP q 0\r\n");
+    wait_blocked(&mut con, 1);
+    assert_eq!(
+        common::run(&mut con, &["CLIENT", "UNBLOCK", &id, "ERROR"]).unwrap(),
+        Value::Int(1)
+    );
+    raw.roundtrip(b"", b"-UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
+    assert_eq!(
+        err(&mut con, &["CLIENT", "UNBLOCK", &id, "FOO"]),
+        "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
+    );
+    assert_eq!(
+        err(&mut con, &["CLIENT", "UNBLOCK", "x"]),
+        "ERR value is not an integer or out of range"
+    );
+    // The connection still works.
+    raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
+}

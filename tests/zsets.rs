@@ -1111,3 +1111,42 @@ fn differential_against_redis() {
     }
     common::diff::compare_all(redis.port, srv.port, "zsets", cmds);
 }
+
+#[test]
+fn set_operations_accept_plain_sets_like_redis() {
+    let Some(redis) = common::diff::start_redis() else {
+        return;
+    };
+    let srv = TestServer::start();
+    let script: &[&[&str]] = &[
+        &["FLUSHALL"],
+        &["SADD", "s", "a", "b", "c"],
+        &["SADD", "ints", "1", "2"],
+        &["ZADD", "z", "5", "a", "2", "d"],
+        &["ZUNION", "2", "s", "z", "WITHSCORES"],
+        &["ZINTER", "2", "s", "z", "WITHSCORES"],
+        &["ZDIFF", "2", "s", "z"],
+        &["ZINTERCARD", "2", "s", "z"],
+        &[
+            "ZUNIONSTORE",
+            "out",
+            "3",
+            "s",
+            "z",
+            "ints",
+            "WEIGHTS",
+            "2",
+            "3",
+            "4",
+        ],
+        &["ZRANGE", "out", "0", "-1", "WITHSCORES"],
+        &["ZINTERSTORE", "out2", "2", "s", "s", "AGGREGATE", "MAX"],
+        &["ZRANGE", "out2", "0", "-1", "WITHSCORES"],
+        &["SET", "str", "x"],
+        &["ZUNION", "2", "s", "str"],
+    ];
+    let cmds = script
+        .iter()
+        .map(|c| c.iter().map(|s| s.as_bytes().to_vec()).collect());
+    common::diff::compare_all(redis.port, srv.port, "zset ops on sets", cmds);
+}

@@ -41,6 +41,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "client|list", group: Group::Connection, arity: -2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Lists open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_list, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|info", group: Group::Connection, arity: 2, flags: CLIENT_FLAGS, acl: CONN, tips: &["nondeterministic_output"], docs: docs("Returns information about the connection.", "6.2.0", "O(1)"), handler: client_info, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|kill", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_kill, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|unblock", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Unblocks a client blocked by a blocking command from a different connection.", "5.0.0", "O(log N) where N is the number of client connections"), handler: client_unblock, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
 ];
 
@@ -417,4 +418,27 @@ fn client_kill(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         }
     }
     Ok(Reply::Int(killed))
+}
+
+/// `CLIENT UNBLOCK client-id [TIMEOUT|ERROR]` → 1 if the client was blocked (it then gets its timeout
+/// reply, or `-UNBLOCKED ...` with ERROR), else 0.
+fn client_unblock(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let id = args.next_i64()?;
+    let with_error = match args.next() {
+        None => false,
+        Some(r) if r.eq_ignore_ascii_case(b"TIMEOUT") => false,
+        Some(r) if r.eq_ignore_ascii_case(b"ERROR") => true,
+        Some(_) => {
+            return Err(CmdError::Generic(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR".into(),
+            ))
+        }
+    };
+    args.finish()?;
+    let live = u64::try_from(id)
+        .ok()
+        .and_then(|id| ctx.server.clients.get(&id).map(|c| c.live.clone()));
+    Ok(Reply::Int(
+        live.is_some_and(|l| l.unblock(with_error)) as i64
+    ))
 }

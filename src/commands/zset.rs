@@ -1205,13 +1205,29 @@ fn zdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     setop(ctx, args, Op::Diff, Some(dst), "zdiffstore")
 }
 
-/// Reads the input sets of a set operation (missing keys are empty sets), with WRONGTYPE for other
-/// types. Owned copies, so the result can be written to a key that is also an input.
+/// Reads the input sets of a set operation (missing keys are empty sets). Plain sets count as sorted
+/// sets whose members all score 1, as in Redis; other types are WRONGTYPE. Owned copies, so the
+/// result can be written to a key that is also an input.
 fn read_inputs(ctx: &mut ExecCtx<'_>, keys: &[Bytes]) -> Result<Vec<Option<ZSet>>, CmdError> {
     let mut db = ctx.db();
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
-        out.push(get_zset(db.get(k))?.cloned());
+        let z = match db.get(k) {
+            Some(Value::Set(set)) => {
+                let mut z = ZSet::new();
+                // Unbounded limits: this is a scratch copy; stored results re-check the encoding.
+                let lim = Limits {
+                    entries: usize::MAX,
+                    value: usize::MAX,
+                };
+                for m in set.iter() {
+                    m.with_bytes(|b| z.insert(b, 1.0, lim));
+                }
+                Some(z)
+            }
+            other => get_zset(other)?.cloned(),
+        };
+        out.push(z);
     }
     Ok(out)
 }

@@ -159,6 +159,11 @@ pub struct ClientLive {
     last_command: parking_lot::Mutex<&'static str>,
     killed: AtomicBool,
     kill: Notify,
+    /// True while the client waits in a blocking command.
+    pub blocked: AtomicBool,
+    /// CLIENT UNBLOCK's request: 0 none, 1 as if timed out, 2 with an error.
+    unblock_mode: std::sync::atomic::AtomicU8,
+    unblock: Notify,
 }
 
 impl ClientLive {
@@ -186,6 +191,28 @@ impl ClientLive {
 
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Relaxed)
+    }
+
+    /// CLIENT UNBLOCK: true if the client was blocked (it then stops waiting).
+    pub fn unblock(&self, with_error: bool) -> bool {
+        if !self.blocked.load(Ordering::Relaxed) {
+            return false;
+        }
+        self.unblock_mode
+            .store(if with_error { 2 } else { 1 }, Ordering::Relaxed);
+        self.unblock.notify_one();
+        true
+    }
+
+    /// Resolves when CLIENT UNBLOCK asks; returns true for the error form.
+    pub async fn unblocked(&self) -> bool {
+        loop {
+            match self.unblock_mode.swap(0, Ordering::Relaxed) {
+                1 => return false,
+                2 => return true,
+                _ => self.unblock.notified().await,
+            }
+        }
     }
 
     /// Resolves once the client has been killed.

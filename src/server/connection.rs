@@ -190,6 +190,23 @@ async fn wait_blocked(
     db: usize,
     on: BlockOn,
 ) -> std::io::Result<Option<Reply>> {
+    // CLIENT UNBLOCK only acts on a client that is waiting.
+    let live = client.live.clone();
+    live.blocked.store(true, Ordering::Relaxed);
+    let result = wait_until_served(server, stream, client, inbuf, argv, db, on).await;
+    live.blocked.store(false, Ordering::Relaxed);
+    result
+}
+
+async fn wait_until_served(
+    server: &Server,
+    stream: &mut TcpStream,
+    client: &mut ClientState,
+    inbuf: &mut BytesMut,
+    argv: Vec<bytes::Bytes>,
+    db: usize,
+    on: BlockOn,
+) -> std::io::Result<Option<Reply>> {
     let waiter = Waiter::new(client.id);
     let deadline = on
         .timeout_ms
@@ -227,6 +244,14 @@ async fn wait_blocked(
                 _ = client.live.killed() => {
                     server.blocking.unregister(db, &on.keys, &waiter);
                     return Ok(None);
+                }
+                with_error = client.live.unblocked() => {
+                    server.blocking.unregister(db, &on.keys, &waiter);
+                    return Ok(Some(if with_error {
+                        Reply::Error("UNBLOCKED client unblocked via CLIENT UNBLOCK".into())
+                    } else {
+                        on.timeout_reply
+                    }));
                 }
                 r = stream.read_buf(inbuf) => {
                     let n = r?;
