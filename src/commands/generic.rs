@@ -371,29 +371,6 @@ fn keys(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     Ok(Reply::Array(out))
 }
 
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` (`strtoul` base 10): no leading space, an
-/// optional sign (`-1` wraps to the largest cursor), digits, nothing after them; the empty string is 0.
-pub fn parse_cursor(b: &[u8]) -> Option<u64> {
-    let (neg, digits) = match b.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t'..=b'\r') => return None,
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        Some(_) => (false, b),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// The SCAN cursor for bucket cursor `bucket` of shard `shard`.
 fn scan_cursor(bucket: u64, shard: usize) -> u64 {
     (bucket << SHARD_BITS) | shard as u64
@@ -405,7 +382,7 @@ fn scan_cursor(bucket: u64, shard: usize) -> u64 {
 /// for sparse tables); MATCH and TYPE filter what was seen, so a call may return fewer keys than
 /// `count`, or none, with a non-zero cursor.
 fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let opts = super::scan::ScanOptions::parse(args, true)?;
     let (count, pattern, type_name) = (opts.count, opts.pattern, opts.type_name);
 
@@ -697,21 +674,6 @@ fn swapdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursor_parsing_follows_strtoul() {
-        assert_eq!(parse_cursor(b"0"), Some(0));
-        assert_eq!(parse_cursor(b""), Some(0));
-        assert_eq!(parse_cursor(b"+5"), Some(5));
-        assert_eq!(parse_cursor(b"-1"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551615"), Some(u64::MAX));
-        assert_eq!(parse_cursor(b"18446744073709551616"), None);
-        assert_eq!(parse_cursor(b" 5"), None);
-        assert_eq!(parse_cursor(b"5 "), None);
-        assert_eq!(parse_cursor(b"+"), None);
-        assert_eq!(parse_cursor(b"abc"), None);
-        assert_eq!(parse_cursor(b"0x10"), None);
-    }
 
     #[test]
     fn expire_time_arithmetic() {

@@ -17,7 +17,6 @@
 use bytes::Bytes;
 use rand::seq::index;
 
-use super::generic::parse_cursor;
 use super::string::ld;
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
@@ -427,7 +426,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// options are only checked once the key is found to be a hash.
 fn hscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let mut db = ctx.db();
     let Some(h) = get_hash(db.get(&key))? else {
         return Ok(super::scan::reply(0, Vec::new()));

@@ -699,8 +699,7 @@ fn sdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// members per call.
 fn sscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor =
-        super::generic::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let mut db = ctx.db();
     let Some(set) = get_set(db.get(&key))? else {
         return Ok(Reply::Array(vec![

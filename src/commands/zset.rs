@@ -1055,34 +1055,12 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     })
 }
 
-/// Parses a SCAN cursor as Redis's `parseScanCursorOrReply` (`strtoul`, base 10).
-fn parse_cursor(b: &[u8]) -> Option<u64> {
-    let (neg, digits) = match b.first() {
-        None => return Some(0),
-        Some(b' ' | b'\t'..=b'\r') => return None,
-        Some(b'-') => (true, &b[1..]),
-        Some(b'+') => (false, &b[1..]),
-        Some(_) => (false, b),
-    };
-    if digits.is_empty() {
-        return None;
-    }
-    let mut v: u64 = 0;
-    for &c in digits {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
-    }
-    Some(if neg { v.wrapping_neg() } else { v })
-}
-
 /// `ZSCAN key cursor [MATCH pattern] [COUNT count]` → `[next cursor, [member, score, ...]]`. A
 /// `listpack` set is returned whole with cursor 0, as Redis does; a `skiplist` set is walked through
 /// its member table with the reverse-binary cursor. Scores are bulk strings here in every protocol.
 fn zscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor = parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let empty = || {
         Ok(Reply::Array(vec![
             Reply::bulk_str("0"),
