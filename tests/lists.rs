@@ -323,22 +323,6 @@ fn blpop_in_thread(
     })
 }
 
-/// Waits until `n` clients are blocked (INFO clients' `blocked_clients`), or panics after a while.
-fn wait_blocked(con: &mut Connection, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = redis::cmd("INFO").arg("clients").query(con).unwrap();
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "never saw {n} blocked clients: {info}"
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
 fn pair(key: &str, v: &str) -> Value {
     Value::Array(vec![
         Value::BulkString(key.as_bytes().to_vec()),
@@ -351,19 +335,19 @@ fn blocked_clients_are_served_in_order_one_element_each() {
     let srv = TestServer::start();
     let mut con = srv.conn();
     let first = blpop_in_thread(srv.port, "q", "0");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     let second = blpop_in_thread(srv.port, "q", "0");
-    wait_blocked(&mut con, 2);
+    common::wait_blocked_clients(&mut con, 2);
     let third = blpop_in_thread(srv.port, "q", "0");
-    wait_blocked(&mut con, 3);
+    common::wait_blocked_clients(&mut con, 3);
     let _: i64 = con.rpush("q", "one").unwrap();
     assert_eq!(first.join().unwrap(), pair("q", "one"));
-    wait_blocked(&mut con, 2);
+    common::wait_blocked_clients(&mut con, 2);
     let _: i64 = con.rpush("q", &["two", "three"]).unwrap();
     assert_eq!(second.join().unwrap(), pair("q", "two"));
     assert_eq!(third.join().unwrap(), pair("q", "three"));
     assert!(!con.exists::<_, bool>("q").unwrap());
-    wait_blocked(&mut con, 0);
+    common::wait_blocked_clients(&mut con, 0);
 }
 
 #[test]
@@ -418,11 +402,11 @@ fn push_of_another_type_does_not_wake_and_disconnected_waiters_take_nothing() {
     let srv = TestServer::start();
     let mut con = srv.conn();
     let waiter = blpop_in_thread(srv.port, "k", "0");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     // A string at the key wakes the client, which finds no list and keeps waiting.
     let _: () = con.set("k", "str").unwrap();
     thread::sleep(Duration::from_millis(100));
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     let _: i64 = con.del("k").unwrap();
     let _: i64 = con.rpush("k", "item").unwrap();
     assert_eq!(waiter.join().unwrap(), pair("k", "item"));
@@ -430,9 +414,9 @@ fn push_of_another_type_does_not_wake_and_disconnected_waiters_take_nothing() {
     // A client that disconnects while blocked is forgotten and does not swallow the next element.
     let mut raw = srv.raw();
     raw.send(b"BLPOP gone 0\r\n");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     drop(raw);
-    wait_blocked(&mut con, 0);
+    common::wait_blocked_clients(&mut con, 0);
     let _: i64 = con.rpush("gone", "kept").unwrap();
     assert_eq!(con.llen::<_, i64>("gone").unwrap(), 1);
 }
@@ -444,7 +428,7 @@ fn blmove_wakes_on_push_and_pipelined_commands_wait_their_turn() {
     let mut raw = srv.raw();
     // The GET after the blocking command is answered only after it.
     raw.send(b"BLMOVE src dst RIGHT LEFT 0\r\nGET after\r\n");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     let _: () = con.set("after", "yes").unwrap();
     let _: i64 = con.rpush("src", &["x", "y"]).unwrap();
     raw.roundtrip(b"", b"$1\r\ny\r\n$3\r\nyes\r\n");
@@ -452,7 +436,7 @@ fn blmove_wakes_on_push_and_pipelined_commands_wait_their_turn() {
     // BLMPOP with COUNT takes several at once.
     let mut raw = srv.raw();
     raw.send(b"BLMPOP 0 2 m1 m2 LEFT COUNT 3\r\n");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     let _: i64 = con.rpush("m2", &["1", "2"]).unwrap();
     raw.roundtrip(b"", b"*2\r\n$2\r\nm2\r\n*2\r\n$1\r\n1\r\n$1\r\n2\r\n");
 }
@@ -546,14 +530,14 @@ fn client_unblock_releases_a_blocked_client() {
         Value::Int(0)
     );
     raw.send(b"BLPOP q 0\r\n");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     assert_eq!(
         common::run(&mut con, &["CLIENT", "UNBLOCK", &id]).unwrap(),
         Value::Int(1)
     );
     raw.roundtrip(b"", b"*-1\r\n");
     raw.send(b"BRPOP q 0\r\n");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     assert_eq!(
         common::run(&mut con, &["CLIENT", "UNBLOCK", &id, "ERROR"]).unwrap(),
         Value::Int(1)

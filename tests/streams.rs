@@ -1015,19 +1015,6 @@ fn in_thread(port: u16, args: &'static [&'static str]) -> thread::JoinHandle<Str
     })
 }
 
-/// Waits until `n` clients are blocked (INFO clients' `blocked_clients`).
-fn wait_blocked(con: &mut Connection, n: usize) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let info: String = redis::cmd("INFO").arg("clients").query(con).unwrap();
-        if info.contains(&format!("blocked_clients:{n}\r\n")) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "never saw {n} blocked clients");
-        thread::sleep(Duration::from_millis(10));
-    }
-}
-
 #[test]
 fn xread_block_wakes_every_reader_and_times_out() {
     let srv = TestServer::start();
@@ -1038,7 +1025,7 @@ fn xread_block_wakes_every_reader_and_times_out() {
         srv.port,
         &["XREAD", "BLOCK", "10000", "STREAMS", "other", "s", "$", "$"],
     );
-    wait_blocked(&mut con, 2);
+    common::wait_blocked_clients(&mut con, 2);
     // A write that adds nothing readable does not release them.
     q(&mut con, &["XADD", "other2", "1", "x", "1"]);
     // Two entries in one pipeline: `$` keeps meaning 1-0 for the readers however the retries interleave.
@@ -1078,7 +1065,7 @@ fn xread_block_wakes_every_reader_and_times_out() {
     );
     // A stream created while waiting.
     let c = in_thread(srv.port, &["XREAD", "BLOCK", "0", "STREAMS", "fresh", "$"]);
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     q(&mut con, &["XADD", "fresh", "7", "f", "v"]);
     assert_eq!(c.join().unwrap(), "[[fresh,[[7-0,[f,v]]]]]");
 }
@@ -1102,7 +1089,7 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
             ">",
         ],
     );
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     let b = in_thread(
         srv.port,
         &[
@@ -1117,11 +1104,11 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
             ">",
         ],
     );
-    wait_blocked(&mut con, 2);
+    common::wait_blocked_clients(&mut con, 2);
     q(&mut con, &["XADD", "s", "1", "job", "1"]);
     let first = a.join().unwrap();
     assert_eq!(first, "[[s,[[1-0,[job,1]]]]]");
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     q(&mut con, &["XADD", "s", "2", "job", "2"]);
     assert_eq!(b.join().unwrap(), "[[s,[[2-0,[job,2]]]]]");
     assert_eq!(
@@ -1179,7 +1166,7 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
             ">",
         ],
     );
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     q(&mut con, &["XGROUP", "DESTROY", "s", "g"]);
     assert_eq!(
         c.join().unwrap(),
@@ -1200,7 +1187,7 @@ fn xreadgroup_block_serves_one_consumer_per_entry() {
             ">",
         ],
     );
-    wait_blocked(&mut con, 1);
+    common::wait_blocked_clients(&mut con, 1);
     q(&mut con, &["DEL", "s"]);
     assert_eq!(
         d.join().unwrap(),

@@ -153,3 +153,19 @@ pub fn err(con: &mut redis::Connection, args: &[&str]) -> String {
         }
     }
 }
+
+/// Waits until INFO reports `n` blocked clients (panics after 10 seconds).
+pub fn wait_blocked_clients(con: &mut redis::Connection, n: usize) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let info: String = redis::cmd("INFO").arg("clients").query(con).expect("INFO");
+        if info.contains(&format!("blocked_clients:{n}\r\n")) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw {n} blocked clients: {info}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
