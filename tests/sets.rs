@@ -9,34 +9,10 @@ mod common;
 use std::collections::{BTreeSet, HashMap};
 
 use common::diff::{read_frame, start_redis, Conn};
-use common::{err, resp, TestServer};
+use common::{bulk, cmd, err, int, ok, resp, TestServer};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use redis::{Connection, Value as V};
-
-fn cmd(con: &mut Connection, args: &[&str]) -> V {
-    common::run(con, args).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
-}
-
-fn int(con: &mut Connection, args: &[&str]) -> i64 {
-    match cmd(con, args) {
-        V::Int(i) => i,
-        v => panic!("{args:?}: expected an integer, got {v:?}"),
-    }
-}
-
-fn ok(con: &mut Connection, args: &[&str]) {
-    assert_eq!(cmd(con, args), V::Okay, "{args:?}");
-}
-
-fn bulk(con: &mut Connection, args: &[&str]) -> Option<String> {
-    match cmd(con, args) {
-        V::Nil => None,
-        V::BulkString(b) => Some(String::from_utf8(b).expect("utf8")),
-        V::SimpleString(s) => Some(s),
-        v => panic!("{args:?}: expected a bulk string, got {v:?}"),
-    }
-}
 
 fn strings(v: V) -> Vec<String> {
     match v {

@@ -139,6 +139,19 @@ pub struct PubSub {
     monitor_count: AtomicUsize,
 }
 
+/// Queues `make()` (handles to the same bytes, never a copy of the payload) on every subscriber of
+/// `list`; returns how many took it.
+fn fan_out(
+    list: &[Arc<Subscriber>],
+    limit: OutputLimit,
+    now_ms: u64,
+    make: impl Fn() -> Message,
+) -> usize {
+    list.iter()
+        .filter(|s| s.send(make(), limit, now_ms))
+        .count()
+}
+
 fn add(list: &mut Subscribers, s: &Arc<Subscriber>) {
     if !list.iter().any(|x| Arc::ptr_eq(x, s)) {
         list.push(s.clone());
@@ -214,25 +227,19 @@ impl PubSub {
     ) -> usize {
         let mut n = 0;
         if let Some(list) = self.channels.get(&channel[..]) {
-            for s in list.iter() {
-                let m = Message::Message {
-                    channel: channel.clone(),
-                    payload: payload.clone(),
-                };
-                n += s.send(m, limit, now_ms) as usize;
-            }
+            n += fan_out(&list, limit, now_ms, || Message::Message {
+                channel: channel.clone(),
+                payload: payload.clone(),
+            });
         }
         if self.pattern_count.load(Ordering::Relaxed) > 0 {
             for (pattern, list) in self.patterns.read().iter() {
                 if crate::glob::matches(pattern, channel, false) {
-                    for s in list {
-                        let m = Message::PMessage {
-                            pattern: pattern.clone(),
-                            channel: channel.clone(),
-                            payload: payload.clone(),
-                        };
-                        n += s.send(m, limit, now_ms) as usize;
-                    }
+                    n += fan_out(list, limit, now_ms, || Message::PMessage {
+                        pattern: pattern.clone(),
+                        channel: channel.clone(),
+                        payload: payload.clone(),
+                    });
                 }
             }
         }
@@ -247,17 +254,12 @@ impl PubSub {
         limit: OutputLimit,
         now_ms: u64,
     ) -> usize {
-        let mut n = 0;
-        if let Some(list) = self.shard_channels.get(&channel[..]) {
-            for s in list.iter() {
-                let m = Message::SMessage {
-                    channel: channel.clone(),
-                    payload: payload.clone(),
-                };
-                n += s.send(m, limit, now_ms) as usize;
-            }
-        }
-        n
+        self.shard_channels.get(&channel[..]).map_or(0, |list| {
+            fan_out(&list, limit, now_ms, || Message::SMessage {
+                channel: channel.clone(),
+                payload: payload.clone(),
+            })
+        })
     }
 
     pub fn add_monitor(&self, s: &Arc<Subscriber>) {

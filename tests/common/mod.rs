@@ -169,3 +169,31 @@ pub fn wait_blocked_clients(con: &mut redis::Connection, n: usize) {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+/// Runs a command that must succeed and returns its reply.
+pub fn cmd(con: &mut redis::Connection, args: &[&str]) -> redis::Value {
+    run(con, args).unwrap_or_else(|e| panic!("{args:?} failed: {e}"))
+}
+
+/// Runs a command whose reply must be an integer.
+pub fn int(con: &mut redis::Connection, args: &[&str]) -> i64 {
+    match cmd(con, args) {
+        redis::Value::Int(i) => i,
+        v => panic!("{args:?}: expected an integer, got {v:?}"),
+    }
+}
+
+/// Runs a command whose reply must be `+OK`.
+pub fn ok(con: &mut redis::Connection, args: &[&str]) {
+    assert_eq!(cmd(con, args), redis::Value::Okay, "{args:?}");
+}
+
+/// Runs a command whose reply must be a string (bulk or simple) or nil.
+pub fn bulk(con: &mut redis::Connection, args: &[&str]) -> Option<String> {
+    match cmd(con, args) {
+        redis::Value::Nil => None,
+        redis::Value::BulkString(b) => Some(String::from_utf8(b).expect("utf8")),
+        redis::Value::SimpleString(s) => Some(s),
+        v => panic!("{args:?}: expected a bulk string, got {v:?}"),
+    }
+}
