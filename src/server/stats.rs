@@ -39,10 +39,17 @@ fn command_ids() -> &'static CommandIds {
 }
 
 fn id_of(spec: &'static CommandSpec) -> Option<usize> {
-    command_ids()
-        .ids
-        .get(&(spec as *const CommandSpec as usize))
-        .copied()
+    // Pipelines and benchmarks repeat one command: remember the last lookup per thread.
+    let ptr = spec as *const CommandSpec as usize;
+    LAST_ID.with(|last| {
+        let (p, id) = last.get();
+        if p == ptr {
+            return Some(id);
+        }
+        let id = command_ids().ids.get(&ptr).copied()?;
+        last.set((ptr, id));
+        Some(id)
+    })
 }
 
 /// calls, usec, rejected_calls, failed_calls per command.
@@ -96,6 +103,8 @@ pub struct CommandTotals {
 
 thread_local! {
     static LOCAL: RefCell<Option<Arc<ThreadCounters>>> = const { RefCell::new(None) };
+    /// The last (spec pointer, command id) looked up on this thread.
+    static LAST_ID: std::cell::Cell<(usize, usize)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 impl Stats {
