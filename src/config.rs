@@ -42,6 +42,15 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `client-output-buffer-limit` classes: (class, hard, soft, seconds).
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
+    pub maxmemory_samples: u32,
+    pub maxmemory_eviction_tenacity: u32,
+    pub lfu_log_factor: u32,
+    pub lfu_decay_time: u32,
+    pub lazyfree_lazy_eviction: bool,
+    pub lazyfree_lazy_expire: bool,
+    pub lazyfree_lazy_server_del: bool,
+    pub lazyfree_lazy_user_del: bool,
+    pub lazyfree_lazy_user_flush: bool,
 }
 
 impl Default for Config {
@@ -84,6 +93,15 @@ impl Default for Config {
                 ("slave".into(), 256 << 20, 64 << 20, 60),
                 ("pubsub".into(), 32 << 20, 8 << 20, 60),
             ],
+            maxmemory_samples: 5,
+            maxmemory_eviction_tenacity: 10,
+            lfu_log_factor: 10,
+            lfu_decay_time: 1,
+            lazyfree_lazy_eviction: false,
+            lazyfree_lazy_expire: false,
+            lazyfree_lazy_server_del: false,
+            lazyfree_lazy_user_del: false,
+            lazyfree_lazy_user_flush: false,
         }
     }
 }
@@ -512,6 +530,88 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.zset_max_listpack_value.to_string(),
         set: |c, v| {
             c.zset_max_listpack_value = memory_in_range(v)?;
+            Ok(())
+        },
+    },
+    // --- memory and eviction ---
+    Param {
+        name: "maxmemory-samples",
+        mutable: true,
+        get: |c| c.maxmemory_samples.to_string(),
+        set: |c, v| {
+            c.maxmemory_samples = int(v, 1, 64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "maxmemory-eviction-tenacity",
+        mutable: true,
+        get: |c| c.maxmemory_eviction_tenacity.to_string(),
+        set: |c, v| {
+            c.maxmemory_eviction_tenacity = int(v, 0, 100)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lfu-log-factor",
+        mutable: true,
+        get: |c| c.lfu_log_factor.to_string(),
+        set: |c, v| {
+            c.lfu_log_factor = int(v, 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lfu-decay-time",
+        mutable: true,
+        get: |c| c.lfu_decay_time.to_string(),
+        set: |c, v| {
+            c.lfu_decay_time = int(v, 0, i32::MAX as i64)? as u32;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-eviction",
+        mutable: true,
+        get: |c| yn(c.lazyfree_lazy_eviction),
+        set: |c, v| {
+            c.lazyfree_lazy_eviction = yes_no(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-expire",
+        mutable: true,
+        get: |c| yn(c.lazyfree_lazy_expire),
+        set: |c, v| {
+            c.lazyfree_lazy_expire = yes_no(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-server-del",
+        mutable: true,
+        get: |c| yn(c.lazyfree_lazy_server_del),
+        set: |c, v| {
+            c.lazyfree_lazy_server_del = yes_no(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-user-del",
+        mutable: true,
+        get: |c| yn(c.lazyfree_lazy_user_del),
+        set: |c, v| {
+            c.lazyfree_lazy_user_del = yes_no(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "lazyfree-lazy-user-flush",
+        mutable: true,
+        get: |c| yn(c.lazyfree_lazy_user_flush),
+        set: |c, v| {
+            c.lazyfree_lazy_user_flush = yes_no(v)?;
             Ok(())
         },
     },

@@ -310,6 +310,11 @@ pub enum CmdError {
     /// Ferrite's own: the Lua debugger (LDB) is not implemented.
     #[error("ERR SCRIPT DEBUG YES/SYNC is not supported by this server")]
     ScriptDebugUnsupported,
+    // --- memory ---
+    #[error("OOM command not allowed when used memory > 'maxmemory'.")]
+    Oom,
+    #[error("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")]
+    ExecAbortOom,
 }
 
 impl CmdError {

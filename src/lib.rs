@@ -14,6 +14,7 @@
 //! * [`config`]: redis.conf / `--name value` parsing and the CONFIG parameter table.
 //! * [`error`]: command and protocol errors with Redis's exact wire texts.
 
+pub mod alloc;
 pub mod commands;
 pub mod config;
 pub mod error;

@@ -6,9 +6,8 @@ use clap::Parser;
 use ferrite::config::Config;
 use ferrite::server;
 
-#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
-static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+static GLOBAL: ferrite::alloc::Counting = ferrite::alloc::Counting;
 
 /// A Redis-compatible in-memory data structure server.
 ///
@@ -40,6 +39,7 @@ fn log_filter(level: &str) -> &'static str {
 }
 
 fn main() -> ExitCode {
+    ferrite::alloc::mark_installed();
     let mut cli = Cli::parse();
     // `--test-config` may also follow the config file, where clap sees it as a directive.
     if let Some(pos) = cli.args.iter().position(|a| a == "--test-config") {

@@ -65,7 +65,7 @@ fn write_str(v: &mut Value) -> Result<&mut StrValue, CmdError> {
 
 /// The value of a missing key that a write is about to grow.
 fn empty_raw() -> Value {
-    Value::Str(StrValue::Raw(Vec::new()))
+    Value::Str(StrValue::Raw(crate::storage::value::RawBytes::new()))
 }
 
 /// `arg` as C sees it: up to its first NUL byte.
@@ -262,7 +262,7 @@ fn bitop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     }
     let len = acc.len() as i64;
-    db.set(&dest, Value::Str(StrValue::Raw(acc)), Ttl::Clear);
+    db.set(&dest, Value::Str(StrValue::Raw(acc.into())), Ttl::Clear);
     Ok(Reply::Int(len))
 }
 

@@ -26,7 +26,7 @@ use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{parse_i64, Reply};
-use crate::storage::{clock, Entry, StrValue, Value, SHARDS, SHARD_BITS};
+use crate::storage::{lfu, Entry, StrValue, Value, SHARDS, SHARD_BITS};
 
 const KS: u64 = acl::KEYSPACE;
 
@@ -82,22 +82,27 @@ static OBJECT_SUBCOMMANDS: &[CommandSpec] = &[
 
 /// `DEL key [key ...]` → the number of keys removed.
 fn del(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let keys = args.rest();
-    let mut db = ctx.db();
-    Ok(Reply::Int(
-        keys.iter().filter(|k| db.remove(k).is_some()).count() as i64,
-    ))
+    let lazy = ctx.server.config.read().lazyfree_lazy_user_del;
+    remove_keys(ctx, args, lazy)
 }
 
 /// `UNLINK key [key ...]` → the number of keys removed. Values are taken out of the keyspace under the
-/// lock and freed after it is released, on another thread when there are many of them.
+/// lock; big ones are freed on the lazyfree thread.
 fn unlink(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    remove_keys(ctx, args, true)
+}
+
+fn remove_keys(ctx: &mut ExecCtx<'_>, args: &mut Args, lazy: bool) -> Result<Reply, CmdError> {
     let keys = args.rest();
     let mut db = ctx.db();
-    let removed: Vec<Value> = keys.iter().filter_map(|k| db.remove(k)).collect();
-    let n = removed.len() as i64;
-    if removed.len() > 64 {
-        std::thread::spawn(move || drop(removed));
+    let mut n = 0;
+    for k in keys {
+        if let Some(v) = db.remove(&k) {
+            n += 1;
+            if lazy {
+                crate::storage::lazyfree::free_value(v);
+            }
+        }
     }
     Ok(Reply::Int(n))
 }
@@ -553,11 +558,8 @@ fn touch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 const SHARED_INTEGERS: i64 = 10_000;
 /// What `OBJECT REFCOUNT` reports for a shared object (`OBJ_SHARED_REFCOUNT`).
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
-/// The counter a new key starts with under an LFU policy (`LFU_INIT_VAL`).
-const LFU_INIT_VAL: i64 = 5;
-
-fn lfu_policy(ctx: &ExecCtx<'_>) -> bool {
-    ctx.server.config.read().maxmemory_policy.contains("lfu")
+fn lfu_policy(_: &ExecCtx<'_>) -> bool {
+    lfu::lfu_mode()
 }
 
 /// `OBJECT ENCODING key` → `int`, `embstr`, `raw`, ... or nil.
@@ -595,30 +597,31 @@ fn object_idletime(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
     let key = args.next_bytes()?;
     let lfu = lfu_policy(ctx);
     let mut db = ctx.db();
-    let Some(e) = db.get_notouch(&key) else {
+    let Some(stamp) = db.stamp_notouch(&key) else {
         return Ok(Reply::Nil);
     };
     if lfu {
         return Err(CmdError::LfuSelected);
     }
     Ok(Reply::Int(
-        i64::try_from(clock::idle_seconds(e.lru)).unwrap_or(i64::MAX),
+        i64::try_from(lfu::idle_seconds(stamp)).unwrap_or(i64::MAX),
     ))
 }
 
 /// `OBJECT FREQ key` → the key's logarithmic access counter, or nil; an error unless an LFU policy is
-/// selected. Ferrite does not keep LFU counters yet, so this reports the initial counter.
+/// selected. The counter is reported after decay, as Redis does.
 fn object_freq(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let lfu = lfu_policy(ctx);
+    let now = ctx.now;
     let mut db = ctx.db();
-    if db.get_notouch(&key).is_none() {
+    let Some(stamp) = db.stamp_notouch(&key) else {
         return Ok(Reply::Nil);
-    }
+    };
     if !lfu {
         return Err(CmdError::LfuNotSelected);
     }
-    Ok(Reply::Int(LFU_INIT_VAL))
+    Ok(Reply::Int(lfu::decayed_counter(stamp, now) as i64))
 }
 
 /// `OBJECT HELP` → the help text, one status line per row.

@@ -16,6 +16,7 @@ pub mod connection;
 pub mod generic;
 pub mod hash;
 pub mod list;
+pub mod memory;
 pub mod pubsub;
 pub mod scan;
 pub mod scripting;
@@ -43,6 +44,7 @@ use crate::storage::{Db, Locks, Shard};
 
 /// The command table, one slice per family.
 pub static FAMILIES: &[&[CommandSpec]] = &[
+    memory::COMMANDS,
     connection::COMMANDS,
     string::COMMANDS,
     generic::COMMANDS,
@@ -277,6 +279,10 @@ fn dispatch(
     if client.in_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
         return Err(CmdError::SubscribedMode(spec.full_name()));
     }
+    // Over `maxmemory`: free keys first; refuse what would grow memory if nothing can be freed.
+    if server.memory.maxmemory() > 0 {
+        client.pre_command_oom = check_oom(server, client, spec, now)?;
+    }
     // Inside MULTI, everything but the transaction-control commands is queued.
     if let Some(m) = client.multi.as_mut() {
         if !spec.has(flags::TX_CONTROL) {
@@ -289,6 +295,43 @@ fn dispatch(
         }
     }
     run(server, client, spec, start, argv, request, now)
+}
+
+/// Runs evictions if memory is over `maxmemory` and refuses the command as Redis's `processCommand`
+/// does when nothing could be freed: `denyoom` commands, anything queued inside MULTI, and EXEC of a
+/// transaction holding a `denyoom` command (which discards it). Returns whether memory is still over
+/// the limit, which scripts consult (Redis's `pre_command_oom_state`).
+fn check_oom(
+    server: &Server,
+    client: &mut ClientState,
+    spec: &'static CommandSpec,
+    now: u64,
+) -> Result<bool, CmdError> {
+    use crate::server::memory::Evict;
+    if server.memory.check(&server.keyspace, now) != Evict::Fail {
+        return Ok(false);
+    }
+    let name = spec.name;
+    let reject = match client.multi.as_mut() {
+        Some(m) if name == "exec" => {
+            if m.queue.iter().any(|q| q.spec.has(flags::DENYOOM)) {
+                client.multi = None;
+                server.command_stats.record_rejected(spec);
+                return Err(CmdError::ExecAbortOom);
+            }
+            false
+        }
+        Some(_) => !matches!(name, "discard" | "quit" | "reset" | "multi" | "watch"),
+        None => spec.has(flags::DENYOOM),
+    };
+    if reject {
+        server.command_stats.record_rejected(spec);
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        return Err(CmdError::Oom);
+    }
+    Ok(true)
 }
 
 /// Resolves the request, checking the client's last command first.
@@ -455,6 +498,11 @@ pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: Vec<Bytes>) -> Result<Reply
     let (spec, start) = resolve(&argv)?;
     if spec.has(flags::NOSCRIPT) {
         return Err(CmdError::NotAllowedFromScript);
+    }
+    // Memory was over the limit when the script started and it has not written yet: it may not grow
+    // memory (Redis's `scriptVerifyOOM`). Once it wrote, it runs to the end for atomicity.
+    if ctx.client.pre_command_oom && ctx.dirty == 0 && spec.has(flags::DENYOOM) {
+        return Err(CmdError::Oom);
     }
     run_nested(ctx, spec, start, argv)
 }

@@ -96,21 +96,6 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
     },
 ];
 
-/// Bytes allocated by the process (jemalloc's `stats.allocated`), the analogue of Redis's `used_memory`.
-pub fn used_memory() -> u64 {
-    #[cfg(not(target_env = "msvc"))]
-    {
-        let _ = tikv_jemalloc_ctl::epoch::advance();
-        tikv_jemalloc_ctl::stats::allocated::read()
-            .map(|v| v as u64)
-            .unwrap_or(0)
-    }
-    #[cfg(target_env = "msvc")]
-    {
-        0
-    }
-}
-
 /// Resident set size from `/proc/self/statm` (0 where unavailable).
 pub fn used_memory_rss() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -124,7 +109,7 @@ pub fn used_memory_rss() -> u64 {
         .unwrap_or(0)
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     let n = n as f64;
     if n < 1024.0 {
         format!("{n}B")
@@ -219,25 +204,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
                 srv.blocking.blocked_clients()
             );
         }
-        "memory" => {
-            let used = used_memory();
-            let rss = used_memory_rss();
-            let frag = if used > 0 {
-                rss as f64 / used as f64
-            } else {
-                0.0
-            };
-            let _ = write!(
-                out,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
-                human_bytes(used),
-                human_bytes(rss),
-                human_bytes(used),
-                cfg.maxmemory,
-                human_bytes(cfg.maxmemory),
-                cfg.maxmemory_policy
-            );
-        }
+        "memory" => crate::commands::memory::info_section(srv, out),
         "persistence" => {
             let _ = write!(
                 out,
@@ -250,13 +217,14 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
             let ks = srv.keyspace.stats();
             let _ = write!(
                 out,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:0\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
                 srv.stats.connections.load(Ordering::Relaxed),
                 srv.stats.commands.load(Ordering::Relaxed),
                 srv.stats.net_input_bytes.load(Ordering::Relaxed),
                 srv.stats.net_output_bytes.load(Ordering::Relaxed),
                 srv.stats.rejected_connections.load(Ordering::Relaxed),
                 ks.expired,
+                srv.memory.evicted_keys.load(Ordering::Relaxed),
                 ks.hits,
                 ks.misses,
                 srv.command_stats.total_errors()
@@ -330,9 +298,10 @@ fn dbsize(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 }
 
 /// Parses FLUSHDB/FLUSHALL's optional `ASYNC|SYNC`.
-fn flush_mode(args: &mut Args) -> Result<bool, CmdError> {
+/// Without either, `lazyfree-lazy-user-flush` decides.
+fn flush_mode(ctx: &ExecCtx<'_>, args: &mut Args) -> Result<bool, CmdError> {
     let asynchronous = match args.remaining() {
-        0 => false,
+        0 => ctx.server.config.read().lazyfree_lazy_user_flush,
         1 if args.eat("ASYNC") => true,
         1 if args.eat("SYNC") => false,
         _ => return Err(CmdError::Syntax),
@@ -357,7 +326,7 @@ pub fn flush(ctx: &mut ExecCtx<'_>, db: Option<usize>, asynchronous: bool) -> u6
     });
     ctx.server.keyspace.watches.touch_db(db);
     if asynchronous {
-        std::thread::spawn(move || drop(garbage));
+        crate::storage::lazyfree::free_tables(garbage);
     } else {
         drop(garbage);
     }
@@ -367,7 +336,7 @@ pub fn flush(ctx: &mut ExecCtx<'_>, db: Option<usize>, asynchronous: bool) -> u6
 
 /// `FLUSHDB [ASYNC|SYNC]` → `+OK`.
 fn flushdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let asynchronous = flush_mode(args)?;
+    let asynchronous = flush_mode(ctx, args)?;
     let db = ctx.client.db;
     flush(ctx, Some(db), asynchronous);
     Ok(Reply::Ok)
@@ -375,7 +344,7 @@ fn flushdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `FLUSHALL [ASYNC|SYNC]` → `+OK`.
 fn flushall(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let asynchronous = flush_mode(args)?;
+    let asynchronous = flush_mode(ctx, args)?;
     flush(ctx, None, asynchronous);
     Ok(Reply::Ok)
 }

@@ -492,7 +492,7 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let value = if text.len() <= crate::storage::value::EMBSTR_MAX {
         StrValue::Emb(crate::smallbytes::SmallBytes::new(&text))
     } else {
-        StrValue::Raw(text)
+        StrValue::Raw(text.into())
     };
     let ttl = if cur.is_some() { Ttl::Keep } else { Ttl::Clear };
     db.set(&key, Value::Str(value), ttl);
@@ -563,7 +563,7 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             let mut raw = vec![0u8; offset as usize + value.len()];
             raw[offset as usize..].copy_from_slice(&value);
             let n = raw.len();
-            db.set(&key, Value::Str(StrValue::Raw(raw)), Ttl::Keep);
+            db.set(&key, Value::Str(StrValue::Raw(raw.into())), Ttl::Keep);
             return Ok(Reply::Int(n as i64));
         }
         Some(Value::Str(s)) if value.is_empty() => Ok(s.len()),

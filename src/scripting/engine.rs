@@ -784,3 +784,33 @@ mod tests {
         assert_eq!(lua_number_to_i64(1e300), i64::MIN);
     }
 }
+
+thread_local! {
+    /// What this thread last added to [`LUA_BYTES`].
+    static REPORTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Bytes held by every thread's Lua state, as last reported after a script ran.
+static LUA_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Updates this thread's share of [`lua_memory`] (after a script ran on it).
+pub fn report_memory() {
+    let now = ENGINE.with(|cell| {
+        cell.try_borrow()
+            .ok()
+            .and_then(|e| e.as_ref().map(|e| e.lua.used_memory()))
+    });
+    if let Some(now) = now {
+        let before = REPORTED.with(|r| r.replace(now));
+        if now >= before {
+            LUA_BYTES.fetch_add(now - before, Ordering::Relaxed);
+        } else {
+            LUA_BYTES.fetch_sub(before - now, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Bytes held by all Lua interpreters (INFO `used_memory_lua`).
+pub fn lua_memory() -> u64 {
+    LUA_BYTES.load(Ordering::Relaxed) as u64
+}

@@ -57,6 +57,15 @@ impl ScriptCache {
         self.scripts.lock().len()
     }
 
+    /// Bytes of cached script bodies and their keys (INFO `used_memory_scripts_eval`).
+    pub fn bytes(&self) -> usize {
+        self.scripts
+            .lock()
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -69,6 +78,11 @@ impl ScriptCache {
 }
 
 /// Lower-case hex SHA-1 of `data`.
+/// Bytes held by all Lua interpreters (INFO `used_memory_lua`).
+pub fn lua_memory() -> u64 {
+    engine::lua_memory()
+}
+
 pub fn sha1_hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
 }
@@ -134,6 +148,7 @@ pub fn run_script(
     let db = ctx.client.db;
     let in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
     let r = engine::run(ctx, sha, &source, keys, args, read_only);
+    engine::report_memory();
     ctx.client.in_exec = in_exec;
     // SELECT inside a script does not change the caller's database (Redis 7).
     ctx.client.db = db;

@@ -29,6 +29,8 @@ pub struct ClientState {
     /// True while a blocked client re-runs its command after a wake-up: a key that now holds another
     /// type then means "nothing yet" (Redis keeps such a client blocked), not WRONGTYPE.
     pub retrying_block: bool,
+    /// Memory was over `maxmemory` (and nothing could be freed) when the current command started.
+    pub pre_command_oom: bool,
     /// This client as publishers see it, once it has subscribed to anything.
     pub subscriber: Option<std::sync::Arc<super::pubsub::Subscriber>>,
     /// The receiving end of the subscriber's queue, until the connection task takes it.
@@ -72,6 +74,7 @@ impl ClientState {
             live: Arc::default(),
             last_command_name: "",
             retrying_block: false,
+            pre_command_oom: false,
             subscriber: None,
             monitor: false,
             new_messages: None,

@@ -23,6 +23,9 @@ use crate::protocol::{encode, Decoder, Limits, Reply};
 use tokio::sync::mpsc;
 
 const READ_CHUNK: usize = 16 * 1024;
+
+/// Buffer bytes every connection holds at least (its read and write buffers).
+pub const MIN_BUFFERS: usize = 2 * READ_CHUNK;
 /// Above this, the output buffer is flushed before more requests of the same batch are executed.
 const OUTPUT_FLUSH_AT: usize = 64 * 1024;
 

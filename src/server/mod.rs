@@ -8,6 +8,7 @@
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod memory;
 pub mod pubsub;
 pub mod stats;
 
@@ -55,6 +56,8 @@ pub struct Server {
     pub command_stats: stats::Stats,
     /// Lua scripts by SHA-1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
+    /// `used_memory` and `maxmemory` eviction.
+    pub memory: memory::Memory,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -70,10 +73,12 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let slowlog_threshold = config.slowlog_log_slower_than;
+        let memory = memory::Memory::default();
+        memory.sync_config(&config);
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
-        Arc::new(Server {
+        let server = Arc::new(Server {
             keyspace: Arc::new(Keyspace::new(config.databases)),
             tcp_port: AtomicU64::new(config.port as u64),
             config: RwLock::new(config),
@@ -83,6 +88,7 @@ impl Server {
             command_stats: stats::Stats::default(),
             pubsub: pubsub::PubSub::default(),
             scripts: crate::scripting::ScriptCache::default(),
+            memory,
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
@@ -90,7 +96,13 @@ impl Server {
             run_id,
             shutting_down: AtomicBool::new(false),
             shutdown: tokio::sync::watch::Sender::new(false),
-        })
+        });
+        let startup = server.memory.refresh();
+        server
+            .memory
+            .startup
+            .store(startup, std::sync::atomic::Ordering::Relaxed);
+        server
     }
 
     /// Microseconds above which a command goes to the slow log (-1: never).
@@ -103,6 +115,7 @@ impl Server {
         let cfg = self.config.read();
         self.slowlog_threshold
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
+        self.memory.sync_config(&cfg);
     }
 
     pub fn next_client_id(&self) -> u64 {

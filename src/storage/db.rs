@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use super::dict::{Dict, Key, Node};
 use super::value::{Entry, Value};
-use super::{clock, hash_key, shard_of, Keyspace, Shard, SHARDS};
+use super::{hash_key, lfu, shard_of, Keyspace, Shard, SHARDS};
 use parking_lot::MutexGuard;
 
 /// Shard guards held for the duration of one command (or one transaction/script).
@@ -121,6 +121,7 @@ fn lookup<'x>(
                 if node.entry.expire_at != 0 {
                     dict.volatile -= 1;
                 }
+                super::lazyfree::free_expired(node.entry.value);
             }
             shard.stats.expired += 1;
             *dirty += 1;
@@ -188,6 +189,7 @@ impl<'l, 'a> Db<'l, 'a> {
                 if node.entry.expire_at != 0 {
                     dict.volatile -= 1;
                 }
+                super::lazyfree::free_expired(node.entry.value);
             }
             shard.stats.expired += 1;
             *self.dirty += 1;
@@ -206,7 +208,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let hash = hash_key(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
-        let lru = clock::lru_at(self.now);
+        let now = self.now;
         let shard = self.shard(hash);
         let node = if present {
             shard.dbs[i].get_mut(hash, key)
@@ -216,7 +218,7 @@ impl<'l, 'a> Db<'l, 'a> {
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
-                n.entry.lru = lru;
+                lfu::on_access(&mut n.meta, now);
                 Some(&n.entry.value)
             }
             None => {
@@ -249,6 +251,15 @@ impl<'l, 'a> Db<'l, 'a> {
     /// Looks a key up for reading without refreshing its LRU stamp, as Redis's `LOOKUP_NOTOUCH` reads
     /// (EXISTS, TYPE, TTL, OBJECT): counts a keyspace hit or miss.
     pub fn get_notouch(&mut self, key: &[u8]) -> Option<&Entry> {
+        self.node_notouch(key).map(|n| &n.entry)
+    }
+
+    /// The key's LRU/LFU stamp (OBJECT IDLETIME/FREQ), looked up as [`Db::get_notouch`] does.
+    pub fn stamp_notouch(&mut self, key: &[u8]) -> Option<u32> {
+        self.node_notouch(key).map(|n| n.meta)
+    }
+
+    fn node_notouch(&mut self, key: &[u8]) -> Option<&Node> {
         let hash = hash_key(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
@@ -261,7 +272,7 @@ impl<'l, 'a> Db<'l, 'a> {
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
-                Some(&n.entry)
+                Some(n)
             }
             None => {
                 shard.stats.misses += 1;
@@ -281,10 +292,10 @@ impl<'l, 'a> Db<'l, 'a> {
 
     /// Looks a key up for modification in place. Counts as a write.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
-        let lru = clock::lru_at(self.now);
+        let now = self.now;
         let ks = self.locks.keyspace();
         let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
-        n.entry.lru = lru;
+        lfu::on_access(&mut n.meta, now);
         *self.dirty += 1;
         ks.watches.touch(self.index, key);
         Some(&mut n.entry.value)
@@ -296,18 +307,18 @@ impl<'l, 'a> Db<'l, 'a> {
         *self.dirty += 1;
         self.touched(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
-        let lru = clock::lru_at(self.now);
+        let now = self.now;
         let dict = self.dict(hash);
         if present && dict.get(hash, key).is_some() {
             let n = dict
                 .get_mut(hash, key)
                 .expect("present: checked above under the same lock");
-            n.entry.lru = lru;
+            lfu::on_access(&mut n.meta, now);
             return &mut n.entry.value;
         }
-        let mut entry = Entry::new(make());
-        entry.lru = lru;
-        &mut dict.insert_new(hash, Key::from(key), entry).entry.value
+        let n = dict.insert_new(hash, Key::from(key), Entry::new(make()));
+        n.meta = lfu::new_stamp(now);
+        &mut n.entry.value
     }
 
     /// The value at `key` if `is_type` accepts it, creating it with `make()` if the key is absent.
@@ -337,7 +348,7 @@ impl<'l, 'a> Db<'l, 'a> {
         if self.dict(hash).volatile > 0 {
             self.expire_if_needed(hash, key);
         }
-        let lru = clock::lru_at(self.now);
+        let now = self.now;
         let dict = self.dict(hash);
         match dict.get_mut(hash, key) {
             Some(n) => {
@@ -348,7 +359,8 @@ impl<'l, 'a> Db<'l, 'a> {
                     Ttl::At(t) => t,
                 };
                 n.entry.expire_at = new_exp;
-                n.entry.lru = lru;
+                // An overwrite keeps the LFU counter (Redis's dbSetValue); LRU becomes now.
+                lfu::on_access(&mut n.meta, now);
                 let old = std::mem::replace(&mut n.entry.value, value);
                 match (old_exp != 0, new_exp != 0) {
                     (true, false) => dict.volatile -= 1,
@@ -359,12 +371,11 @@ impl<'l, 'a> Db<'l, 'a> {
             }
             None => {
                 let mut entry = Entry::new(value);
-                entry.lru = lru;
                 if let Ttl::At(t) = ttl {
                     entry.expire_at = t;
                     dict.volatile += 1;
                 }
-                dict.insert_new(hash, Key::from(key), entry);
+                dict.insert_new(hash, Key::from(key), entry).meta = lfu::new_stamp(now);
                 None
             }
         }
@@ -392,15 +403,15 @@ impl<'l, 'a> Db<'l, 'a> {
     }
 
     /// Inserts a whole entry (value and TTL) for a key known to be absent, e.g. RENAME, MOVE, COPY.
-    pub fn insert_entry(&mut self, key: &[u8], mut entry: Entry) {
+    pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
         self.remove(key);
         let hash = hash_key(key);
-        entry.lru = clock::lru_at(self.now);
+        let now = self.now;
         let dict = self.dict(hash);
         if entry.expire_at != 0 {
             dict.volatile += 1;
         }
-        dict.insert_new(hash, Key::from(key), entry);
+        dict.insert_new(hash, Key::from(key), entry).meta = lfu::new_stamp(now);
         *self.dirty += 1;
         self.touched(key);
     }
@@ -444,7 +455,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let now = self.now;
         match self.node_mut(key) {
             Some(n) => {
-                n.entry.lru = clock::lru_at(now);
+                lfu::on_access(&mut n.meta, now);
                 true
             }
             None => false,

@@ -14,18 +14,31 @@ use super::value::Entry;
 /// Keys live inline in the node when short (see [`crate::smallbytes`]).
 pub type Key = crate::smallbytes::SmallBytes;
 
+/// "No node": the end of a chain, an empty bucket.
+const NIL: u32 = u32::MAX;
+
 /// One key and its payload (`Entry` in the keyspace; a field's value in a hash; `()` in a set).
 pub struct Node<V = Entry> {
     pub key: Key,
     pub entry: V,
-    next: Option<Box<Node<V>>>,
+    /// Slab index of the next node in this bucket's chain.
+    next: u32,
+    /// Four bytes the owner may use; the keyspace keeps the key's LRU/LFU stamp here. It lives in the
+    /// node rather than in `Entry` so that a keyspace node is exactly 64 bytes: key 24, value 24,
+    /// expiry 8, chain link 4, stamp 4.
+    pub meta: u32,
 }
 
 /// A chained hash table from byte-string keys to `V`. The keyspace uses `Dict<Entry>`; collection
 /// types reuse it (`Dict<SmallBytes>` for hash fields, `Dict<()>` for set members) so their SCAN
 /// cursors have the same guarantee.
+///
+/// Nodes live in a slab of fixed-size chunks and chain through 32-bit indices rather than boxed
+/// pointers: no allocation (and no allocator size-class rounding) per key, 4-byte bucket heads and
+/// links, and nodes of one table close together in memory.
 pub struct Dict<V = Entry> {
-    buckets: Vec<Option<Box<Node<V>>>>,
+    buckets: Vec<u32>,
+    slab: Slab<V>,
     len: usize,
     /// Keys that carry a TTL; maintained by `storage::db`, the only writer of expiry times.
     pub(crate) volatile: usize,
@@ -37,6 +50,7 @@ impl<V> Default for Dict<V> {
     fn default() -> Self {
         Dict {
             buckets: Vec::new(),
+            slab: Slab::default(),
             len: 0,
             volatile: 0,
             expire_cursor: 0,
@@ -45,6 +59,128 @@ impl<V> Default for Dict<V> {
 }
 
 const MIN_BUCKETS: usize = 4;
+
+/// Node storage: chunks of 4, 4, 8, 16, 32, 64 slots, then 64 slots each, so a small table wastes
+/// little and a large one never copies nodes to grow. Freed slots are reused; when more than half
+/// the slots are free the table compacts itself (see [`Dict::compact`]) so memory is given back.
+struct Slab<V> {
+    chunks: Vec<Box<[Option<Node<V>>]>>,
+    /// Free slot indices below `used`.
+    free: Vec<u32>,
+    /// Slots handed out so far (occupied or in `free`).
+    used: u32,
+}
+
+impl<V> Default for Slab<V> {
+    fn default() -> Self {
+        Slab {
+            chunks: Vec::new(),
+            free: Vec::new(),
+            used: 0,
+        }
+    }
+}
+
+const CHUNK_BITS: u32 = 6;
+
+/// `(chunk, offset)` of slot `i`.
+#[inline]
+fn locate(i: u32) -> (usize, usize) {
+    if i >= 128 {
+        (
+            (i >> CHUNK_BITS) as usize + 4,
+            (i & ((1 << CHUNK_BITS) - 1)) as usize,
+        )
+    } else if i < 4 {
+        (0, i as usize)
+    } else {
+        let log = 31 - i.leading_zeros();
+        (log as usize - 1, (i - (1 << log)) as usize)
+    }
+}
+
+fn chunk_len(c: usize) -> usize {
+    match c {
+        0 => 4,
+        1..=5 => 1 << (c + 1),
+        _ => 1 << CHUNK_BITS,
+    }
+}
+
+impl<V> Slab<V> {
+    #[inline]
+    fn slot(&self, i: u32) -> &Option<Node<V>> {
+        let (c, o) = locate(i);
+        &self.chunks[c][o]
+    }
+
+    #[inline]
+    fn slot_mut(&mut self, i: u32) -> &mut Option<Node<V>> {
+        let (c, o) = locate(i);
+        &mut self.chunks[c][o]
+    }
+
+    #[inline]
+    fn get(&self, i: u32) -> &Node<V> {
+        match self.slot(i) {
+            Some(n) => n,
+            None => unreachable!("dict chain points at a free slot"),
+        }
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: u32) -> &mut Node<V> {
+        match self.slot_mut(i) {
+            Some(n) => n,
+            None => unreachable!("dict chain points at a free slot"),
+        }
+    }
+
+    fn alloc(&mut self, node: Node<V>) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => i,
+            None => {
+                let i = self.used;
+                let (c, _) = locate(i);
+                if c == self.chunks.len() {
+                    self.chunks
+                        .push((0..chunk_len(c)).map(|_| None).collect::<Box<[_]>>());
+                }
+                self.used += 1;
+                i
+            }
+        };
+        *self.slot_mut(i) = Some(node);
+        i
+    }
+
+    fn take(&mut self, i: u32) -> Node<V> {
+        match self.slot_mut(i).take() {
+            Some(n) => n,
+            None => unreachable!("dict chain points at a free slot"),
+        }
+    }
+
+    fn release(&mut self, i: u32) -> Node<V> {
+        let n = self.take(i);
+        self.free.push(i);
+        n
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Node<V>> {
+        self.chunks
+            .iter()
+            .flat_map(|c| c.iter().filter_map(Option::as_ref))
+    }
+
+    /// Bytes of node storage allocated (for MEMORY USAGE and the like).
+    fn allocated(&self) -> usize {
+        let slots: usize = (0..self.chunks.len()).map(chunk_len).sum();
+        slots * std::mem::size_of::<Option<Node<V>>>()
+            + self.free.capacity() * 4
+            + self.chunks.capacity() * std::mem::size_of::<Box<[Option<Node<V>>]>>()
+    }
+}
 
 impl<V> Dict<V> {
     pub fn new() -> Self {
@@ -67,38 +203,42 @@ impl<V> Dict<V> {
         self.buckets.len()
     }
 
+    /// Bytes this table's own structure takes (bucket array and node slots), not what the nodes
+    /// point to.
+    pub fn allocated(&self) -> usize {
+        self.buckets.capacity() * 4 + self.slab.allocated()
+    }
+
     #[inline]
     fn index(&self, hash: u64) -> usize {
         hash as usize & (self.buckets.len() - 1)
     }
 
-    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&Node<V>> {
+    /// Slab index of `key`'s node.
+    #[inline]
+    fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
         if self.buckets.is_empty() {
             return None;
         }
-        let mut cur = self.buckets[self.index(hash)].as_deref();
-        while let Some(n) = cur {
+        let mut i = self.buckets[self.index(hash)];
+        while i != NIL {
+            let n = self.slab.get(i);
             if n.key.as_slice() == key {
-                return Some(n);
+                return Some(i);
             }
-            cur = n.next.as_deref();
+            i = n.next;
         }
         None
     }
 
+    #[inline]
+    pub fn get(&self, hash: u64, key: &[u8]) -> Option<&Node<V>> {
+        self.find(hash, key).map(|i| self.slab.get(i))
+    }
+
+    #[inline]
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
-        if self.buckets.is_empty() {
-            return None;
-        }
-        let idx = self.index(hash);
-        let mut cur = self.buckets[idx].as_deref_mut();
-        while let Some(n) = cur {
-            if n.key.as_slice() == key {
-                return Some(n);
-            }
-            cur = n.next.as_deref_mut();
-        }
-        None
+        self.find(hash, key).map(|i| self.slab.get_mut(i))
     }
 
     /// Inserts a key known to be absent (callers look it up first) and returns its node.
@@ -106,30 +246,49 @@ impl<V> Dict<V> {
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
-        let idx = self.index(hash);
-        let next = self.buckets[idx].take();
+        let b = self.index(hash);
+        let next = self.buckets[b];
+        let i = self.slab.alloc(Node {
+            key,
+            entry,
+            next,
+            meta: 0,
+        });
+        self.buckets[b] = i;
         self.len += 1;
-        self.buckets[idx].insert(Box::new(Node { key, entry, next }))
+        self.slab.get_mut(i)
     }
 
-    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Box<Node<V>>> {
+    pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Node<V>> {
         if self.buckets.is_empty() {
             return None;
         }
-        let idx = self.index(hash);
-        let mut link = &mut self.buckets[idx];
-        loop {
-            match link {
-                None => return None,
-                Some(n) if n.key.as_slice() == key => {
-                    let mut node = link.take()?;
-                    *link = node.next.take();
-                    self.len -= 1;
-                    self.maybe_shrink();
-                    return Some(node);
-                }
-                Some(n) => link = &mut n.next,
+        let b = self.index(hash);
+        let mut prev = NIL;
+        let mut i = self.buckets[b];
+        while i != NIL {
+            let n = self.slab.get(i);
+            if n.key.as_slice() == key {
+                let next = n.next;
+                self.unlink(b, prev, next);
+                let node = self.slab.release(i);
+                self.len -= 1;
+                self.maybe_shrink();
+                return Some(node);
             }
+            prev = i;
+            i = n.next;
+        }
+        None
+    }
+
+    /// Points whatever pointed at a node (bucket head `b` or node `prev`) at `next`.
+    #[inline]
+    fn unlink(&mut self, b: usize, prev: u32, next: u32) {
+        if prev == NIL {
+            self.buckets[b] = next;
+        } else {
+            self.slab.get_mut(prev).next = next;
         }
     }
 
@@ -138,35 +297,38 @@ impl<V> Dict<V> {
         &mut self,
         idx: usize,
         mut expired: impl FnMut(&Node<V>) -> bool,
-    ) -> Vec<Box<Node<V>>> {
+    ) -> Vec<Node<V>> {
         let mut out = Vec::new();
         if idx >= self.buckets.len() {
             return out;
         }
-        let mut link = &mut self.buckets[idx];
-        loop {
-            match link {
-                None => break,
-                Some(n) if expired(n) => {
-                    let Some(mut node) = link.take() else { break };
-                    *link = node.next.take();
-                    out.push(node);
-                }
-                Some(n) => link = &mut n.next,
+        let mut prev = NIL;
+        let mut i = self.buckets[idx];
+        while i != NIL {
+            let n = self.slab.get(i);
+            let next = n.next;
+            if expired(n) {
+                self.unlink(idx, prev, next);
+                out.push(self.slab.release(i));
+            } else {
+                prev = i;
             }
+            i = next;
         }
         self.len -= out.len();
+        if !out.is_empty() {
+            self.maybe_shrink();
+        }
         out
     }
 
     /// Calls `f` on each node of bucket `idx`.
     pub fn for_bucket(&self, idx: usize, mut f: impl FnMut(&Node<V>)) {
-        if let Some(b) = self.buckets.get(idx) {
-            let mut cur = b.as_deref();
-            while let Some(n) = cur {
-                f(n);
-                cur = n.next.as_deref();
-            }
+        let mut i = self.buckets.get(idx).copied().unwrap_or(NIL);
+        while i != NIL {
+            let n = self.slab.get(i);
+            f(n);
+            i = n.next;
         }
     }
 
@@ -200,18 +362,15 @@ impl<V> Dict<V> {
         for _ in 0..16 {
             let mut idx = rng.gen::<usize>() & mask;
             // Walk to the next non-empty bucket; the table is not empty, so this ends.
-            while self.buckets[idx].is_none() {
+            while self.buckets[idx] == NIL {
                 idx = (idx + 1) & mask;
             }
             let mut chain = 0;
-            let mut cur = self.buckets[idx].as_deref();
-            while let Some(n) = cur {
-                chain += 1;
-                cur = n.next.as_deref();
-            }
+            self.for_bucket(idx, |_| chain += 1);
             let mut pick = rng.gen_range(0..chain);
-            let mut cur = self.buckets[idx].as_deref();
-            while let Some(n) = cur {
+            let mut i = self.buckets[idx];
+            while i != NIL {
+                let n = self.slab.get(i);
                 if pick == 0 {
                     if accept(n) {
                         return Some(n);
@@ -219,7 +378,7 @@ impl<V> Dict<V> {
                     break;
                 }
                 pick -= 1;
-                cur = n.next.as_deref();
+                i = n.next;
             }
         }
         self.iter().find(|n| accept(n))
@@ -235,43 +394,70 @@ impl<V> Dict<V> {
         if n > MIN_BUCKETS && self.len * 8 < n {
             self.resize(self.len.next_power_of_two().max(MIN_BUCKETS));
         }
+        let free = self.slab.free.len();
+        if free > 64 && free > self.len {
+            self.compact();
+        }
+    }
+
+    /// Moves every node into the lowest `len` slots and frees the chunks beyond them, so a table that
+    /// shrank gives its memory back. Nodes stay in their buckets, so SCAN cursors are unaffected.
+    fn compact(&mut self) {
+        let len = self.len as u32;
+        let mut holes: Vec<u32> = std::mem::take(&mut self.slab.free)
+            .into_iter()
+            .filter(|&f| f < len)
+            .collect();
+        holes.sort_unstable();
+        let mask = self.buckets.len().wrapping_sub(1);
+        let mut top = self.slab.used;
+        for hole in holes {
+            // The highest occupied slot; there is one at or above `len` for every hole below it.
+            loop {
+                top -= 1;
+                if self.slab.slot(top).is_some() {
+                    break;
+                }
+            }
+            let node = self.slab.take(top);
+            let b = super::hash_key(&node.key) as usize & mask;
+            if self.buckets[b] == top {
+                self.buckets[b] = hole;
+            } else {
+                let mut i = self.buckets[b];
+                while self.slab.get(i).next != top {
+                    i = self.slab.get(i).next;
+                }
+                self.slab.get_mut(i).next = hole;
+            }
+            *self.slab.slot_mut(hole) = Some(node);
+        }
+        self.slab.used = len;
+        let keep = if len == 0 { 0 } else { locate(len - 1).0 + 1 };
+        self.slab.chunks.truncate(keep);
+        self.slab.chunks.shrink_to_fit();
+        self.slab.free.shrink_to_fit();
     }
 
     fn resize(&mut self, new_size: usize) {
-        let old = std::mem::replace(&mut self.buckets, (0..new_size).map(|_| None).collect());
+        let old = std::mem::replace(&mut self.buckets, vec![NIL; new_size]);
         let mask = new_size - 1;
-        for mut head in old {
-            while let Some(mut node) = head {
-                head = node.next.take();
-                let idx = super::hash_key(&node.key) as usize & mask;
-                node.next = self.buckets[idx].take();
-                self.buckets[idx] = Some(node);
+        for head in old {
+            let mut i = head;
+            while i != NIL {
+                let n = self.slab.get_mut(i);
+                let next = n.next;
+                let b = super::hash_key(&n.key) as usize & mask;
+                n.next = self.buckets[b];
+                self.buckets[b] = i;
+                i = next;
             }
         }
     }
 
     /// Iterates over all nodes (no ordering guarantee).
     pub fn iter(&self) -> impl Iterator<Item = &Node<V>> {
-        self.buckets.iter().flat_map(|b| {
-            let mut cur = b.as_deref();
-            std::iter::from_fn(move || {
-                let n = cur?;
-                cur = n.next.as_deref();
-                Some(n)
-            })
-        })
-    }
-}
-
-impl<V> Drop for Dict<V> {
-    fn drop(&mut self) {
-        // Unlink chains iteratively so a long chain cannot overflow the stack.
-        for b in self.buckets.iter_mut() {
-            let mut cur = b.take();
-            while let Some(mut n) = cur {
-                cur = n.next.take();
-            }
-        }
+        self.slab.iter()
     }
 }
 
@@ -303,6 +489,52 @@ mod tests {
         for k in &model {
             assert!(d.get(hash_key(k), k).is_some());
         }
+    }
+
+    #[test]
+    fn slots_map_onto_chunks_without_gaps() {
+        let mut expect = (0usize, 0usize);
+        for i in 0..10_000u32 {
+            assert_eq!(locate(i), expect, "slot {i}");
+            expect.1 += 1;
+            if expect.1 == chunk_len(expect.0) {
+                expect = (expect.0 + 1, 0);
+            }
+        }
+    }
+
+    #[test]
+    fn shrinking_compacts_and_keeps_every_key() {
+        let mut d = Dict::new();
+        for i in 0..5000 {
+            let k = format!("k{i}").into_bytes();
+            d.insert_new(hash_key(&k), Key::new(&k), entry()).meta = i;
+        }
+        let full = d.allocated();
+        // Delete in an order that leaves holes everywhere.
+        for i in (0..5000).filter(|i| i % 10 != 3) {
+            let k = format!("k{i}").into_bytes();
+            assert!(d.remove(hash_key(&k), &k).is_some());
+        }
+        assert_eq!(d.len(), 500);
+        assert!(d.allocated() * 4 < full, "{} vs {full}", d.allocated());
+        for i in (0..5000).filter(|i| i % 10 == 3) {
+            let k = format!("k{i}").into_bytes();
+            let n = d.get(hash_key(&k), &k).expect("kept");
+            assert_eq!(n.meta, i);
+        }
+        assert_eq!(d.iter().count(), 500);
+        // And it keeps working after compaction.
+        for i in 0..100 {
+            let k = format!("n{i}").into_bytes();
+            d.insert_new(hash_key(&k), Key::new(&k), entry());
+        }
+        assert_eq!(d.iter().count(), 600);
+    }
+
+    #[test]
+    fn keyspace_node_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<Option<Node<Entry>>>(), 64);
     }
 
     #[test]

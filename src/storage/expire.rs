@@ -101,6 +101,8 @@ fn sweep_batch(ks: &Keyspace, shard_idx: usize, db: usize) -> (usize, usize) {
     shard.stats.expired += expired as u64;
     // Free the values after the lock is released.
     drop(guard);
-    drop(freed);
+    for node in freed {
+        super::lazyfree::free_expired(node.entry.value);
+    }
     (checked, expired)
 }

@@ -19,7 +19,10 @@ pub mod clock;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod lazyfree;
+pub mod lfu;
 pub mod types;
+pub mod usage;
 pub mod value;
 pub mod watch;
 

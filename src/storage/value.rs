@@ -14,6 +14,9 @@ use crate::smallbytes::SmallBytes;
 use crate::storage::types::list::ListValue;
 use crate::storage::types::stream::Stream;
 
+/// The buffer of a `raw` string.
+pub type RawBytes = thin_vec::ThinVec<u8>;
+
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
@@ -22,8 +25,10 @@ pub enum StrValue {
     Int(i64),
     /// Up to 44 bytes set whole: inline up to 22 bytes, else one exact-size allocation.
     Emb(SmallBytes),
-    /// Longer strings, or any string modified in place (spare capacity for APPEND/SETRANGE).
-    Raw(Vec<u8>),
+    /// Longer strings, or any string modified in place (spare capacity for APPEND/SETRANGE). A
+    /// `ThinVec` keeps its length and capacity in the heap block, so this variant is one pointer and
+    /// `Value` stays 24 bytes (a keyspace node 64).
+    Raw(RawBytes),
 }
 
 impl StrValue {
@@ -37,7 +42,7 @@ impl StrValue {
         if b.len() <= EMBSTR_MAX {
             StrValue::Emb(SmallBytes::new(b))
         } else {
-            StrValue::Raw(b.to_vec())
+            StrValue::Raw(RawBytes::from(b))
         }
     }
 
@@ -62,11 +67,11 @@ impl StrValue {
     }
 
     /// The bytes for in-place modification; the value becomes `raw`, as in Redis.
-    pub fn make_raw(&mut self) -> &mut Vec<u8> {
+    pub fn make_raw(&mut self) -> &mut RawBytes {
         let bytes = match self {
             StrValue::Raw(_) => None,
-            StrValue::Emb(b) => Some(b.to_vec()),
-            StrValue::Int(i) => Some(itoa::Buffer::new().format(*i).as_bytes().to_vec()),
+            StrValue::Emb(b) => Some(RawBytes::from(b.as_slice())),
+            StrValue::Int(i) => Some(RawBytes::from(itoa::Buffer::new().format(*i).as_bytes())),
         };
         if let Some(b) = bytes {
             *self = StrValue::Raw(b);
@@ -99,10 +104,10 @@ impl StrValue {
 pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
-    Hash(HashValue),
-    /// Boxed so `Value` stays four words: collections are few and large next to strings.
+    /// Collections are boxed so `Value` stays three words (strings are the common case).
+    Hash(Box<HashValue>),
     Set(Box<SetValue>),
-    ZSet(super::types::zset::ZSet),
+    ZSet(Box<super::types::zset::ZSet>),
     Stream(Box<Stream>),
 }
 
@@ -140,15 +145,14 @@ impl Value {
     }
 }
 
-/// Everything stored for one key besides the key itself.
+/// Everything stored for one key besides the key itself and its LRU/LFU stamp (which lives in the
+/// table node: see [`super::dict::Node::meta`]).
 #[derive(Debug, Clone)]
 pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix milliseconds; 0 when the key does not expire.
     /// Only `storage::db` writes it, so the per-table volatile count stays exact.
     pub(crate) expire_at: u64,
-    /// Low bits of the LRU clock at the last access (seconds), for OBJECT IDLETIME and eviction.
-    pub(crate) lru: u32,
 }
 
 impl Entry {
@@ -156,7 +160,6 @@ impl Entry {
         Entry {
             value,
             expire_at: 0,
-            lru: super::clock::lru_now(),
         }
     }
 
@@ -174,7 +177,7 @@ mod size_tests {
     #[test]
     fn value_stays_small() {
         assert!(
-            std::mem::size_of::<super::Value>() <= 32,
+            std::mem::size_of::<super::Value>() <= 24,
             "{}",
             std::mem::size_of::<super::Value>()
         );

@@ -197,3 +197,59 @@ pub fn bulk(con: &mut redis::Connection, args: &[&str]) -> Option<String> {
         v => panic!("{args:?}: expected a bulk string, got {v:?}"),
     }
 }
+
+/// The real `ferrite` binary in a child process, for tests that need the process to themselves
+/// (memory accounting, eviction) or its command line. Killed on drop.
+pub struct Process {
+    pub port: u16,
+    child: std::process::Child,
+}
+
+impl Process {
+    /// Starts `ferrite --port <free> <args...>` and waits until it answers.
+    pub fn start(args: &[&str]) -> Process {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferrite"))
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn ferrite");
+        let p = Process { port, child };
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "ferrite did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        p
+    }
+
+    pub fn conn(&self) -> redis::Connection {
+        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
+            .expect("client")
+            .get_connection()
+            .expect("connect")
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One field of an INFO reply.
+pub fn info_field(con: &mut redis::Connection, section: &str, field: &str) -> String {
+    let text: String = redis::cmd("INFO").arg(section).query(con).expect("info");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")).map(str::to_string))
+        .unwrap_or_else(|| panic!("INFO {section} has no {field}"))
+}

@@ -5,7 +5,7 @@
 //! with zero bytes.
 //!
 //! Why it is built this way:
-//! * Everything here is a function over `&[u8]` / `&mut Vec<u8>`, with no RESP and no keyspace, so the
+//! * Everything here is a function over `&[u8]` / `&mut crate::storage::value::RawBytes`, with no RESP and no keyspace, so the
 //!   commands (`commands::bitmap`) only parse arguments and move bytes in and out of the store, and these
 //!   functions are unit-tested against a naive bit-by-bit model.
 //! * Counting and searching are the hot paths of BITCOUNT and BITPOS on large bitmaps: both walk the
@@ -33,7 +33,7 @@ pub fn get_bit(b: &[u8], offset: u64) -> bool {
 }
 
 /// Grows `b` with zero bytes so that bit `offset` exists.
-pub fn grow_to_bit(b: &mut Vec<u8>, offset: u64) {
+pub fn grow_to_bit(b: &mut crate::storage::value::RawBytes, offset: u64) {
     let need = (offset >> 3) as usize + 1;
     if b.len() < need {
         b.resize(need, 0);
@@ -41,7 +41,7 @@ pub fn grow_to_bit(b: &mut Vec<u8>, offset: u64) {
 }
 
 /// Sets bit `offset` to `on`, growing `b` with zero bytes as needed. Returns the previous value.
-pub fn set_bit(b: &mut Vec<u8>, offset: u64, on: bool) -> bool {
+pub fn set_bit(b: &mut crate::storage::value::RawBytes, offset: u64, on: bool) -> bool {
     grow_to_bit(b, offset);
     let byte = &mut b[(offset >> 3) as usize];
     let mask = 0x80u8 >> (offset & 7);
@@ -348,7 +348,7 @@ pub fn get_field(b: &[u8], offset: u64, ty: FieldType) -> i64 {
 }
 
 /// Writes the low `ty.bits` bits of `v` at bit `offset`, growing `b` with zero bytes as needed.
-pub fn set_field(b: &mut Vec<u8>, offset: u64, ty: FieldType, v: i64) {
+pub fn set_field(b: &mut crate::storage::value::RawBytes, offset: u64, ty: FieldType, v: i64) {
     let last = offset + ty.bits as u64 - 1;
     grow_to_bit(b, last);
     let byte = offset >> 3;
@@ -392,7 +392,7 @@ mod tests {
 
     #[test]
     fn get_and_set_bits() {
-        let mut b = Vec::new();
+        let mut b = crate::storage::value::RawBytes::new();
         assert!(!set_bit(&mut b, 7, true));
         assert_eq!(b, [0x01]);
         assert!(set_bit(&mut b, 7, true));
@@ -530,7 +530,8 @@ mod tests {
             for w in 1..=max {
                 let ty = FieldType { signed, bits: w };
                 for offset in [0u64, 1, 5, 7, 8, 13, 63, 64, 71] {
-                    let mut b = sample(12, w as u64 * 100 + offset);
+                    let mut b: crate::storage::value::RawBytes =
+                        sample(12, w as u64 * 100 + offset).into();
                     let before = bits(&b);
                     let v = (0x5a5a_5a5a_5a5a_5a5au64 >> (64 - w)) as i64;
                     set_field(&mut b, offset, ty, v);
@@ -562,7 +563,7 @@ mod tests {
         assert_eq!(get_field(&[], 0, i8t), 0);
         assert_eq!(get_field(&[0xff], 4, i8t), -16);
         assert_eq!(get_field(&[0xff], u64::MAX - 70, i8t), 0);
-        let mut b = Vec::new();
+        let mut b = crate::storage::value::RawBytes::new();
         set_field(
             &mut b,
             100,
@@ -588,7 +589,7 @@ mod tests {
             signed: true,
             bits: 64,
         };
-        let mut b = Vec::new();
+        let mut b = crate::storage::value::RawBytes::new();
         set_field(&mut b, 3, i64t, i64::MIN);
         assert_eq!(get_field(&b, 3, i64t), i64::MIN);
         assert_eq!(b.len(), 9);

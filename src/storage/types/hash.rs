@@ -406,6 +406,22 @@ impl std::fmt::Debug for HashValue {
     }
 }
 
+impl HashValue {
+    /// Heap bytes held (MEMORY USAGE), sampling up to `samples` fields of a hashtable (0: all).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            HashValue::Listpack(lp) => lp.buf.capacity(),
+            HashValue::Hashtable(d) => {
+                std::mem::size_of::<Dict<SmallBytes>>()
+                    + d.allocated()
+                    + super::sampled(d.iter(), d.len(), samples, |n| {
+                        super::heap_len(&n.key) + super::heap_len(&n.entry)
+                    })
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

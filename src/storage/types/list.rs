@@ -204,6 +204,21 @@ pub fn clamp_range(start: i64, stop: i64, len: usize) -> Option<(usize, usize)> 
     Some((start as usize, stop as usize))
 }
 
+impl ListValue {
+    /// Heap bytes held (MEMORY USAGE): the element ring plus, from up to `samples` elements (0: all),
+    /// the extrapolated bytes of elements too long to sit inline.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let ring = self.items.capacity() * std::mem::size_of::<SmallBytes>();
+        let n = self.items.len();
+        if n == 0 {
+            return ring;
+        }
+        let take = if samples == 0 { n } else { samples.min(n) };
+        let sampled: usize = self.items.iter().take(take).map(super::heap_len).sum();
+        ring + sampled * n / take
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,3 +7,29 @@ pub mod list;
 pub mod set;
 pub mod stream;
 pub mod zset;
+
+use crate::smallbytes::SmallBytes;
+
+/// Heap bytes of a short string: nothing when it is stored inline.
+pub(crate) fn heap_len(b: &SmallBytes) -> usize {
+    match b {
+        SmallBytes::Inline { .. } => 0,
+        SmallBytes::Heap(h) => h.len(),
+    }
+}
+
+/// `per(item)` summed over up to `samples` of `len` items (0: all), extrapolated to all of them, as
+/// Redis's MEMORY USAGE samples big collections.
+pub(crate) fn sampled<T>(
+    items: impl Iterator<Item = T>,
+    len: usize,
+    samples: usize,
+    per: impl Fn(T) -> usize,
+) -> usize {
+    if len == 0 {
+        return 0;
+    }
+    let take = if samples == 0 { len } else { samples.min(len) };
+    let sum: usize = items.take(take).map(per).sum();
+    sum * len / take.max(1)
+}

@@ -549,6 +549,21 @@ impl std::fmt::Debug for SetValue {
     }
 }
 
+impl SetValue {
+    /// Heap bytes held (MEMORY USAGE), sampling up to `samples` members of a hashtable (0: all).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            SetValue::Intset(v) => v.capacity() * 8,
+            SetValue::Listpack(lp) => lp.buf.capacity(),
+            SetValue::Hashtable(d) => {
+                std::mem::size_of::<Dict<()>>()
+                    + d.allocated()
+                    + super::sampled(d.iter(), d.len(), samples, |n| super::heap_len(&n.key))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -588,6 +588,35 @@ impl Stream {
     }
 }
 
+impl Stream {
+    /// Heap bytes held (MEMORY USAGE): entry blocks (sampling up to `samples` of them, 0: all), plus
+    /// consumer groups and their pending entries.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        let block = |b: &Block| {
+            std::mem::size_of::<Block>()
+                + b.ids.capacity() * std::mem::size_of::<StreamId>()
+                + b.ends.capacity() * 4
+                + b.data.capacity()
+                + 32
+        };
+        let blocks = super::sampled(self.blocks.values(), self.blocks.len(), samples, block);
+        let groups: usize = self
+            .groups
+            .iter()
+            .map(|(name, g)| {
+                name.len()
+                    + 64
+                    + g.pel.len() * (std::mem::size_of::<PendingEntry>() + 48)
+                    + g.consumers
+                        .iter()
+                        .map(|(c, cons)| c.len() + 96 + cons.pel.len() * 24)
+                        .sum::<usize>()
+            })
+            .sum();
+        blocks + groups
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

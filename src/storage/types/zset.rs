@@ -632,6 +632,31 @@ impl<'a> Iterator for Range<'a> {
     }
 }
 
+impl ZSet {
+    /// Heap bytes held (MEMORY USAGE), sampling up to `samples` members (0: all).
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            ZSet::Listpack(v) => {
+                v.capacity() * std::mem::size_of::<(f64, SmallBytes)>()
+                    + super::sampled(v.iter(), v.len(), samples, |(_, m)| super::heap_len(m))
+            }
+            ZSet::Skiplist(b) => {
+                let list = b.list.nodes.capacity() * std::mem::size_of::<SlNode>()
+                    + b.list.free.capacity() * 4
+                    + super::sampled(b.list.nodes.iter(), b.list.nodes.len(), samples, |n| {
+                        n.lv.len() * std::mem::size_of::<Level>() + super::heap_len(&n.member)
+                    });
+                std::mem::size_of::<Big>()
+                    + b.dict.allocated()
+                    + super::sampled(b.dict.iter(), b.dict.len(), samples, |n| {
+                        super::heap_len(&n.key)
+                    })
+                    + list
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,114 @@
+//! Freeing big values off the request path, as Redis's `lazyfree.c`.
+//!
+//! A value whose freeing costs more than [`LAZYFREE_THRESHOLD`] allocations (a collection with many
+//! elements, a stream with many blocks) is handed to one background thread; small values are dropped
+//! on the spot, where a channel send would cost more than the free. UNLINK and FLUSHALL/FLUSHDB ASYNC
+//! always come here; DEL, eviction, expiry and FLUSHALL do when their `lazyfree-lazy-*` parameter says
+//! so. INFO reports `lazyfree_pending_objects` and `lazyfreed_objects`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{channel, Sender};
+use std::sync::{Mutex, OnceLock};
+
+use std::sync::atomic::AtomicBool;
+
+use super::{Dict, Value};
+
+/// `lazyfree-lazy-expire`: keys expired on access are freed through here.
+pub static LAZY_EXPIRE: AtomicBool = AtomicBool::new(false);
+
+/// Redis's `LAZYFREE_THRESHOLD`: below this many allocations, freeing inline is cheaper.
+pub const LAZYFREE_THRESHOLD: usize = 64;
+
+static PENDING: AtomicU64 = AtomicU64::new(0);
+static FREED: AtomicU64 = AtomicU64::new(0);
+
+/// Held only to be dropped on the lazyfree thread.
+#[allow(dead_code)]
+enum Garbage {
+    Value(Value),
+    Tables(Vec<Dict>),
+}
+
+fn sender() -> &'static Mutex<Sender<(Garbage, u64)>> {
+    static TX: OnceLock<Mutex<Sender<(Garbage, u64)>>> = OnceLock::new();
+    TX.get_or_init(|| {
+        let (tx, rx) = channel::<(Garbage, u64)>();
+        let spawned = std::thread::Builder::new()
+            .name("lazyfree".into())
+            .spawn(move || {
+                for (garbage, objects) in rx {
+                    drop(garbage);
+                    PENDING.fetch_sub(objects, Ordering::Relaxed);
+                    FREED.fetch_add(objects, Ordering::Relaxed);
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::warn!("cannot start the lazyfree thread ({e}); freeing inline");
+        }
+        Mutex::new(tx)
+    })
+}
+
+fn send(garbage: Garbage, objects: u64) {
+    PENDING.fetch_add(objects, Ordering::Relaxed);
+    let tx = sender().lock().unwrap_or_else(|p| p.into_inner());
+    if let Err(back) = tx.send((garbage, objects)) {
+        // The thread is gone: free here.
+        PENDING.fetch_sub(objects, Ordering::Relaxed);
+        drop(back);
+    }
+}
+
+/// Roughly how many allocations freeing `v` takes (Redis's `lazyfreeGetFreeEffort`).
+pub fn free_effort(v: &Value) -> usize {
+    match v {
+        Value::Str(_) => 1,
+        Value::List(l) => l.len(),
+        Value::Hash(h) if h.encoding() == "hashtable" => h.len(),
+        Value::Set(s) if s.encoding().name() == "hashtable" => s.len(),
+        Value::ZSet(z) if z.encoding() == "skiplist" => z.len(),
+        Value::Stream(s) => s.blocks() + s.groups.len(),
+        _ => 1,
+    }
+}
+
+/// Frees `v` in the background if that is worth it, else now.
+pub fn free_value(v: Value) {
+    if free_effort(&v) > LAZYFREE_THRESHOLD {
+        send(Garbage::Value(v), 1);
+    } else {
+        drop(v);
+    }
+}
+
+/// Frees an expired key's value: in the background under `lazyfree-lazy-expire`, else now.
+pub fn free_expired(v: Value) {
+    if LAZY_EXPIRE.load(Ordering::Relaxed) {
+        free_value(v);
+    }
+}
+
+/// Frees whole tables (FLUSHALL/FLUSHDB ASYNC) in the background.
+pub fn free_tables(tables: Vec<Dict>) {
+    let objects: u64 = tables.iter().map(|d| d.len() as u64).sum();
+    if objects == 0 {
+        return;
+    }
+    send(Garbage::Tables(tables), objects);
+}
+
+/// Objects queued but not yet freed (INFO `lazyfree_pending_objects`).
+pub fn pending() -> u64 {
+    PENDING.load(Ordering::Relaxed)
+}
+
+/// Objects freed in the background since start (INFO `lazyfreed_objects`).
+pub fn freed() -> u64 {
+    FREED.load(Ordering::Relaxed)
+}
+
+/// Clears the `lazyfreed_objects` counter (CONFIG RESETSTAT).
+pub fn reset_stats() {
+    FREED.store(0, Ordering::Relaxed);
+}
