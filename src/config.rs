@@ -42,6 +42,8 @@ pub struct Config {
     pub zset_max_listpack_value: usize,
     /// `client-output-buffer-limit` classes: (class, hard, soft, seconds).
     pub client_output_buffer_limit: Vec<(String, u64, u64, u64)>,
+    /// `notify-keyspace-events` as flag bits (see [`crate::storage::notify`]).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -84,6 +86,7 @@ impl Default for Config {
                 ("slave".into(), 256 << 20, 64 << 20, 60),
                 ("pubsub".into(), 32 << 20, 8 << 20, 60),
             ],
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -512,6 +515,17 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.zset_max_listpack_value.to_string(),
         set: |c, v| {
             c.zset_max_listpack_value = memory_in_range(v)?;
+            Ok(())
+        },
+    },
+    // --- keyspace notifications ---
+    Param {
+        name: "notify-keyspace-events",
+        mutable: true,
+        get: |c| crate::storage::notify::flags_to_string(c.notify_keyspace_events),
+        set: |c, v| {
+            c.notify_keyspace_events = crate::storage::notify::parse_flags(one(v)?)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             Ok(())
         },
     },

@@ -19,6 +19,7 @@ pub mod clock;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod notify;
 pub mod types;
 pub mod value;
 pub mod watch;
@@ -68,6 +69,8 @@ pub struct Keyspace {
     databases: usize,
     /// Clients WATCHing keys; every write path touches it.
     pub watches: watch::Watches,
+    /// `notify-keyspace-events`, read by every write path.
+    pub notify: notify::Notify,
 }
 
 impl Keyspace {
@@ -84,6 +87,7 @@ impl Keyspace {
             shards,
             databases,
             watches: watch::Watches::default(),
+            notify: notify::Notify::default(),
         }
     }
 
