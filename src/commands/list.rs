@@ -585,6 +585,7 @@ fn block(
             timeout_ms,
             timeout_reply: Reply::NilArray,
             argv_override: None,
+            shared: false,
         });
     }
     Ok(Reply::NilArray)

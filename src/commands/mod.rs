@@ -114,6 +114,9 @@ pub struct BlockOn {
     /// The request to run again on wake-up, when it differs from the one received (XREAD resolves
     /// `$` to the stream's last ID at the time it first blocked).
     pub argv_override: Option<Vec<Bytes>>,
+    /// The client consumes nothing when served (XREAD): it is woken together with every other such
+    /// client of the key (see [`crate::server::blocking`]).
+    pub shared: bool,
 }
 
 /// The result of executing a request.

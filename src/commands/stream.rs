@@ -412,7 +412,10 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let refs: Vec<&[u8]> = items.iter().map(|b| &b[..]).collect();
     s.append(id, &refs);
     if let Some(t) = o.trim {
-        s.trim(t, o.approx, o.limit);
+        // As Redis: `xtrim` follows `xadd` when the trim removed entries.
+        if s.trim(t, o.approx, o.limit) > 0 {
+            db.notify(notify::STREAM, "xtrim", &key);
+        }
     }
     Ok(id_reply(id))
 }
@@ -421,6 +424,7 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let o = parse_add_trim(args, false)?;
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(s) = stream_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
@@ -428,7 +432,12 @@ fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(t) = o.trim else {
         return Err(CmdError::XtrimNoStrategy);
     };
-    Ok(int(s.trim(t, o.approx, o.limit)))
+    let removed = s.trim(t, o.approx, o.limit);
+    if removed == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
+    }
+    Ok(int(removed))
 }
 
 /// `XLEN key` → the number of entries (0 if no key).
@@ -737,6 +746,8 @@ fn read_generic(
             timeout_ms: timeout,
             timeout_reply: Reply::NilArray,
             argv_override,
+            // XREAD consumes nothing: every reader blocked on the stream is served.
+            shared: group.is_none(),
         });
     }
     Ok(Reply::NilArray)
