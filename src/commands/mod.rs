@@ -6,7 +6,8 @@
 //!
 //! Dispatch is one short pipeline, driven by the table:
 //! lookup → subcommand → arity → authentication → key extraction and shard locking → handler →
-//! bookkeeping. Handlers are synchronous and never see the socket or the protocol version, so the same
+//! bookkeeping (statistics, blocked-client wake-ups, keyspace events published after the locks are
+//! dropped: see [`crate::storage::notify`]). Handlers are synchronous and never see the socket or the protocol version, so the same
 //! handler serves a client, a transaction, a script and (later) AOF replay.
 
 pub mod args;
@@ -407,7 +408,9 @@ fn run(
     drop(locks);
     if !events.is_empty() {
         let flags = server.keyspace.notify.flags();
-        notify::resolve_markers(&mut events, 0, spec.event, dirty > 0, flags);
+        // The command's own event: for the keys it wrote, if it changed anything and succeeded.
+        let changed = dirty > 0 && reply.is_ok();
+        notify::resolve_markers(&mut events, 0, spec.event, changed, flags);
         server.publish_events(&events);
     }
     if server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
@@ -480,7 +483,7 @@ pub fn run_nested(
     let r = (spec.handler)(ctx, &mut args);
     if ctx.events.len() > events_before {
         let flags = ctx.server.keyspace.notify.flags();
-        let changed = ctx.dirty > dirty_before;
+        let changed = ctx.dirty > dirty_before && r.is_ok();
         notify::resolve_markers(&mut ctx.events, events_before, spec.event, changed, flags);
     }
     if ctx.server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {

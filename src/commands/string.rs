@@ -40,8 +40,8 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "setex", group: Group::String, arity: 4, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::one(1, ks::OW | ks::UPDATE)], docs: docs("Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", "2.0.0", "O(1)"), event: Some((notify::STRING, "set")), handler: setex, ..CommandSpec::DEFAULT },
     CommandSpec { name: "psetex", group: Group::String, arity: 4, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::one(1, ks::OW | ks::UPDATE)], docs: docs("Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", "2.6.0", "O(1)"), event: Some((notify::STRING, "set")), handler: psetex, ..CommandSpec::DEFAULT },
     CommandSpec { name: "mget", group: Group::String, arity: -2, flags: READONLY | FAST, acl: STR, keys: &[KeySpec::range(1, -1, 1, ks::RO | ks::ACCESS)], tips: &["request_policy:multi_shard"], docs: docs("Atomically returns the string values of one or more keys.", "1.0.0", "O(N) where N is the number of keys to retrieve."), handler: mget, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "mset", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::range(1, -1, 2, ks::OW | ks::UPDATE)], tips: &["request_policy:multi_shard", "response_policy:all_succeeded"], docs: docs("Atomically creates or modifies the string values of one or more keys.", "1.0.1", "O(N) where N is the number of keys to set."), event: Some((notify::STRING, "set")), handler: mset, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "msetnx", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::range(1, -1, 2, ks::OW | ks::INSERT)], tips: &["request_policy:multi_shard", "response_policy:agg_min"], docs: docs("Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", "O(N) where N is the number of keys to set."), event: Some((notify::STRING, "set")), handler: msetnx, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "mset", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::range(1, -1, 2, ks::OW | ks::UPDATE)], tips: &["request_policy:multi_shard", "response_policy:all_succeeded"], docs: docs("Atomically creates or modifies the string values of one or more keys.", "1.0.1", "O(N) where N is the number of keys to set."), handler: mset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "msetnx", group: Group::String, arity: -3, flags: WRITE | DENYOOM, acl: STR, keys: &[KeySpec::range(1, -1, 2, ks::OW | ks::INSERT)], tips: &["request_policy:multi_shard", "response_policy:agg_min"], docs: docs("Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1", "O(N) where N is the number of keys to set."), handler: msetnx, ..CommandSpec::DEFAULT },
     CommandSpec { name: "getset", group: Group::String, arity: 3, flags: WRITE | DENYOOM | FAST, acl: STR, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Returns the previous string value of a key after setting it to a new value.", "1.0.0", "O(1)"), event: Some((notify::STRING, "set")), handler: getset, ..CommandSpec::DEFAULT },
     CommandSpec { name: "getdel", group: Group::String, arity: 2, flags: WRITE | FAST, acl: STR, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::DELETE)], docs: docs("Returns the string value of a key after deleting the key.", "6.2.0", "O(1)"), handler: getdel, ..CommandSpec::DEFAULT },
     CommandSpec { name: "getex", group: Group::String, arity: -2, flags: WRITE | FAST, acl: STR, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Returns the string value of a key after setting its expiration time.", "6.2.0", "O(1)"), handler: getex, ..CommandSpec::DEFAULT },
@@ -298,6 +298,8 @@ fn mset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut db = ctx.db();
     for kv in pairs.chunks_exact(2) {
         db.set(&kv[0], Value::from_bytes(&kv[1]), Ttl::Clear);
+        // One `set` per pair, even for a key named twice (as Redis).
+        db.notify(notify::STRING, "set", &kv[0]);
     }
     Ok(Reply::Ok)
 }
@@ -311,6 +313,8 @@ fn msetnx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     for kv in pairs.chunks_exact(2) {
         db.set(&kv[0], Value::from_bytes(&kv[1]), Ttl::Clear);
+        // One `set` per pair, even for a key named twice (as Redis).
+        db.notify(notify::STRING, "set", &kv[0]);
     }
     Ok(Reply::Int(1))
 }
