@@ -16,6 +16,13 @@
 //!   the command's event (or drops them when the command changed nothing). Handlers whose events depend
 //!   on the outcome (LMOVE, SMOVE, ZADD INCR, RENAME, ...) leave `event` empty and call
 //!   `ExecCtx::notify`.
+//! * "Changed anything" is the command's dirty count: a handler that found nothing to do (LREM or ZREM
+//!   removing nothing, LINSERT without its pivot, SETBIT leaving the bit, XDEL of absent IDs...) puts
+//!   the count back as Redis's `server.dirty` would be, which also silences its event. A command that
+//!   fails raises no table event. Why markers rather than a call per handler: the table states each
+//!   command's event once, and a handler cannot forget it; `Db` already sees every write.
+//! * Inside MULTI/EXEC and scripts each nested command resolves its own markers as it finishes, so the
+//!   queue keeps Redis's order; the whole queue is published when the outer command ends.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
