@@ -51,6 +51,8 @@ pub struct Config {
     pub lazyfree_lazy_server_del: bool,
     pub lazyfree_lazy_user_del: bool,
     pub lazyfree_lazy_user_flush: bool,
+    /// `notify-keyspace-events` as flag bits (see [`crate::storage::notify`]).
+    pub notify_keyspace_events: u32,
 }
 
 impl Default for Config {
@@ -102,6 +104,7 @@ impl Default for Config {
             lazyfree_lazy_server_del: false,
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
+            notify_keyspace_events: 0,
         }
     }
 }
@@ -612,6 +615,17 @@ pub static PARAMS: &[Param] = &[
         get: |c| yn(c.lazyfree_lazy_user_flush),
         set: |c, v| {
             c.lazyfree_lazy_user_flush = yes_no(v)?;
+            Ok(())
+        },
+    },
+    // --- keyspace notifications ---
+    Param {
+        name: "notify-keyspace-events",
+        mutable: true,
+        get: |c| crate::storage::notify::flags_to_string(c.notify_keyspace_events),
+        set: |c, v| {
+            c.notify_keyspace_events = crate::storage::notify::parse_flags(one(v)?)
+                .ok_or("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")?;
             Ok(())
         },
     },

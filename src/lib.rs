@@ -8,7 +8,7 @@
 //!   one RESP3-shaped [`protocol::Reply`] to RESP3 or RESP2. Knows nothing of storage.
 //! * [`commands`]: the command table (one [`commands::CommandSpec`] per command, in one file per
 //!   family) and the dispatch pipeline. Handlers are synchronous functions with no I/O.
-//! * [`storage`]: the sharded keyspace, values, lazy and active expiry.
+//! * [`storage`]: the sharded keyspace, values, lazy and active expiry, keyspace notification events.
 //! * [`server`]: the TCP listener and per-connection loop (read batch → execute → one write).
 //! * [`scripting`]: the Lua engine behind EVAL (script cache, sandbox, reply conversions, cjson...).
 //! * [`config`]: redis.conf / `--name value` parsing and the CONFIG parameter table.

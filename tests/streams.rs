@@ -1385,3 +1385,74 @@ fn random_stream_commands_match_redis() {
         common::diff::compare_all(redis.port, srv.port, &format!("streams seed {seed}"), cmds);
     }
 }
+
+/// One XADD serves every client blocked in XREAD on the stream at once, whatever their order and
+/// whether the first in line can use the entry: a reader waiting for an ID beyond the new entry finds
+/// nothing, keeps waiting without holding the others back, and is served by a later XADD. Consumers in
+/// XREADGROUP `>` take new entries in turn: one XADD serves one of them.
+#[test]
+fn xadd_wakes_every_blocked_reader() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    q(&mut con, &["XADD", "s", "1", "old", "1"]);
+    // First in line: waits for entries after 5-0, which the next XADD does not provide.
+    let late = in_thread(srv.port, &["XREAD", "BLOCK", "0", "STREAMS", "s", "5"]);
+    common::wait_blocked_clients(&mut con, 1);
+    let readers: Vec<_> = (0..3)
+        .map(|_| in_thread(srv.port, &["XREAD", "BLOCK", "0", "STREAMS", "s", "$"]))
+        .collect();
+    common::wait_blocked_clients(&mut con, 4);
+    q(&mut con, &["XADD", "s", "2", "new", "2"]);
+    for r in readers {
+        assert_eq!(r.join().unwrap(), "[[s,[[2-0,[new,2]]]]]");
+    }
+    // The late reader re-ran, found nothing, and is still waiting.
+    common::wait_blocked_clients(&mut con, 1);
+    assert!(!late.is_finished());
+    q(&mut con, &["XADD", "s", "6", "newer", "6"]);
+    assert_eq!(late.join().unwrap(), "[[s,[[6-0,[newer,6]]]]]");
+
+    // Consumers of a group share the entries: one XADD serves exactly one of two blocked consumers.
+    q(&mut con, &["XGROUP", "CREATE", "s", "g", "$"]);
+    let c1 = in_thread(
+        srv.port,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c1",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+    );
+    let c2 = in_thread(
+        srv.port,
+        &[
+            "XREADGROUP",
+            "GROUP",
+            "g",
+            "c2",
+            "BLOCK",
+            "0",
+            "STREAMS",
+            "s",
+            ">",
+        ],
+    );
+    common::wait_blocked_clients(&mut con, 2);
+    q(&mut con, &["XADD", "s", "7", "job", "7"]);
+    common::wait_blocked_clients(&mut con, 1);
+    q(&mut con, &["XADD", "s", "8", "job", "8"]);
+    let mut got = [c1.join().unwrap(), c2.join().unwrap()];
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "[[s,[[7-0,[job,7]]]]]".to_string(),
+            "[[s,[[8-0,[job,8]]]]]".to_string()
+        ]
+    );
+}

@@ -13,6 +13,7 @@
 //! SET/INCRBY creates it even if every write then fails under `OVERFLOW FAIL`, and keywords are compared
 //! as C strings (up to the first NUL byte) as Redis's `strcasecmp` does.
 
+use crate::storage::notify;
 use bytes::Bytes;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
@@ -35,12 +36,12 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "setbit", group: Group::Bitmap, arity: 4, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "2.2.0", "O(1)"), handler: setbit, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "setbit", group: Group::Bitmap, arity: 4, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Sets or clears the bit at offset of the string value. Creates the key if it doesn't exist.", "2.2.0", "O(1)"), event: Some((notify::STRING, "setbit")), handler: setbit, ..CommandSpec::DEFAULT },
     CommandSpec { name: "getbit", group: Group::Bitmap, arity: 3, flags: READONLY | FAST, acl: BM, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Returns a bit value by offset.", "2.2.0", "O(1)"), handler: getbit, ..CommandSpec::DEFAULT },
     CommandSpec { name: "bitcount", group: Group::Bitmap, arity: -2, flags: READONLY, acl: BM, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Counts the number of set bits (population counting) in a string.", "2.6.0", "O(N)"), handler: bitcount, ..CommandSpec::DEFAULT },
     CommandSpec { name: "bitpos", group: Group::Bitmap, arity: -3, flags: READONLY, acl: BM, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Finds the first set (1) or clear (0) bit in a string.", "2.8.7", "O(N)"), handler: bitpos, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "bitop", group: Group::Bitmap, arity: -4, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(2, ks::OW | ks::UPDATE), KeySpec::range(3, -1, 1, ks::RO | ks::ACCESS)], docs: docs("Performs bitwise operations on multiple strings, and stores the result.", "2.6.0", "O(N)"), handler: bitop, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "bitfield", group: Group::Bitmap, arity: -2, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)], docs: docs("Performs arbitrary bitfield integer operations on strings.", "3.2.0", "O(1) for each subcommand specified"), handler: bitfield, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "bitop", group: Group::Bitmap, arity: -4, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(2, ks::OW | ks::UPDATE), KeySpec::range(3, -1, 1, ks::RO | ks::ACCESS)], docs: docs("Performs bitwise operations on multiple strings, and stores the result.", "2.6.0", "O(N)"), event: Some((notify::STRING, "set")), handler: bitop, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "bitfield", group: Group::Bitmap, arity: -2, flags: WRITE | DENYOOM, acl: BM, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE | ks::VARIABLE_FLAGS)], docs: docs("Performs arbitrary bitfield integer operations on strings.", "3.2.0", "O(1) for each subcommand specified"), event: Some((notify::STRING, "setbit")), handler: bitfield, ..CommandSpec::DEFAULT },
     CommandSpec { name: "bitfield_ro", group: Group::Bitmap, arity: -2, flags: READONLY | FAST, acl: BM, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Performs arbitrary read-only bitfield integer operations on strings.", "6.0.0", "O(1) for each subcommand specified"), handler: bitfield_ro, ..CommandSpec::DEFAULT },
 ];
 
@@ -124,9 +125,18 @@ fn setbit(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         Some(1) => true,
         _ => return Err(CmdError::BitValue),
     };
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
+    let existed = db.peek(&key).is_some();
     let s = write_str(db.get_or_insert_with(&key, empty_raw))?;
-    Ok(Reply::Int(bm::set_bit(s.make_raw(), offset, on) as i64))
+    let raw = s.make_raw();
+    let len = raw.len();
+    let old = bm::set_bit(raw, offset, on);
+    // As Redis: a write (and the `setbit` event) only if the key was created, grew, or the bit changed.
+    if existed && raw.len() == len && old == on {
+        ctx.dirty = dirty;
+    }
+    Ok(Reply::Int(old as i64))
 }
 
 /// `GETBIT key offset` → the bit at `offset` (0 past the end of the string or for a missing key).
@@ -345,6 +355,7 @@ fn bitfield_generic(
 ) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let (fields, highest) = parse_fields(args, max_bulk(ctx))?;
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(highest) = highest else {
         let s = read_str(db.get(&key))?;
@@ -362,6 +373,7 @@ fn bitfield_generic(
     }
     let b = write_str(db.get_or_insert_with(&key, empty_raw))?.make_raw();
     bm::grow_to_bit(b, highest);
+    let mut changes = 0u64;
     let replies = fields
         .iter()
         .map(|f| {
@@ -378,9 +390,12 @@ fn bitfield_generic(
                 },
             };
             bm::set_field(b, f.offset, f.ty, new);
+            changes += 1;
             Reply::Int(reply)
         })
         .collect();
+    // As Redis: the writes (and the `setbit` event) are the SETs and INCRBYs that were applied.
+    ctx.dirty = dirty + changes;
     Ok(Reply::Array(replies))
 }
 

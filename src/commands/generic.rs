@@ -20,6 +20,7 @@
 //!   overflow of the unit conversion or of `now +` is `invalid expire time`, and a time already past
 //!   deletes the key and answers 1.
 
+use crate::storage::notify;
 use rand::Rng;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
@@ -339,6 +340,8 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, nx: bool) -> Result<Re
         return Err(CmdError::NoSuchKey);
     };
     db.insert_entry(&dst, entry);
+    db.notify(notify::GENERIC, "rename_from", &src);
+    db.notify(notify::GENERIC, "rename_to", &dst);
     count_one_change(ctx, dirty);
     Ok(done)
 }
@@ -519,7 +522,10 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut entry = Entry::new(value);
     entry.expire_at = expire_at;
-    db.with_db(dst_db, |d| d.insert_entry(&dst, entry));
+    db.with_db(dst_db, |d| {
+        d.insert_entry(&dst, entry);
+        d.notify(notify::GENERIC, "copy_to", &dst);
+    });
     count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
 }
@@ -541,6 +547,8 @@ fn move_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     };
     db.with_db(dst_db, |d| d.insert_entry(&key, entry));
+    db.notify(notify::GENERIC, "move_from", &key);
+    db.with_db(dst_db, |d| d.notify(notify::GENERIC, "move_to", &key));
     count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
 }

@@ -5,6 +5,7 @@
 //! find nothing set `ctx.block`; the connection waits and runs them again when a write touches one of
 //! their keys (dispatch wakes waiters after every write command).
 
+use crate::storage::notify;
 use bytes::Bytes;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
@@ -35,19 +36,19 @@ const KEYS_BPOP: &[KeySpec] = &[KeySpec::range(1, -2, 1, ks::RW | ks::ACCESS | k
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "lpush", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), handler: lpush, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "rpush", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), handler: rpush, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "lpushx", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Prepends one or more elements to a list only when the list exists.", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), handler: lpushx, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "rpushx", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Appends an element to a list only when the list exists.", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), handler: rpushx, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lpush", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Prepends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::LIST, "lpush")), handler: lpush, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "rpush", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Appends one or more elements to a list. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::LIST, "rpush")), handler: rpush, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lpushx", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Prepends one or more elements to a list only when the list exists.", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::LIST, "lpush")), handler: lpushx, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "rpushx", group: Group::List, arity: -3, flags: WRITE | DENYOOM | FAST, acl: L, keys: KEY_INSERT, docs: docs("Appends an element to a list only when the list exists.", "2.2.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::LIST, "rpush")), handler: rpushx, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lpop", group: Group::List, arity: -2, flags: WRITE | FAST, acl: L, keys: KEY_POP, docs: docs("Returns the first elements in a list after removing it. Deletes the list if the last element was popped.", "1.0.0", "O(N) where N is the number of elements returned"), handler: lpop, ..CommandSpec::DEFAULT },
     CommandSpec { name: "rpop", group: Group::List, arity: -2, flags: WRITE | FAST, acl: L, keys: KEY_POP, docs: docs("Returns and removes the last elements of a list. Deletes the list if the last element was popped.", "1.0.0", "O(N) where N is the number of elements returned"), handler: rpop, ..CommandSpec::DEFAULT },
     CommandSpec { name: "llen", group: Group::List, arity: 2, flags: READONLY | FAST, acl: L, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Returns the length of a list.", "1.0.0", "O(1)"), handler: llen, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lrange", group: Group::List, arity: 4, flags: READONLY, acl: L, keys: KEY_READ, docs: docs("Returns a range of elements from a list.", "1.0.0", "O(S+N) where S is the distance of start offset from HEAD for small lists, from nearest end (HEAD or TAIL) for large lists; and N is the number of elements in the specified range."), handler: lrange, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lindex", group: Group::List, arity: 3, flags: READONLY, acl: L, keys: KEY_READ, docs: docs("Returns an element from a list by its index.", "1.0.0", "O(N) where N is the number of elements to traverse to get to the element at index. This makes asking for the first or the last element of the list O(1)."), handler: lindex, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "lset", group: Group::List, arity: 4, flags: WRITE | DENYOOM, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::UPDATE)], docs: docs("Sets the value of an element in a list by its index.", "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."), handler: lset, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "linsert", group: Group::List, arity: 5, flags: WRITE | DENYOOM, acl: L, keys: KEY_INSERT, docs: docs("Inserts an element before or after another element in a list.", "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."), handler: linsert, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "lrem", group: Group::List, arity: 4, flags: WRITE, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed."), handler: lrem, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "ltrim", group: Group::List, arity: 4, flags: WRITE, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "1.0.0", "O(N) where N is the number of elements to be removed by the operation."), handler: ltrim, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lset", group: Group::List, arity: 4, flags: WRITE | DENYOOM, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::UPDATE)], docs: docs("Sets the value of an element in a list by its index.", "1.0.0", "O(N) where N is the length of the list. Setting either the first or the last element of the list is O(1)."), event: Some((notify::LIST, "lset")), handler: lset, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "linsert", group: Group::List, arity: 5, flags: WRITE | DENYOOM, acl: L, keys: KEY_INSERT, docs: docs("Inserts an element before or after another element in a list.", "2.2.0", "O(N) where N is the number of elements to traverse before seeing the value pivot. This means that inserting somewhere on the left end on the list (head) can be considered O(1) and inserting somewhere on the right end (tail) is O(N)."), event: Some((notify::LIST, "linsert")), handler: linsert, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "lrem", group: Group::List, arity: 4, flags: WRITE, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes elements from a list. Deletes the list if the last element was removed.", "1.0.0", "O(N+M) where N is the length of the list and M is the number of elements removed."), event: Some((notify::LIST, "lrem")), handler: lrem, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "ltrim", group: Group::List, arity: 4, flags: WRITE, acl: L, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes elements from both ends a list. Deletes the list if all elements were trimmed.", "1.0.0", "O(N) where N is the number of elements to be removed by the operation."), event: Some((notify::LIST, "ltrim")), handler: ltrim, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lpos", group: Group::List, arity: -3, flags: READONLY, acl: L, keys: KEY_READ, docs: docs("Returns the index of matching elements in a list.", "6.0.6", "O(N) where N is the number of elements in the list, for the average case. When searching for elements near the head or the tail of the list, or when the MAXLEN option is provided, the command may run in constant time."), handler: lpos, ..CommandSpec::DEFAULT },
     CommandSpec { name: "lmove", group: Group::List, arity: 5, flags: WRITE | DENYOOM, acl: L, keys: KEYS_MOVE, docs: docs("Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.", "6.2.0", "O(1)"), handler: lmove, ..CommandSpec::DEFAULT },
     CommandSpec { name: "rpoplpush", group: Group::List, arity: 3, flags: WRITE | DENYOOM, acl: L, keys: KEYS_MOVE, docs: docs("Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.", "1.2.0", "O(1)"), handler: rpoplpush, ..CommandSpec::DEFAULT },
@@ -146,7 +147,24 @@ fn rpushx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     push(ctx, args, End::Right, true)
 }
 
-/// Pops up to `count` elements from one end, deleting the key if the list empties.
+/// The keyspace event of a pop from `end`.
+fn pop_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpop",
+        End::Right => "rpop",
+    }
+}
+
+/// The keyspace event of a push to `end`.
+fn push_event(end: End) -> &'static str {
+    match end {
+        End::Left => "lpush",
+        End::Right => "rpush",
+    }
+}
+
+/// Pops up to `count` elements from one end, deleting the key if the list empties. Raises the pop's
+/// keyspace event (then `del`) here, for every popping command: its name depends on the end.
 fn pop_n(
     db: &mut Db<'_, '_>,
     key: &[u8],
@@ -165,7 +183,11 @@ fn pop_n(
         }
     }
     list.update_encoding(max);
-    if list.is_empty() {
+    let empty = list.is_empty();
+    if n > 0 {
+        db.notify(notify::LIST, pop_event(end), key);
+    }
+    if empty {
         db.remove(key);
     }
     Ok(Some(out))
@@ -286,11 +308,14 @@ fn linsert(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let pivot = args.next_bytes()?;
     let elem = args.next_bytes()?;
     let max = max_listpack(ctx);
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(list) = list_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
     };
     let Some(pos) = list.iter().position(|e| e.as_slice() == &pivot[..]) else {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
         return Ok(Reply::Int(-1));
     };
     list.insert(if after { pos + 1 } else { pos }, &elem);
@@ -305,6 +330,7 @@ fn lrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let count = args.next_i64()?;
     let elem = args.next_bytes()?;
     let max = max_listpack(ctx);
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(list) = list_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
@@ -317,6 +343,10 @@ fn lrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     list.update_encoding(max);
     if list.is_empty() {
         db.remove(&key);
+    }
+    if removed == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
     }
     Ok(Reply::Int(removed as i64))
 }
@@ -442,15 +472,18 @@ fn move_one(
         return Ok(None);
     };
     list.update_encoding(max);
-    if list.is_empty() {
-        db.remove(src);
-    }
+    // As Redis: the push (and its events) first, then the pop's event, then `del` if `src` emptied.
     match db.get_or_create(dst, is_list, || Value::List(Box::default())) {
         Ok(Value::List(l)) => {
             l.push(to, &elem);
             l.update_encoding(max);
         }
         _ => return Err(CmdError::WrongType),
+    }
+    db.notify(notify::LIST, push_event(to), dst);
+    db.notify(notify::LIST, pop_event(from), src);
+    if list_mut(&mut db, src)?.is_some_and(|l| l.is_empty()) {
+        db.remove(src);
     }
     Ok(Some(Reply::bulk_copy(&elem)))
 }
@@ -552,6 +585,7 @@ fn block(
             timeout_ms,
             timeout_reply: Reply::NilArray,
             argv_override: None,
+            shared: false,
         });
     }
     Ok(Reply::NilArray)

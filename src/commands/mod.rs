@@ -6,7 +6,8 @@
 //!
 //! Dispatch is one short pipeline, driven by the table:
 //! lookup → subcommand → arity → authentication → key extraction and shard locking → handler →
-//! bookkeeping. Handlers are synchronous and never see the socket or the protocol version, so the same
+//! bookkeeping (statistics, blocked-client wake-ups, keyspace events published after the locks are
+//! dropped: see [`crate::storage::notify`]). Handlers are synchronous and never see the socket or the protocol version, so the same
 //! handler serves a client, a transaction, a script and (later) AOF replay.
 
 pub mod args;
@@ -40,6 +41,7 @@ pub use table::{acl, flags, ks, CommandSpec, Docs, Group, KeySpec};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::server::{ClientState, Server};
+use crate::storage::notify::{self, Event, Events};
 use crate::storage::{Db, Locks, Shard};
 
 /// The command table, one slice per family.
@@ -75,6 +77,8 @@ pub struct ExecCtx<'a> {
     pub block: Option<BlockOn>,
     /// Keys this command made ready for blocked clients, as `(db, key)`.
     pub ready: Vec<(usize, Bytes)>,
+    /// Keyspace events raised so far, published once the command's locks are dropped.
+    pub events: Events,
 }
 
 /// A shard reached through [`ExecCtx::lock_shard`].
@@ -113,6 +117,9 @@ pub struct BlockOn {
     /// The request to run again on wake-up, when it differs from the one received (XREAD resolves
     /// `$` to the stream's last ID at the time it first blocked).
     pub argv_override: Option<Vec<Bytes>>,
+    /// The client consumes nothing when served (XREAD): it is woken together with every other such
+    /// client of the key (see [`crate::server::blocking`]).
+    pub shared: bool,
 }
 
 /// The result of executing a request.
@@ -129,7 +136,31 @@ pub enum Outcome {
 impl<'a> ExecCtx<'a> {
     /// The client's selected database, through the command's locks.
     pub fn db(&mut self) -> Db<'_, 'a> {
-        Db::new(&mut self.locks, self.client.db, self.now, &mut self.dirty)
+        Db::with_events(
+            &mut self.locks,
+            self.client.db,
+            self.now,
+            &mut self.dirty,
+            &mut self.events,
+        )
+    }
+
+    /// Raises the keyspace event `name` of `class` on `key` of the selected database, if enabled:
+    /// for handlers whose events depend on the outcome (see [`crate::storage::notify`]).
+    pub fn notify(&mut self, class: u32, name: &'static str, key: &[u8]) {
+        self.notify_at(self.client.db, class, name, key);
+    }
+
+    /// [`ExecCtx::notify`] for database `db` (MOVE's `move_to`, COPY ... DB).
+    pub fn notify_at(&mut self, db: usize, class: u32, name: &'static str, key: &[u8]) {
+        if self.server.keyspace.notify.wants(class) {
+            self.events.push(Event {
+                class,
+                name,
+                db,
+                key: Bytes::copy_from_slice(key),
+            });
+        }
     }
 
     /// Whether this client may block (not inside MULTI or a script, where blocking commands answer
@@ -169,7 +200,13 @@ impl<'a> ExecCtx<'a> {
 
     /// Database `index` through the command's locks.
     pub fn db_at(&mut self, index: usize) -> Db<'_, 'a> {
-        Db::new(&mut self.locks, index, self.now, &mut self.dirty)
+        Db::with_events(
+            &mut self.locks,
+            index,
+            self.now,
+            &mut self.dirty,
+            &mut self.events,
+        )
     }
 }
 
@@ -308,7 +345,12 @@ fn check_oom(
     now: u64,
 ) -> Result<bool, CmdError> {
     use crate::server::memory::Evict;
-    if server.memory.check(&server.keyspace, now) != Evict::Fail {
+    let mut evicted = Vec::new();
+    let state = server.memory.check(&server.keyspace, now, &mut evicted);
+    if !evicted.is_empty() {
+        server.publish_events(&evicted);
+    }
+    if state != Evict::Fail {
         return Ok(false);
     }
     let name = spec.name;
@@ -396,6 +438,7 @@ fn run(
         dirty: 0,
         block: None,
         ready,
+        events: Vec::new(),
     };
     let mut args = Args::new(argv, start);
     let started = command_clock().now();
@@ -407,9 +450,17 @@ fn run(
         ready,
         locks,
         client,
+        mut events,
         ..
     } = ctx;
     drop(locks);
+    if !events.is_empty() {
+        let flags = server.keyspace.notify.flags();
+        // The command's own event: for the keys it wrote, if it changed anything and succeeded.
+        let changed = dirty > 0 && reply.is_ok();
+        notify::resolve_markers(&mut events, 0, spec.event, changed, flags);
+        server.publish_events(&events);
+    }
     if server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
         feed_monitors(server, client, args.argv());
     }
@@ -474,9 +525,15 @@ pub fn run_nested(
         Vec::new()
     };
     let dirty_before = ctx.dirty;
+    let events_before = ctx.events.len();
     let mut args = Args::new(argv, start);
     let started = command_clock().now();
     let r = (spec.handler)(ctx, &mut args);
+    if ctx.events.len() > events_before {
+        let flags = ctx.server.keyspace.notify.flags();
+        let changed = ctx.dirty > dirty_before && r.is_ok();
+        notify::resolve_markers(&mut ctx.events, events_before, spec.event, changed, flags);
+    }
     if ctx.server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
         feed_monitors(ctx.server, ctx.client, args.argv());
     }

@@ -14,6 +14,7 @@
 //! * SMEMBERS, SINTER, SUNION, SDIFF and SPOP with a count reply with a RESP3 set (an array in RESP2);
 //!   SRANDMEMBER with a count replies with an array, since it may repeat members.
 
+use crate::storage::notify;
 use bytes::Bytes;
 use rand::Rng;
 
@@ -53,22 +54,22 @@ const TOTAL_COMPLEXITY: &str = "O(N) where N is the total number of elements in 
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "sadd", group: Group::Set, arity: -3, flags: WRITE | DENYOOM | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::INSERT)], docs: docs("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), handler: sadd, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "srem", group: Group::Set, arity: -3, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0", "O(N) where N is the number of members to be removed."), handler: srem, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sadd", group: Group::Set, arity: -3, flags: WRITE | DENYOOM | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::INSERT)], docs: docs("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::SET, "sadd")), handler: sadd, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "srem", group: Group::Set, arity: -3, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0", "O(N) where N is the number of members to be removed."), event: Some((notify::SET, "srem")), handler: srem, ..CommandSpec::DEFAULT },
     CommandSpec { name: "smembers", group: Group::Set, arity: 2, flags: READONLY, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], tips: ORDER, docs: docs("Returns all members of a set.", "1.0.0", "O(N) where N is the set cardinality."), handler: smembers, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sismember", group: Group::Set, arity: 3, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Determines whether a member belongs to a set.", "1.0.0", "O(1)"), handler: sismember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "smismember", group: Group::Set, arity: -3, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Determines whether multiple members belong to a set.", "6.2.0", "O(N) where N is the number of elements being checked for membership"), handler: smismember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "scard", group: Group::Set, arity: 2, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Returns the number of members in a set.", "1.0.0", "O(1)"), handler: scard, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "spop", group: Group::Set, arity: -2, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::DELETE)], tips: RANDOM, docs: docs("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."), handler: spop, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "spop", group: Group::Set, arity: -2, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::DELETE)], tips: RANDOM, docs: docs("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."), event: Some((notify::SET, "spop")), handler: spop, ..CommandSpec::DEFAULT },
     CommandSpec { name: "srandmember", group: Group::Set, arity: -2, flags: READONLY, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], tips: RANDOM, docs: docs("Get one or multiple random members from a set", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the absolute value of the passed count."), handler: srandmember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "smove", group: Group::Set, arity: 4, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::DELETE), KeySpec::one(2, ks::RW | ks::INSERT)], docs: docs("Moves a member from one set to another.", "1.0.0", "O(1)"), handler: smove, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sinter", group: Group::Set, arity: -2, flags: READONLY, acl: SET, keys: MULTI_RO, tips: ORDER, docs: docs("Returns the intersect of multiple sets.", "1.0.0", INTER_COMPLEXITY), handler: sinter, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sintercard", group: Group::Set, arity: -3, flags: READONLY, acl: SET, keys: &[KeySpec::keynum(1, ks::RO | ks::ACCESS)], docs: docs("Returns the number of members of the intersect of multiple sets.", "7.0.0", INTER_COMPLEXITY), handler: sintercard, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sunion", group: Group::Set, arity: -2, flags: READONLY, acl: SET, keys: MULTI_RO, tips: ORDER, docs: docs("Returns the union of multiple sets.", "1.0.0", TOTAL_COMPLEXITY), handler: sunion, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sdiff", group: Group::Set, arity: -2, flags: READONLY, acl: SET, keys: MULTI_RO, tips: ORDER, docs: docs("Returns the difference of multiple sets.", "1.0.0", TOTAL_COMPLEXITY), handler: sdiff, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "sinterstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_RW, docs: docs("Stores the intersect of multiple sets in a key.", "1.0.0", INTER_COMPLEXITY), handler: sinterstore, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "sunionstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_OW, docs: docs("Stores the union of multiple sets in a key.", "1.0.0", TOTAL_COMPLEXITY), handler: sunionstore, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "sdiffstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_OW, docs: docs("Stores the difference of multiple sets in a key.", "1.0.0", TOTAL_COMPLEXITY), handler: sdiffstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sinterstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_RW, docs: docs("Stores the intersect of multiple sets in a key.", "1.0.0", INTER_COMPLEXITY), event: Some((notify::SET, "sinterstore")), handler: sinterstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sunionstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_OW, docs: docs("Stores the union of multiple sets in a key.", "1.0.0", TOTAL_COMPLEXITY), event: Some((notify::SET, "sunionstore")), handler: sunionstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sdiffstore", group: Group::Set, arity: -3, flags: WRITE | DENYOOM, acl: SET, keys: STORE_OW, docs: docs("Stores the difference of multiple sets in a key.", "1.0.0", TOTAL_COMPLEXITY), event: Some((notify::SET, "sdiffstore")), handler: sdiffstore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sscan", group: Group::Set, arity: -3, flags: READONLY, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], tips: RANDOM, docs: docs("Iterates over members of a set.", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."), handler: sscan, ..CommandSpec::DEFAULT },
 ];
 
@@ -431,7 +432,10 @@ fn smove_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cm
     if !from.remove(Member::Str(&m)) {
         return Ok((Reply::Int(0), 0));
     }
-    if from.is_empty() {
+    let emptied = from.is_empty();
+    // Events as Redis raises them: srem, del (if emptied), new (if created), sadd (if added).
+    db.notify(notify::SET, "srem", &src);
+    if emptied {
         db.remove(&src);
     }
     let to = db.get_or_insert_with(&dst, || Value::Set(Box::new(SetValue::create(&m, 1, &lim))));
@@ -439,6 +443,9 @@ fn smove_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cm
         Value::Set(to) => to.add_bytes(&m, &lim),
         _ => false,
     };
+    if added {
+        db.notify(notify::SET, "sadd", &dst);
+    }
     Ok((Reply::Int(1), 1 + added as u64))
 }
 

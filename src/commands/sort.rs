@@ -6,6 +6,7 @@
 //! Comparisons follow Redis's `sortCompare`: numeric scores with ties broken by the element's bytes,
 //! or byte-wise (the C locale's `strcoll`) with ALPHA; a missing BY value sorts first.
 
+use crate::storage::notify;
 use std::cmp::Ordering;
 
 use bytes::Bytes;
@@ -39,7 +40,7 @@ const COMPLEXITY: &str = "O(N+M*log(M)) where N is the number of elements in the
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "sort", group: Group::Generic, arity: -2, flags: WRITE | DENYOOM | ALL_SHARDS, acl: CATS, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS), UNKNOWN, KeySpec { flags: ks::OW | ks::UPDATE, ..UNKNOWN }], getkeys: Some(getkeys::sort), docs: docs("Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", "1.0.0", COMPLEXITY), handler: sort, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sort", group: Group::Generic, arity: -2, flags: WRITE | DENYOOM | ALL_SHARDS, acl: CATS, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS), UNKNOWN, KeySpec { flags: ks::OW | ks::UPDATE, ..UNKNOWN }], getkeys: Some(getkeys::sort), docs: docs("Sorts the elements in a list, a set, or a sorted set, optionally storing the result.", "1.0.0", COMPLEXITY), event: Some((notify::GENERIC, "sortstore")), handler: sort, ..CommandSpec::DEFAULT },
     CommandSpec { name: "sort_ro", group: Group::Generic, arity: -2, flags: READONLY | ALL_SHARDS, acl: CATS, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS), UNKNOWN], getkeys: Some(getkeys::sort), docs: docs("Returns the sorted elements of a list, a set, or a sorted set.", "7.0.0", COMPLEXITY), handler: sort_ro, ..CommandSpec::DEFAULT },
 ];
 

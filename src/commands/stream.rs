@@ -11,6 +11,7 @@
 //! XREADGROUP only touches the keyspace for writing when it delivers something or creates a consumer,
 //! so a blocked client re-running it does not count as a write (which would wake the other waiters).
 
+use crate::storage::notify;
 use bytes::Bytes;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
@@ -61,13 +62,13 @@ const NONDET: &[&str] = &["nondeterministic_output"];
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "xadd", group: Group::Stream, arity: -5, flags: WRITE | DENYOOM | FAST, acl: S, keys: K_RW_UPDATE, tips: NONDET, docs: docs("Appends a new entry to a stream", "5.0.0", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."), handler: xadd, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xadd", group: Group::Stream, arity: -5, flags: WRITE | DENYOOM | FAST, acl: S, keys: K_RW_UPDATE, tips: NONDET, docs: docs("Appends a new entry to a stream", "5.0.0", "O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted."), event: Some((notify::STREAM, "xadd")), handler: xadd, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xlen", group: Group::Stream, arity: 2, flags: READONLY | FAST, acl: S, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Return the number of entries in a stream", "5.0.0", "O(1)"), handler: xlen, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xrange", group: Group::Stream, arity: -4, flags: READONLY, acl: S, keys: K_RO_ACCESS, docs: docs("Return a range of elements in a stream, with IDs matching the specified IDs interval", "5.0.0", "O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."), handler: xrange, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xrevrange", group: Group::Stream, arity: -4, flags: READONLY, acl: S, keys: K_RO_ACCESS, docs: docs("Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE", "5.0.0", "O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1)."), handler: xrevrange, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xdel", group: Group::Stream, arity: -3, flags: WRITE | FAST, acl: S, keys: K_RW_DELETE, docs: docs("Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size."), handler: xdel, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xtrim", group: Group::Stream, arity: -4, flags: WRITE, acl: S, keys: K_RW_DELETE, tips: NONDET, docs: docs("Trims the stream to (approximately if '~' is passed) a certain size", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."), handler: xtrim, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xsetid", group: Group::Stream, arity: -3, flags: WRITE | DENYOOM | FAST, acl: S, keys: K_RW_UPDATE, docs: docs("An internal command for replicating stream values", "5.0.0", "O(1)"), handler: xsetid, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xdel", group: Group::Stream, arity: -3, flags: WRITE | FAST, acl: S, keys: K_RW_DELETE, docs: docs("Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.", "5.0.0", "O(1) for each single item to delete in the stream, regardless of the stream size."), event: Some((notify::STREAM, "xdel")), handler: xdel, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xtrim", group: Group::Stream, arity: -4, flags: WRITE, acl: S, keys: K_RW_DELETE, tips: NONDET, docs: docs("Trims the stream to (approximately if '~' is passed) a certain size", "5.0.0", "O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation."), event: Some((notify::STREAM, "xtrim")), handler: xtrim, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xsetid", group: Group::Stream, arity: -3, flags: WRITE | DENYOOM | FAST, acl: S, keys: K_RW_UPDATE, docs: docs("An internal command for replicating stream values", "5.0.0", "O(1)"), event: Some((notify::STREAM, "xsetid")), handler: xsetid, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xread", group: Group::Stream, arity: -4, flags: READONLY | BLOCKING | MOVABLEKEYS, acl: S | acl::BLOCKING, keys: K_XREAD, docs: docs("Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.", "5.0.0", "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data."), handler: xread, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xreadgroup", group: Group::Stream, arity: -7, flags: WRITE | BLOCKING | MOVABLEKEYS, acl: S | acl::BLOCKING, keys: K_XREADGROUP, docs: docs("Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.", "5.0.0", "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data."), handler: xreadgroup, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xack", group: Group::Stream, arity: -4, flags: WRITE | FAST, acl: S, keys: K_RW_UPDATE, docs: docs("Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.", "5.0.0", "O(1) for each message ID processed."), handler: xack, ..CommandSpec::DEFAULT },
@@ -80,11 +81,11 @@ pub static COMMANDS: &[CommandSpec] = &[
 
 #[rustfmt::skip]
 static XGROUP: &[CommandSpec] = &[
-    CommandSpec { name: "xgroup|create", group: Group::Stream, arity: -5, flags: WRITE | DENYOOM, acl: S, keys: K2_RW_INSERT, docs: docs("Create a consumer group.", "5.0.0", "O(1)"), handler: xgroup_create, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xgroup|setid", group: Group::Stream, arity: -5, flags: WRITE, acl: S, keys: K2_RW_UPDATE, docs: docs("Set a consumer group to an arbitrary last delivered ID value.", "5.0.0", "O(1)"), handler: xgroup_setid, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xgroup|destroy", group: Group::Stream, arity: 4, flags: WRITE, acl: S, keys: K2_RW_DELETE, docs: docs("Destroy a consumer group.", "5.0.0", "O(N) where N is the number of entries in the group's pending entries list (PEL)."), handler: xgroup_destroy, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xgroup|create", group: Group::Stream, arity: -5, flags: WRITE | DENYOOM, acl: S, keys: K2_RW_INSERT, docs: docs("Create a consumer group.", "5.0.0", "O(1)"), event: Some((notify::STREAM, "xgroup-create")), handler: xgroup_create, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xgroup|setid", group: Group::Stream, arity: -5, flags: WRITE, acl: S, keys: K2_RW_UPDATE, docs: docs("Set a consumer group to an arbitrary last delivered ID value.", "5.0.0", "O(1)"), event: Some((notify::STREAM, "xgroup-setid")), handler: xgroup_setid, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xgroup|destroy", group: Group::Stream, arity: 4, flags: WRITE, acl: S, keys: K2_RW_DELETE, docs: docs("Destroy a consumer group.", "5.0.0", "O(N) where N is the number of entries in the group's pending entries list (PEL)."), event: Some((notify::STREAM, "xgroup-destroy")), handler: xgroup_destroy, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xgroup|createconsumer", group: Group::Stream, arity: 5, flags: WRITE | DENYOOM, acl: S, keys: K2_RW_INSERT, docs: docs("Create a consumer in a consumer group.", "6.2.0", "O(1)"), handler: xgroup_createconsumer, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "xgroup|delconsumer", group: Group::Stream, arity: 5, flags: WRITE, acl: S, keys: K2_RW_DELETE, docs: docs("Delete a consumer from a consumer group.", "5.0.0", "O(1)"), handler: xgroup_delconsumer, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "xgroup|delconsumer", group: Group::Stream, arity: 5, flags: WRITE, acl: S, keys: K2_RW_DELETE, docs: docs("Delete a consumer from a consumer group.", "5.0.0", "O(1)"), event: Some((notify::STREAM, "xgroup-delconsumer")), handler: xgroup_delconsumer, ..CommandSpec::DEFAULT },
     CommandSpec { name: "xgroup|help", group: Group::Stream, arity: 2, flags: LOADING | STALE, acl: S, docs: docs("Show helpful text about the different subcommands", "5.0.0", "O(1)"), handler: xgroup_help, ..CommandSpec::DEFAULT },
 ];
 
@@ -411,7 +412,10 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let refs: Vec<&[u8]> = items.iter().map(|b| &b[..]).collect();
     s.append(id, &refs);
     if let Some(t) = o.trim {
-        s.trim(t, o.approx, o.limit);
+        // As Redis: `xtrim` follows `xadd` when the trim removed entries.
+        if s.trim(t, o.approx, o.limit) > 0 {
+            db.notify(notify::STREAM, "xtrim", &key);
+        }
     }
     Ok(id_reply(id))
 }
@@ -420,6 +424,7 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let o = parse_add_trim(args, false)?;
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(s) = stream_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
@@ -427,7 +432,12 @@ fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(t) = o.trim else {
         return Err(CmdError::XtrimNoStrategy);
     };
-    Ok(int(s.trim(t, o.approx, o.limit)))
+    let removed = s.trim(t, o.approx, o.limit);
+    if removed == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
+    }
+    Ok(int(removed))
 }
 
 /// `XLEN key` → the number of entries (0 if no key).
@@ -489,6 +499,7 @@ fn xrevrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> 
 fn xdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let raw = args.rest();
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(s) = stream_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
@@ -505,6 +516,10 @@ fn xdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             }
             deleted += 1;
         }
+    }
+    if deleted == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
     }
     Ok(Reply::Int(deleted))
 }
@@ -731,6 +746,8 @@ fn read_generic(
             timeout_ms: timeout,
             timeout_reply: Reply::NilArray,
             argv_override,
+            // XREAD consumes nothing: every reader blocked on the stream is served.
+            shared: group.is_none(),
         });
     }
     Ok(Reply::NilArray)
@@ -803,7 +820,7 @@ fn serve_group(
     };
     let take = if count == 0 { usize::MAX } else { count };
     // As Redis, the consumer is created (or its seen time refreshed) only when it is served.
-    let (c, _) = g.consumer_mut(cname, now);
+    let (c, created) = g.consumer_mut(cname, now);
     c.seen_time = now;
     let reply = {
         match id {
@@ -819,6 +836,9 @@ fn serve_group(
         }
     };
     s.groups.insert(gname.to_vec(), g);
+    if created {
+        db.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(reply)
 }
 
@@ -1092,6 +1112,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let mut out = Vec::new();
     let mut have_consumer = false;
+    let mut created = false;
     for id in ids {
         let exists = s.get(id).is_some();
         if !exists {
@@ -1124,9 +1145,10 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             _ => p.delivery_count,
         };
         if !have_consumer {
-            let (c, _) = g.consumer_mut(cname, now);
+            let (c, is_new) = g.consumer_mut(cname, now);
             c.seen_time = now;
             have_consumer = true;
+            created = is_new;
         }
         g.assign(id, cname, delivery, count);
         if let Some(c) = g.consumers.get_mut(&cname[..]) {
@@ -1139,6 +1161,9 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         });
     }
     s.groups.insert(gname.to_vec(), g);
+    if created {
+        db.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Reply::Array(out))
 }
 
@@ -1191,6 +1216,7 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     let mut claimed = Vec::new();
     let mut deleted = Vec::new();
     let mut have_consumer = false;
+    let mut created = false;
     while let Some(from) = cursor {
         if attempts == 0 || left == 0 {
             break;
@@ -1215,9 +1241,10 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         }
         let dc = p.delivery_count + u64::from(!justid);
         if !have_consumer {
-            let (c, _) = g.consumer_mut(cname, now);
+            let (c, is_new) = g.consumer_mut(cname, now);
             c.seen_time = now;
             have_consumer = true;
+            created = is_new;
         }
         g.assign(id, cname, now, dc);
         if let Some(c) = g.consumers.get_mut(&cname[..]) {
@@ -1234,6 +1261,9 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         .and_then(|c| g.pel.range(c..).next().map(|(k, _)| *k))
         .unwrap_or_default();
     s.groups.insert(gname.to_vec(), g);
+    if created {
+        db.notify(notify::STREAM, "xgroup-createconsumer", key);
+    }
     Ok(Reply::Array(vec![
         id_reply(next),
         Reply::Array(claimed),

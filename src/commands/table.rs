@@ -305,6 +305,10 @@ pub struct CommandSpec {
     /// Finds keys and their flags where the key specs cannot (Redis's `getkeys_proc`): needed only
     /// for commands with `variable_flags` or `incomplete` specs. See [`getkeys`].
     pub getkeys: Option<GetKeys>,
+    /// The keyspace event the command raises on each key it wrote, as `(class, name)` (see
+    /// [`crate::storage::notify`]); `None` when its events depend on the outcome and the handler
+    /// raises them itself, or it raises none.
+    pub event: Option<(u32, &'static str)>,
 }
 
 fn unimplemented_container(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
@@ -330,6 +334,7 @@ impl CommandSpec {
         subcommands: &[],
         key_notes: &[],
         getkeys: None,
+        event: None,
     };
 
     /// The name used in replies (`get`, `config|get`).

@@ -10,6 +10,7 @@
 //! shortest round-trip text (`1.1`, where Redis 7.0 printed `1.1000000000000001`). Replies made of
 //! `member, score` pairs use [`Reply::Pairs`]: nested pairs in RESP3, a flat array in RESP2, as Redis.
 
+use crate::storage::notify;
 use bytes::Bytes;
 use rand::Rng;
 
@@ -49,7 +50,7 @@ const MPOP: &str = "O(K) + O(M*log(N)) where K is the number of provided keys, N
 pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "zadd", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM | FAST, acl: Z, keys: &[KeySpec::one(1, ks::RW | ks::UPDATE)], docs: docs("Add one or more members to a sorted set, or update its score if it already exists", "1.2.0", "O(log(N)) for each item added, where N is the number of elements in the sorted set."), handler: zadd, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zincrby", group: Group::SortedSet, arity: 4, flags: WRITE | DENYOOM | FAST, acl: Z, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::UPDATE)], docs: docs("Increment the score of a member in a sorted set", "1.2.0", "O(log(N)) where N is the number of elements in the sorted set."), handler: zincrby, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zrem", group: Group::SortedSet, arity: -3, flags: WRITE | FAST, acl: Z, keys: RW_DELETE, docs: docs("Remove one or more members from a sorted set", "1.2.0", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."), handler: zrem, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zrem", group: Group::SortedSet, arity: -3, flags: WRITE | FAST, acl: Z, keys: RW_DELETE, docs: docs("Remove one or more members from a sorted set", "1.2.0", "O(M*log(N)) with N being the number of elements in the sorted set and M the number of elements to be removed."), event: Some((notify::ZSET, "zrem")), handler: zrem, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zcard", group: Group::SortedSet, arity: 2, flags: READONLY | FAST, acl: Z, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Get the number of members in a sorted set", "1.2.0", "O(1)"), handler: zcard, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zscore", group: Group::SortedSet, arity: 3, flags: READONLY | FAST, acl: Z, keys: RO_ACCESS, docs: docs("Get the score associated with the given member in a sorted set", "1.2.0", "O(1)"), handler: zscore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zmscore", group: Group::SortedSet, arity: -3, flags: READONLY | FAST, acl: Z, keys: RO_ACCESS, docs: docs("Get the score associated with the given members in a sorted set", "6.2.0", "O(N) where N is the number of members being requested."), handler: zmscore, ..CommandSpec::DEFAULT },
@@ -59,25 +60,25 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "zrank", group: Group::SortedSet, arity: -3, flags: READONLY | FAST, acl: Z, keys: RO_ACCESS, docs: docs("Determine the index of a member in a sorted set", "2.0.0", "O(log(N))"), handler: zrank, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrevrank", group: Group::SortedSet, arity: -3, flags: READONLY | FAST, acl: Z, keys: RO_ACCESS, docs: docs("Determine the index of a member in a sorted set, with scores ordered from high to low", "2.0.0", "O(log(N))"), handler: zrevrank, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrange", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set", "1.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."), handler: zrange, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zrangestore", group: Group::SortedSet, arity: -5, flags: WRITE | DENYOOM, acl: Z, keys: &[KeySpec::one(1, ks::OW | ks::UPDATE), KeySpec::one(2, ks::RO | ks::ACCESS)], docs: docs("Store a range of members from sorted set into another key", "6.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."), handler: zrangestore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zrangestore", group: Group::SortedSet, arity: -5, flags: WRITE | DENYOOM, acl: Z, keys: &[KeySpec::one(1, ks::OW | ks::UPDATE), KeySpec::one(2, ks::RO | ks::ACCESS)], docs: docs("Store a range of members from sorted set into another key", "6.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key."), event: Some((notify::ZSET, "zrangestore")), handler: zrangestore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrevrange", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set, by index, with scores ordered from high to low", "1.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements returned."), handler: zrevrange, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrangebyscore", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set, by score", "1.0.5", BY_RANGE), handler: zrangebyscore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrevrangebyscore", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set, by score, with scores ordered from high to low", "2.2.0", BY_RANGE), handler: zrevrangebyscore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrangebylex", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set, by lexicographical range", "2.8.9", BY_RANGE), handler: zrangebylex, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrevrangebylex", group: Group::SortedSet, arity: -4, flags: READONLY, acl: Z, keys: RO_ACCESS, docs: docs("Return a range of members in a sorted set, by lexicographical range, ordered from higher to lower strings.", "2.8.9", BY_RANGE), handler: zrevrangebylex, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zremrangebyrank", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set within the given indexes", "2.0.0", REM_RANGE), handler: zremrangebyrank, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zremrangebyscore", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set within the given scores", "1.2.0", REM_RANGE), handler: zremrangebyscore, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zremrangebylex", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set between the given lexicographical range", "2.8.9", REM_RANGE), handler: zremrangebylex, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zremrangebyrank", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set within the given indexes", "2.0.0", REM_RANGE), event: Some((notify::ZSET, "zremrangebyrank")), handler: zremrangebyrank, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zremrangebyscore", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set within the given scores", "1.2.0", REM_RANGE), event: Some((notify::ZSET, "zremrangebyscore")), handler: zremrangebyscore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zremrangebylex", group: Group::SortedSet, arity: 4, flags: WRITE, acl: Z, keys: RW_DELETE, docs: docs("Remove all members in a sorted set between the given lexicographical range", "2.8.9", REM_RANGE), event: Some((notify::ZSET, "zremrangebylex")), handler: zremrangebylex, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zpopmin", group: Group::SortedSet, arity: -2, flags: WRITE | FAST, acl: Z, keys: RW_ACCESS_DELETE, docs: docs("Remove and return members with the lowest scores in a sorted set", "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."), handler: zpopmin, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zpopmax", group: Group::SortedSet, arity: -2, flags: WRITE | FAST, acl: Z, keys: RW_ACCESS_DELETE, docs: docs("Remove and return members with the highest scores in a sorted set", "5.0.0", "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped."), handler: zpopmax, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zrandmember", group: Group::SortedSet, arity: -2, flags: READONLY, acl: Z, keys: RO_ACCESS, tips: &["nondeterministic_output"], docs: docs("Get one or multiple random elements from a sorted set", "6.2.0", "O(N) where N is the number of elements returned"), handler: zrandmember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zscan", group: Group::SortedSet, arity: -3, flags: READONLY, acl: Z, keys: RO_ACCESS, tips: &["nondeterministic_output"], docs: docs("Incrementally iterate sorted sets elements and associated scores", "2.8.0", "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."), handler: zscan, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zunion", group: Group::SortedSet, arity: -3, flags: READONLY, acl: Z, keys: KEYNUM_RO, docs: docs("Add multiple sorted sets", "6.2.0", UNION), handler: zunion, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zunionstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Add multiple sorted sets and store the resulting sorted set in a new key", "2.0.0", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."), handler: zunionstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zunionstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Add multiple sorted sets and store the resulting sorted set in a new key", "2.0.0", "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set."), event: Some((notify::ZSET, "zunionstore")), handler: zunionstore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zinter", group: Group::SortedSet, arity: -3, flags: READONLY, acl: Z, keys: KEYNUM_RO, docs: docs("Intersect multiple sorted sets", "6.2.0", INTER), handler: zinter, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zinterstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Intersect multiple sorted sets and store the resulting sorted set in a new key", "2.0.0", INTER), handler: zinterstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zinterstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Intersect multiple sorted sets and store the resulting sorted set in a new key", "2.0.0", INTER), event: Some((notify::ZSET, "zinterstore")), handler: zinterstore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zdiff", group: Group::SortedSet, arity: -3, flags: READONLY, acl: Z, keys: KEYNUM_RO, docs: docs("Subtract multiple sorted sets", "6.2.0", DIFF), handler: zdiff, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "zdiffstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Subtract multiple sorted sets and store the resulting sorted set in a new key", "6.2.0", DIFF), handler: zdiffstore, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "zdiffstore", group: Group::SortedSet, arity: -4, flags: WRITE | DENYOOM, acl: Z, keys: STORE_KEYNUM, docs: docs("Subtract multiple sorted sets and store the resulting sorted set in a new key", "6.2.0", DIFF), event: Some((notify::ZSET, "zdiffstore")), handler: zdiffstore, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zintercard", group: Group::SortedSet, arity: -3, flags: READONLY, acl: Z, keys: KEYNUM_RO, docs: docs("Intersect multiple sorted sets and return the cardinality of the result", "7.0.0", "O(N*K) worst case with N being the smallest input sorted set, K being the number of input sorted sets."), handler: zintercard, ..CommandSpec::DEFAULT },
     CommandSpec { name: "zmpop", group: Group::SortedSet, arity: -4, flags: WRITE, acl: Z, keys: &[KeySpec::keynum(1, ks::RW | ks::ACCESS | ks::DELETE)], docs: docs("Remove and return members with scores in a sorted set", "7.0.0", MPOP), handler: zmpop, ..CommandSpec::DEFAULT },
     CommandSpec { name: "bzpopmin", group: Group::SortedSet, arity: -3, flags: WRITE | NOSCRIPT | BLOCKING | FAST, acl: Z, keys: &[KeySpec::range(1, -2, 1, ks::RW | ks::ACCESS | ks::DELETE)], docs: docs("Remove and return the member with the lowest score from one or more sorted sets, or block until one is available", "5.0.0", "O(log(N)) with N being the number of elements in the sorted set."), handler: bzpopmin, ..CommandSpec::DEFAULT },
@@ -418,6 +419,9 @@ fn zadd_generic(
         }
     }
     let empty = z.is_empty();
+    if added + updated > 0 {
+        db.notify(notify::ZSET, if has(INCR) { "zincr" } else { "zadd" }, &key);
+    }
     if empty {
         db.remove(&key);
     }
@@ -443,6 +447,7 @@ fn zadd_generic(
 /// `ZREM key member [member ...]` → the number of members removed.
 fn zrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(z) = get_zset_mut(db.get_mut(&key))? else {
         return Ok(Reply::Int(0));
@@ -458,6 +463,10 @@ fn zrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     if z.is_empty() {
         db.remove(&key);
+    }
+    if n == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
     }
     Ok(Reply::Int(n))
 }
@@ -774,6 +783,7 @@ fn zremrangebylex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
 
 /// The ZREMRANGEBY* commands once their range is parsed: the key's type is checked after the range.
 fn zrem_range(ctx: &mut ExecCtx<'_>, key: Bytes, spec: RemSpec) -> Result<Reply, CmdError> {
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(z) = get_zset_mut(db.get_mut(&key))? else {
         return Ok(Reply::Int(0));
@@ -793,6 +803,10 @@ fn zrem_range(ctx: &mut ExecCtx<'_>, key: Bytes, spec: RemSpec) -> Result<Reply,
     };
     if z.is_empty() {
         db.remove(&key);
+    }
+    if n == 0 {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
     }
     Ok(Reply::Int(n as i64))
 }
@@ -826,7 +840,10 @@ fn pop_first(
                 None => break,
             }
         }
-        if z.is_empty() {
+        let empty = z.is_empty();
+        // Every popping command (ZPOPMIN, BZPOPMAX, ZMPOP, ...) raises the event of its end.
+        db.notify(notify::ZSET, if max { "zpopmax" } else { "zpopmin" }, key);
+        if empty {
             db.remove(key);
         }
         return Ok(Some((key.clone(), out)));
@@ -988,6 +1005,7 @@ fn block(
         timeout_ms,
         timeout_reply: Reply::NilArray,
         argv_override: None,
+        shared: false,
     });
     Ok(Reply::NilArray)
 }

@@ -8,6 +8,13 @@
 //! hold more); if another client took the element first it registers again at the head of the queue, so
 //! clients are served in the order they blocked.
 //!
+//! Waiters come in two kinds. A consuming waiter (BLPOP, BZPOPMIN, XREADGROUP `>`) takes what it is
+//! woken for, so one is woken per ready key and the served one passes the turn on, as above. A
+//! *shared* waiter (XREAD) consumes nothing: every shared waiter of a key is woken at once, as Redis
+//! serves every client blocked in XREAD on a stream when an entry is added. A shared waiter whose
+//! re-run finds nothing (the entry was deleted meanwhile) simply waits again; its place in the queue
+//! does not matter, since all of them are woken together.
+//!
 //! A global count of waiters keeps the push path free of any lock when nobody is blocked.
 
 use std::collections::{HashMap, VecDeque};
@@ -21,13 +28,22 @@ use tokio::sync::Notify;
 /// One blocked client.
 pub struct Waiter {
     pub client_id: u64,
+    /// Consumes nothing (XREAD): woken together with every other shared waiter of the key.
+    pub shared: bool,
     notify: Notify,
 }
 
 impl Waiter {
+    /// A consuming waiter: one is woken per ready key.
     pub fn new(client_id: u64) -> Arc<Waiter> {
+        Self::with_kind(client_id, false)
+    }
+
+    /// A waiter of the given kind (`shared`: consumes nothing, woken with all other shared waiters).
+    pub fn with_kind(client_id: u64, shared: bool) -> Arc<Waiter> {
         Arc::new(Waiter {
             client_id,
+            shared,
             notify: Notify::new(),
         })
     }
@@ -103,19 +119,24 @@ impl Blocking {
         }
     }
 
-    /// Wakes the first client blocked on `key` of database `db`, if any. It stays registered until it
-    /// has retried its command, so a second wake-up for the same key goes to the same client only if
-    /// it has not yet run.
+    /// Wakes, among the clients blocked on `key` of database `db`, the first consuming one and every
+    /// shared one. A woken client stays registered until it has retried its command, so a second
+    /// wake-up for the same key goes to the same consuming client only if it has not yet run.
     pub fn wake_first(&self, db: usize, key: &[u8]) {
         if self.waiting() == 0 {
             return;
         }
         let q = self.queues.lock();
-        if let Some(w) = q
-            .get(&(db, Bytes::copy_from_slice(key)))
-            .and_then(|queue| queue.front())
-        {
-            w.wake();
+        if let Some(queue) = q.get(&(db, Bytes::copy_from_slice(key))) {
+            let mut consumer_woken = false;
+            for w in queue {
+                if w.shared {
+                    w.wake();
+                } else if !consumer_woken {
+                    w.wake();
+                    consumer_woken = true;
+                }
+            }
         }
     }
 
@@ -139,6 +160,30 @@ impl Blocking {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn shared_waiters_all_wake_with_one_consumer() {
+        let b = Blocking::default();
+        let keys = [Bytes::from_static(b"s")];
+        let readers: Vec<_> = (0..3).map(|i| Waiter::with_kind(i, true)).collect();
+        let consumers: Vec<_> = (10..12).map(Waiter::new).collect();
+        for w in consumers.iter().chain(&readers) {
+            b.register(0, &keys, w, false);
+        }
+        b.wake_first(0, b"s");
+        let wait = std::time::Duration::from_secs(1);
+        for r in &readers {
+            tokio::time::timeout(wait, r.woken()).await.unwrap();
+        }
+        tokio::time::timeout(wait, consumers[0].woken())
+            .await
+            .unwrap();
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), consumers[1].woken())
+                .await
+                .is_err()
+        );
+    }
 
     #[tokio::test]
     async fn fifo_wakeups_and_bookkeeping() {

@@ -210,7 +210,7 @@ async fn wait_until_served(
     db: usize,
     on: BlockOn,
 ) -> std::io::Result<Option<Reply>> {
-    let waiter = Waiter::new(client.id);
+    let waiter = Waiter::with_kind(client.id, on.shared);
     let deadline = on
         .timeout_ms
         .map(|ms| Instant::now() + std::time::Duration::from_millis(ms));
@@ -228,9 +228,12 @@ async fn wait_until_served(
         match outcome {
             Outcome::Reply(r) => {
                 server.blocking.unregister(db, &on.keys, &waiter);
-                // The key may hold more: let the next blocked client look.
-                for k in &on.keys {
-                    server.blocking.wake_first(db, k);
+                // The key may hold more: let the next blocked client look. A shared waiter took
+                // nothing, and the others were woken with it.
+                if !on.shared {
+                    for k in &on.keys {
+                        server.blocking.wake_first(db, k);
+                    }
                 }
                 return Ok(Some(r));
             }

@@ -21,6 +21,7 @@ use rand::Rng;
 
 use crate::config::Config;
 use crate::smallbytes::SmallBytes;
+use crate::storage::notify::{self, Event};
 use crate::storage::{hash_key, lfu, shard_of, Keyspace, SHARDS};
 
 /// What to evict, as `maxmemory-policy` names it.
@@ -235,7 +236,7 @@ impl Memory {
 
     /// Called before each command: frees keys if `maxmemory` is exceeded. Cheap when there is no limit.
     #[inline]
-    pub fn check(&self, ks: &Keyspace, now_ms: u64) -> Evict {
+    pub fn check(&self, ks: &Keyspace, now_ms: u64, events: &mut Vec<Event>) -> Evict {
         let max = self.maxmemory();
         if max == 0 {
             return Evict::Ok;
@@ -245,7 +246,7 @@ impl Memory {
             self.end_exceeded();
             return Evict::Ok;
         }
-        self.perform_evictions(ks, now_ms)
+        self.perform_evictions(ks, now_ms, events)
     }
 
     fn end_exceeded(&self) {
@@ -279,7 +280,7 @@ impl Memory {
     }
 
     /// Frees keys until `used_memory` is under `maxmemory`, within the round's time budget.
-    pub fn perform_evictions(&self, ks: &Keyspace, now_ms: u64) -> Evict {
+    pub fn perform_evictions(&self, ks: &Keyspace, now_ms: u64, events: &mut Vec<Event>) -> Evict {
         let max = self.maxmemory();
         let mut used = self.used();
         if max == 0 || used <= max {
@@ -311,13 +312,13 @@ impl Memory {
         while used > max {
             let freed = if policy.random() {
                 let Pool { dbs, next_db, .. } = &mut *pool;
-                evict_random(ks, policy, dbs, next_db, &mut rng, lazy)
+                evict_random(ks, policy, dbs, next_db, &mut rng, lazy, events)
             } else {
                 let Pool {
                     candidates, dbs, ..
                 } = &mut *pool;
                 self.fill_pool(candidates, dbs, ks, policy, now_ms, &mut rng);
-                evict_from_pool(candidates, ks, policy, lazy)
+                evict_from_pool(candidates, ks, policy, lazy, events)
             };
             let Some(bytes) = freed else {
                 // Nothing qualifies (empty keyspace, or no volatile keys for a volatile policy).
@@ -430,9 +431,10 @@ fn evict_from_pool(
     ks: &Keyspace,
     policy: Policy,
     lazy: bool,
+    events: &mut Vec<Event>,
 ) -> Option<u64> {
     while let Some(c) = pool.pop() {
-        if let Some(bytes) = evict_key(ks, c.db, &c.key, policy.volatile_only(), lazy) {
+        if let Some(bytes) = evict_key(ks, c.db, &c.key, policy.volatile_only(), lazy, events) {
             return Some(bytes);
         }
     }
@@ -466,6 +468,7 @@ fn evict_random(
     next_db: &mut usize,
     rng: &mut impl Rng,
     lazy: bool,
+    events: &mut Vec<Event>,
 ) -> Option<u64> {
     let volatile = policy.volatile_only();
     for _ in 0..dbs.len() {
@@ -488,7 +491,7 @@ fn evict_random(
                     None => continue,
                 }
             };
-            if let Some(bytes) = evict_key(ks, db, &key, volatile, lazy) {
+            if let Some(bytes) = evict_key(ks, db, &key, volatile, lazy, events) {
                 return Some(bytes);
             }
         }
@@ -497,8 +500,16 @@ fn evict_random(
 }
 
 /// Removes `key` from database `db` as an eviction: WATCHers see it changed, the value is freed here or
-/// on the lazy-free thread. `None` if the key is gone (or lost its TTL, for a volatile policy).
-fn evict_key(ks: &Keyspace, db: usize, key: &[u8], volatile: bool, lazy: bool) -> Option<u64> {
+/// on the lazy-free thread, an `evicted` event is queued for publishing. `None` if the key is gone (or
+/// lost its TTL, for a volatile policy).
+fn evict_key(
+    ks: &Keyspace,
+    db: usize,
+    key: &[u8],
+    volatile: bool,
+    lazy: bool,
+    events: &mut Vec<Event>,
+) -> Option<u64> {
     let hash = hash_key(key);
     let mut shard = ks.lock(shard_of(hash));
     let dict = &mut shard.dbs[db];
@@ -512,6 +523,14 @@ fn evict_key(ks: &Keyspace, db: usize, key: &[u8], volatile: bool, lazy: bool) -
     }
     drop(shard);
     ks.watches.touch(db, key);
+    if ks.notify.wants(notify::EVICTED) {
+        events.push(Event {
+            class: notify::EVICTED,
+            name: "evicted",
+            db,
+            key: bytes::Bytes::copy_from_slice(key),
+        });
+    }
     let bytes = crate::storage::usage::entry_bytes(&node.key, &node.entry) as u64;
     if lazy {
         crate::storage::lazyfree::free_value(node.entry.value);

@@ -75,11 +75,13 @@ impl Server {
         let slowlog_threshold = config.slowlog_log_slower_than;
         let memory = memory::Memory::default();
         memory.sync_config(&config);
+        let keyspace = Arc::new(Keyspace::new(config.databases));
+        keyspace.notify.set_flags(config.notify_keyspace_events);
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
         let server = Arc::new(Server {
-            keyspace: Arc::new(Keyspace::new(config.databases)),
+            keyspace,
             tcp_port: AtomicU64::new(config.port as u64),
             config: RwLock::new(config),
             stats: Stats::default(),
@@ -116,6 +118,37 @@ impl Server {
         self.slowlog_threshold
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
         self.memory.sync_config(&cfg);
+        self.keyspace.notify.set_flags(cfg.notify_keyspace_events);
+    }
+
+    /// Publishes queued keyspace events (see [`crate::storage::notify`]) to `__keyspace@<db>__:<key>`
+    /// and `__keyevent@<db>__:<event>`, as enabled now. Called with no shard lock held.
+    pub fn publish_events(&self, events: &[crate::storage::notify::Event]) {
+        let flags = self.keyspace.notify.flags();
+        if events.is_empty() || flags == 0 {
+            return;
+        }
+        let (hard, soft, soft_seconds) = self.config.read().pubsub_limit();
+        let limit = pubsub::OutputLimit {
+            hard,
+            soft,
+            soft_seconds,
+        };
+        let now = crate::storage::clock::now_ms();
+        for e in events.iter().filter(|e| !e.is_marker()) {
+            let (space, event) = crate::storage::notify::channels(flags, e);
+            if let Some(channel) = space {
+                self.pubsub.publish(
+                    &channel,
+                    &bytes::Bytes::from_static(e.name.as_bytes()),
+                    limit,
+                    now,
+                );
+            }
+            if let Some(channel) = event {
+                self.pubsub.publish(&channel, &e.key, limit, now);
+            }
+        }
     }
 
     pub fn next_client_id(&self) -> u64 {
@@ -200,6 +233,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
         let ks = server.keyspace.clone();
         let srv = server.clone();
         let srv2 = server.clone();
+        let srv3 = server.clone();
         let stop = stop_expire.clone();
         std::thread::Builder::new()
             .name("ferrite-expire".into())
@@ -211,6 +245,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
                     move || srv.config.read().hz,
                     move || srv2.config.read().active_expire,
                     stop,
+                    move |events| srv3.publish_events(events),
                 )
             })
             .ok()

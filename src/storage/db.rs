@@ -2,11 +2,15 @@
 //!
 //! Every read and write of a key goes through [`Db`], which makes it the single place for the side
 //! effects of access: lazy expiry of a key found past its TTL, keyspace hit/miss counters, the LRU stamp,
-//! the dirty counter, and the count of keys with a TTL per table (which the active expire cycle reads).
+//! the dirty counter, the count of keys with a TTL per table (which the active expire cycle reads), and
+//! the generic keyspace events (`new`, `del`, `expired`, `expire`, `persist`, `keymiss`, `evicted`) plus
+//! the per-key write markers that dispatch turns into the command's own event (see
+//! [`super::notify`]). With notifications off, each costs one relaxed atomic load.
 
 use smallvec::SmallVec;
 
 use super::dict::{Dict, Key, Node};
+use super::notify::{self, Event, Events};
 use super::value::{Entry, Value};
 use super::{hash_key, lfu, shard_of, Keyspace, Shard, SHARDS};
 use parking_lot::MutexGuard;
@@ -108,6 +112,7 @@ fn lookup<'x>(
     index: usize,
     now: u64,
     dirty: &mut u64,
+    events: Option<&mut Events>,
     key: &[u8],
 ) -> Option<&'x mut Node> {
     let hash = hash_key(key);
@@ -126,10 +131,31 @@ fn lookup<'x>(
             shard.stats.expired += 1;
             *dirty += 1;
             ks.watches.touch(index, key);
+            if let Some(events) = events.filter(|_| ks.notify.wants(notify::EXPIRED)) {
+                events.push(Event {
+                    class: notify::EXPIRED,
+                    name: "expired",
+                    db: index,
+                    key: bytes::Bytes::copy_from_slice(key),
+                });
+            }
             return None;
         }
     }
     shard.dbs[index].get_mut(hash, key)
+}
+
+/// Queues a `keymiss` event (class `m`) for a read that found nothing.
+#[inline]
+fn key_miss(ks: &Keyspace, events: Option<&mut Events>, db: usize, key: &[u8]) {
+    if let Some(events) = events.filter(|_| ks.notify.wants(notify::KEY_MISS)) {
+        events.push(Event {
+            class: notify::KEY_MISS,
+            name: "keymiss",
+            db,
+            key: bytes::Bytes::copy_from_slice(key),
+        });
+    }
 }
 
 /// One database seen through a command's locks.
@@ -138,6 +164,9 @@ pub struct Db<'l, 'a> {
     index: usize,
     now: u64,
     dirty: &'l mut u64,
+    /// The command's keyspace-notification queue (see [`super::notify`]); `None` drops events (a
+    /// view made outside a command, as in unit tests and benches).
+    events: Option<&'l mut Events>,
 }
 
 impl<'l, 'a> Db<'l, 'a> {
@@ -147,6 +176,51 @@ impl<'l, 'a> Db<'l, 'a> {
             index,
             now,
             dirty,
+            events: None,
+        }
+    }
+
+    /// A view whose keyspace events go to `events` (a command's queue).
+    pub fn with_events(
+        locks: &'l mut Locks<'a>,
+        index: usize,
+        now: u64,
+        dirty: &'l mut u64,
+        events: &'l mut Events,
+    ) -> Self {
+        Db {
+            locks,
+            index,
+            now,
+            dirty,
+            events: Some(events),
+        }
+    }
+
+    /// Queues a keyspace event for `key` if its class is enabled (one relaxed load when off).
+    #[inline]
+    pub fn notify(&mut self, class: u32, name: &'static str, key: &[u8]) {
+        if let Some(events) = self
+            .events
+            .as_deref_mut()
+            .filter(|_| self.locks.keyspace().notify.wants(class))
+        {
+            events.push(Event {
+                class,
+                name,
+                db: self.index,
+                key: bytes::Bytes::copy_from_slice(key),
+            });
+        }
+    }
+
+    /// Records that this command wrote `key`, for the command's own event (see [`super::notify`]).
+    #[inline]
+    fn mark(&mut self, key: &[u8]) {
+        if self.locks.keyspace().notify.flags() & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+            if let Some(events) = self.events.as_deref_mut() {
+                notify::mark_written(events, self.index, key);
+            }
         }
     }
 
@@ -194,13 +268,21 @@ impl<'l, 'a> Db<'l, 'a> {
             shard.stats.expired += 1;
             *self.dirty += 1;
             self.touched(key);
+            self.notify(notify::EXPIRED, "expired", key);
             return false;
         }
         true
     }
 
     fn node_mut(&mut self, key: &[u8]) -> Option<&mut Node> {
-        lookup(self.locks, self.index, self.now, self.dirty, key)
+        lookup(
+            self.locks,
+            self.index,
+            self.now,
+            self.dirty,
+            self.events.as_deref_mut(),
+            key,
+        )
     }
 
     /// Looks a key up for reading: counts a keyspace hit or miss and refreshes the LRU stamp.
@@ -209,7 +291,8 @@ impl<'l, 'a> Db<'l, 'a> {
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
         let now = self.now;
-        let shard = self.shard(hash);
+        let ks = self.locks.keyspace();
+        let shard = self.locks.shard_mut(shard_of(hash));
         let node = if present {
             shard.dbs[i].get_mut(hash, key)
         } else {
@@ -223,6 +306,7 @@ impl<'l, 'a> Db<'l, 'a> {
             }
             None => {
                 shard.stats.misses += 1;
+                key_miss(ks, self.events.as_deref_mut(), i, key);
                 None
             }
         }
@@ -263,7 +347,8 @@ impl<'l, 'a> Db<'l, 'a> {
         let hash = hash_key(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
-        let shard = self.shard(hash);
+        let ks = self.locks.keyspace();
+        let shard = self.locks.shard_mut(shard_of(hash));
         let node = if present {
             shard.dbs[i].get(hash, key)
         } else {
@@ -276,6 +361,7 @@ impl<'l, 'a> Db<'l, 'a> {
             }
             None => {
                 shard.stats.misses += 1;
+                key_miss(ks, self.events.as_deref_mut(), i, key);
                 None
             }
         }
@@ -294,10 +380,22 @@ impl<'l, 'a> Db<'l, 'a> {
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         let now = self.now;
         let ks = self.locks.keyspace();
-        let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
+        let n = lookup(
+            self.locks,
+            self.index,
+            self.now,
+            &mut *self.dirty,
+            self.events.as_deref_mut(),
+            key,
+        )?;
         lfu::on_access(&mut n.meta, now);
         *self.dirty += 1;
         ks.watches.touch(self.index, key);
+        if ks.notify.flags() & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
+            if let Some(events) = self.events.as_deref_mut() {
+                notify::mark_written(events, self.index, key);
+            }
+        }
         Some(&mut n.entry.value)
     }
 
@@ -308,8 +406,13 @@ impl<'l, 'a> Db<'l, 'a> {
         self.touched(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let now = self.now;
+        let exists = present && self.dict(hash).get(hash, key).is_some();
+        if !exists {
+            self.notify(notify::NEW, "new", key);
+        }
+        self.mark(key);
         let dict = self.dict(hash);
-        if present && dict.get(hash, key).is_some() {
+        if exists {
             let n = dict
                 .get_mut(hash, key)
                 .expect("present: checked above under the same lock");
@@ -348,6 +451,15 @@ impl<'l, 'a> Db<'l, 'a> {
         if self.dict(hash).volatile > 0 {
             self.expire_if_needed(hash, key);
         }
+        if self.locks.keyspace().notify.flags() != 0 {
+            if self.dict(hash).get(hash, key).is_none() {
+                self.notify(notify::NEW, "new", key);
+            }
+            self.mark(key);
+            if let Ttl::At(_) = ttl {
+                self.notify(notify::GENERIC, "expire", key);
+            }
+        }
         let now = self.now;
         let dict = self.dict(hash);
         match dict.get_mut(hash, key) {
@@ -381,12 +493,16 @@ impl<'l, 'a> Db<'l, 'a> {
         }
     }
 
-    /// Deletes a key, returning its value.
+    /// Deletes a key, returning its value. Raises the `del` event (DEL, UNLINK, GETDEL, a collection
+    /// emptied by a removal, an empty STORE result replacing a key, ...).
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
-        self.remove_entry(key).map(|e| e.value)
+        let e = self.remove_entry(key)?;
+        self.notify(notify::GENERIC, "del", key);
+        Some(e.value)
     }
 
-    /// Deletes a key, returning its entry (value and TTL).
+    /// Deletes a key, returning its entry (value and TTL), with no event: for commands that move the
+    /// entry elsewhere and raise their own events (RENAME, MOVE).
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<Entry> {
         let hash = hash_key(key);
         if self.dict(hash).volatile > 0 && !self.expire_if_needed(hash, key) {
@@ -404,7 +520,9 @@ impl<'l, 'a> Db<'l, 'a> {
 
     /// Inserts a whole entry (value and TTL) for a key known to be absent, e.g. RENAME, MOVE, COPY.
     pub fn insert_entry(&mut self, key: &[u8], entry: Entry) {
-        self.remove(key);
+        self.remove_entry(key);
+        self.notify(notify::NEW, "new", key);
+        self.mark(key);
         let hash = hash_key(key);
         let now = self.now;
         let dict = self.dict(hash);
@@ -447,6 +565,11 @@ impl<'l, 'a> Db<'l, 'a> {
         }
         *self.dirty += 1;
         self.touched(key);
+        if at.is_some() {
+            self.notify(notify::GENERIC, "expire", key);
+        } else if had {
+            self.notify(notify::GENERIC, "persist", key);
+        }
         true
     }
 
@@ -469,6 +592,7 @@ impl<'l, 'a> Db<'l, 'a> {
             index,
             now: self.now,
             dirty: self.dirty,
+            events: self.events.as_deref_mut(),
         };
         f(&mut other)
     }

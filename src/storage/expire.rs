@@ -6,6 +6,9 @@
 //! a per-table reverse-binary cursor, so every volatile key is looked at once per pass and no expired key
 //! is missed by bad luck.
 //!
+//! Keys it reclaims raise the `expired` keyspace event: the batch's events are handed to `publish`
+//! after the shard lock is released (the keyspace knows nothing of pub/sub; the server passes a closure).
+//!
 //! It runs on its own OS thread so its work never sits on a Tokio worker between client requests, and it
 //! takes each shard lock only for one small batch, so clients wait microseconds at most.
 
@@ -13,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::notify::{self, Event};
 use super::{clock, Keyspace, SHARDS};
 
 /// Buckets looked at per batch under one lock.
@@ -26,6 +30,7 @@ pub fn run(
     hz: impl Fn() -> u64,
     enabled: impl Fn() -> bool,
     stop: Arc<AtomicBool>,
+    publish: impl Fn(&[Event]),
 ) {
     let mut next_shard = 0usize;
     while !stop.load(Ordering::Relaxed) {
@@ -35,7 +40,7 @@ pub fn run(
         clock::resync();
         if enabled() {
             let budget = period / 4;
-            next_shard = cycle(&ks, next_shard, started + budget);
+            next_shard = cycle(&ks, next_shard, started + budget, &publish);
         }
         let spent = started.elapsed();
         if spent < period {
@@ -45,12 +50,12 @@ pub fn run(
 }
 
 /// One cycle over the shards, starting at `first`, until `deadline`. Returns where the next cycle starts.
-pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant) -> usize {
+pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant, publish: &impl Fn(&[Event])) -> usize {
     for step in 0..SHARDS {
         let shard_idx = (first + step) % SHARDS;
         for db in 0..ks.databases() {
             loop {
-                let (checked, expired) = sweep_batch(ks, shard_idx, db);
+                let (checked, expired) = sweep_batch(ks, shard_idx, db, publish);
                 if checked == 0 || expired * 100 <= checked * STALE_PERCENT {
                     break;
                 }
@@ -67,7 +72,12 @@ pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant) -> usize {
 }
 
 /// Looks at one batch of buckets of one table. Returns (volatile keys checked, keys expired).
-fn sweep_batch(ks: &Keyspace, shard_idx: usize, db: usize) -> (usize, usize) {
+fn sweep_batch(
+    ks: &Keyspace,
+    shard_idx: usize,
+    db: usize,
+    publish: &impl Fn(&[Event]),
+) -> (usize, usize) {
     let now = clock::now_ms();
     let mut guard = ks.lock(shard_idx);
     let shard = &mut *guard;
@@ -99,8 +109,20 @@ fn sweep_batch(ks: &Keyspace, shard_idx: usize, db: usize) -> (usize, usize) {
     let expired = freed.len();
     dict.volatile -= expired;
     shard.stats.expired += expired as u64;
-    // Free the values after the lock is released.
+    // Free the values (and publish their events) after the lock is released.
     drop(guard);
+    if expired > 0 && ks.notify.wants(notify::EXPIRED) {
+        let events: Vec<Event> = freed
+            .iter()
+            .map(|n| Event {
+                class: notify::EXPIRED,
+                name: "expired",
+                db,
+                key: bytes::Bytes::copy_from_slice(&n.key),
+            })
+            .collect();
+        publish(&events);
+    }
     for node in freed {
         super::lazyfree::free_expired(node.entry.value);
     }

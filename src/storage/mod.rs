@@ -10,6 +10,8 @@
 //! * [`db::Db`] is the one write path: lazy expiry, hit/miss and LRU bookkeeping, the dirty counter and the
 //!   per-table TTL counts all happen there, so a command cannot forget them.
 //! * [`expire`] runs the active expire cycle on its own thread.
+//! * [`notify`] holds the `notify-keyspace-events` classes and the per-command queue of keyspace events
+//!   that `Db` and dispatch fill and the server publishes once the locks are dropped.
 //!
 //! Why not `dashmap`: atomic multi-key commands (MSET, RENAME, later MULTI/EXEC and Lua) must hold several
 //! shards at once, and SCAN needs bucket-level control of the table (see [`dict`]). `dashmap` is used where
@@ -21,6 +23,7 @@ pub mod dict;
 pub mod expire;
 pub mod lazyfree;
 pub mod lfu;
+pub mod notify;
 pub mod types;
 pub mod usage;
 pub mod value;
@@ -71,6 +74,8 @@ pub struct Keyspace {
     databases: usize,
     /// Clients WATCHing keys; every write path touches it.
     pub watches: watch::Watches,
+    /// `notify-keyspace-events`, read by every write path.
+    pub notify: notify::Notify,
 }
 
 impl Keyspace {
@@ -87,6 +92,7 @@ impl Keyspace {
             shards,
             databases,
             watches: watch::Watches::default(),
+            notify: notify::Notify::default(),
         }
     }
 

@@ -4,6 +4,7 @@
 //! there.
 
 use super::*;
+use crate::storage::notify;
 
 // ---------------------------------------------------------------------------------------------------
 // XGROUP
@@ -121,10 +122,14 @@ pub(super) fn xgroup_setid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Rep
 /// `XGROUP DESTROY key group` → 1 if the group existed, else 0.
 pub(super) fn xgroup_destroy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.argv().to_vec();
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let (s, _) = xgroup_target(&mut db, &argv[2], &argv[3], false)?;
     let removed = s.groups.remove(&argv[3][..]).is_some();
-    if removed {
+    if !removed {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
+    } else {
         // Blocked XREADGROUP clients of this group must re-run and get NOGROUP.
         ctx.signal_ready(&argv[2]);
     }
@@ -144,6 +149,9 @@ pub(super) fn xgroup_createconsumer(
         Some(g) => g.consumer_mut(&argv[4], now).1,
         None => false,
     };
+    if created {
+        db.notify(notify::STREAM, "xgroup-createconsumer", &argv[2]);
+    }
     Ok(Reply::Int(i64::from(created)))
 }
 
@@ -153,12 +161,15 @@ pub(super) fn xgroup_delconsumer(
     args: &mut Args,
 ) -> Result<Reply, CmdError> {
     let argv = args.argv().to_vec();
+    let dirty = ctx.dirty;
     let mut db = ctx.db();
     let (s, _) = xgroup_target(&mut db, &argv[2], &argv[3], true)?;
     let Some(g) = s.groups.get_mut(&argv[3][..]) else {
         return Ok(Reply::Int(0));
     };
     let Some(c) = g.consumers.remove(&argv[4][..]) else {
+        // Nothing changed: no write counted, no event (as Redis).
+        ctx.dirty = dirty;
         return Ok(Reply::Int(0));
     };
     for id in &c.pel {
