@@ -16,6 +16,7 @@
 
 pub mod commands;
 pub mod config;
+pub mod config_rewrite;
 pub mod error;
 pub mod glob;
 pub mod protocol;

@@ -13,8 +13,10 @@ pub mod args;
 pub mod bitmap;
 pub mod command;
 pub mod connection;
+pub mod debug;
 pub mod generic;
 pub mod hash;
+pub mod latency;
 pub mod list;
 pub mod pubsub;
 pub mod scan;
@@ -58,6 +60,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     stream::COMMANDS,
     scripting::COMMANDS,
+    latency::COMMANDS,
+    debug::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -128,6 +132,7 @@ impl<'a> ExecCtx<'a> {
     /// The client's selected database, through the command's locks.
     pub fn db(&mut self) -> Db<'_, 'a> {
         Db::new(&mut self.locks, self.client.db, self.now, &mut self.dirty)
+            .no_touch(self.client.no_touch)
     }
 
     /// Whether this client may block (not inside MULTI or a script, where blocking commands answer
@@ -167,7 +172,7 @@ impl<'a> ExecCtx<'a> {
 
     /// Database `index` through the command's locks.
     pub fn db_at(&mut self, index: usize) -> Db<'_, 'a> {
-        Db::new(&mut self.locks, index, self.now, &mut self.dirty)
+        Db::new(&mut self.locks, index, self.now, &mut self.dirty).no_touch(self.client.no_touch)
     }
 }
 
@@ -285,10 +290,37 @@ fn dispatch(
                 return Err(CmdError::NotAllowedInMulti);
             }
             m.queue.push(transaction::Queued { spec, start, argv });
+            // CLIENT LIST shows the queue's length and size.
+            client.info_changed = true;
             return Ok(Outcome::Reply(Reply::Simple("QUEUED")));
         }
     }
     run(server, client, spec, start, argv, request, now)
+}
+
+/// CLIENT PAUSE: whether a pause in `mode` holds this request. WRITE holds what Redis calls
+/// "may replicate": write commands, the may-replicate ones (EVAL, PUBLISH, ...), and an EXEC whose
+/// queue holds one. A request that cannot be resolved is not held (its error goes out at once).
+pub fn held_by_pause(
+    client: &ClientState,
+    argv: &[Bytes],
+    mode: crate::server::pause::PauseMode,
+) -> bool {
+    let Ok((spec, _)) = resolve(argv) else {
+        return false;
+    };
+    match mode {
+        crate::server::pause::PauseMode::All => true,
+        crate::server::pause::PauseMode::Write => {
+            let w = flags::WRITE | flags::MAY_REPLICATE;
+            spec.has(w)
+                || (spec.name == "exec"
+                    && client
+                        .multi
+                        .as_ref()
+                        .is_some_and(|m| m.queue.iter().any(|q| q.spec.has(w))))
+        }
+    }
 }
 
 /// Resolves the request, checking the client's last command first.
@@ -357,7 +389,8 @@ fn run(
     let mut args = Args::new(argv, start);
     let started = command_clock().now();
     let reply = (spec.handler)(&mut ctx, &mut args);
-    let micros = command_clock().now().duration_since(started).as_micros() as u64;
+    let nanos = command_clock().now().duration_since(started).as_nanos() as u64;
+    let micros = nanos / 1000;
     let ExecCtx {
         dirty,
         block,
@@ -374,7 +407,16 @@ fn run(
     if block.is_none() {
         server
             .command_stats
-            .record_call(spec, micros, reply.is_err());
+            .record_call(spec, nanos, reply.is_err());
+        let latency_ms = server.latency_threshold_ms();
+        if latency_ms > 0 && micros / 1000 >= latency_ms {
+            let event = if spec.has(flags::FAST) {
+                "fast-command"
+            } else {
+                "command"
+            };
+            server.latency.add(event, micros / 1000);
+        }
         let threshold = server.slowlog_threshold();
         if threshold >= 0 && micros >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
             server.command_stats.slowlog_push(
@@ -439,7 +481,7 @@ pub fn run_nested(
     }
     ctx.server.command_stats.record_call(
         spec,
-        command_clock().now().duration_since(started).as_micros() as u64,
+        command_clock().now().duration_since(started).as_nanos() as u64,
         r.is_err(),
     );
     if ctx.dirty > dirty_before {

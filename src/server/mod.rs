@@ -8,6 +8,8 @@
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod cron;
+pub mod pause;
 pub mod pubsub;
 pub mod stats;
 
@@ -55,6 +57,14 @@ pub struct Server {
     pub command_stats: stats::Stats,
     /// Lua scripts by SHA-1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
+    /// CLIENT PAUSE state.
+    pub pause: pause::Pause,
+    /// INFO's instantaneous metrics, sampled by the cron task.
+    pub metrics: cron::Metrics,
+    /// LATENCY's event series.
+    pub latency: crate::commands::latency::Monitor,
+    /// `latency-monitor-threshold` (ms), mirrored for a lock-free read per command.
+    latency_threshold_ms: AtomicU64,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -70,6 +80,7 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let slowlog_threshold = config.slowlog_log_slower_than;
+        let latency_threshold = config.latency_monitor_threshold;
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
@@ -83,6 +94,10 @@ impl Server {
             command_stats: stats::Stats::default(),
             pubsub: pubsub::PubSub::default(),
             scripts: crate::scripting::ScriptCache::default(),
+            pause: pause::Pause::default(),
+            latency: Default::default(),
+            metrics: Default::default(),
+            latency_threshold_ms: AtomicU64::new(latency_threshold),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
@@ -103,6 +118,13 @@ impl Server {
         let cfg = self.config.read();
         self.slowlog_threshold
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
+        self.latency_threshold_ms
+            .store(cfg.latency_monitor_threshold, Ordering::Relaxed);
+    }
+
+    /// `latency-monitor-threshold` in milliseconds (0: the latency monitor is off).
+    pub fn latency_threshold_ms(&self) -> u64 {
+        self.latency_threshold_ms.load(Ordering::Relaxed)
     }
 
     pub fn next_client_id(&self) -> u64 {
@@ -202,6 +224,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
             })
             .ok()
     };
+    tokio::spawn(cron::run(server.clone()));
     let workers = io_threads(&server);
     let mut senders = Vec::with_capacity(workers);
     let mut worker_threads = Vec::with_capacity(workers);

@@ -137,6 +137,8 @@ pub struct Db<'l, 'a> {
     index: usize,
     now: u64,
     dirty: &'l mut u64,
+    /// CLIENT NO-TOUCH: lookups leave the LRU stamp alone (TOUCH still sets it).
+    no_touch: bool,
 }
 
 impl<'l, 'a> Db<'l, 'a> {
@@ -146,7 +148,14 @@ impl<'l, 'a> Db<'l, 'a> {
             index,
             now,
             dirty,
+            no_touch: false,
         }
+    }
+
+    /// For a CLIENT NO-TOUCH client: reads and writes through this Db keep keys' LRU stamps.
+    pub fn no_touch(mut self, on: bool) -> Self {
+        self.no_touch = on;
+        self
     }
 
     pub fn index(&self) -> usize {
@@ -207,6 +216,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
         let lru = clock::lru_at(self.now);
+        let touch = !self.no_touch;
         let shard = self.shard(hash);
         let node = if present {
             shard.dbs[i].get_mut(hash, key)
@@ -216,7 +226,9 @@ impl<'l, 'a> Db<'l, 'a> {
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
-                n.entry.lru = lru;
+                if touch {
+                    n.entry.lru = lru;
+                }
                 Some(&n.entry.value)
             }
             None => {
@@ -282,9 +294,12 @@ impl<'l, 'a> Db<'l, 'a> {
     /// Looks a key up for modification in place. Counts as a write.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         let lru = clock::lru_at(self.now);
+        let touch = !self.no_touch;
         let ks = self.locks.keyspace();
         let n = lookup(self.locks, self.index, self.now, &mut *self.dirty, key)?;
-        n.entry.lru = lru;
+        if touch {
+            n.entry.lru = lru;
+        }
         *self.dirty += 1;
         ks.watches.touch(self.index, key);
         Some(&mut n.entry.value)
@@ -297,12 +312,15 @@ impl<'l, 'a> Db<'l, 'a> {
         self.touched(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let lru = clock::lru_at(self.now);
+        let touch = !self.no_touch;
         let dict = self.dict(hash);
         if present && dict.get(hash, key).is_some() {
             let n = dict
                 .get_mut(hash, key)
                 .expect("present: checked above under the same lock");
-            n.entry.lru = lru;
+            if touch {
+                n.entry.lru = lru;
+            }
             return &mut n.entry.value;
         }
         let mut entry = Entry::new(make());
@@ -458,6 +476,7 @@ impl<'l, 'a> Db<'l, 'a> {
             index,
             now: self.now,
             dirty: self.dirty,
+            no_touch: self.no_touch,
         };
         f(&mut other)
     }
