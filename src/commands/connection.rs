@@ -289,13 +289,17 @@ pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
     };
     let rbs = b.rbs.load(Relaxed);
     let obl = b.obl.load(Relaxed);
+    // Messages queued for a subscriber stand for Redis's reply list (16 KB blocks).
+    let omem = info.subscriber.as_ref().map_or(0, |s| s.pending() as u64);
+    let oll = omem.div_ceil(16 * 1024);
     let tot_mem = (qbuf + qbuf_free)
         .saturating_add(rbs)
         .saturating_add(info.argv_mem)
         .saturating_add(info.multi_mem)
+        .saturating_add(omem)
         .saturating_add(std::mem::size_of::<crate::server::ClientState>() as u64);
     format!(
-        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={} rbs={rbs} rbp={obl} obl={obl} oll=0 omem=0 tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={} rbs={rbs} rbp={obl} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,

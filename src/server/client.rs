@@ -168,6 +168,7 @@ impl ClientState {
             }),
             argv_mem: 0,
             request_len: 0,
+            subscriber: self.subscriber.clone(),
             id: self.id,
             addr: self.addr,
             laddr: self.laddr,
@@ -199,6 +200,8 @@ pub struct ClientInfo {
     pub argv_mem: u64,
     /// The size of that request as received (it is still in the query buffer).
     pub request_len: u64,
+    /// The client's message queue once it subscribed or ran MONITOR (`oll`/`omem`).
+    pub subscriber: Option<Arc<super::pubsub::Subscriber>>,
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
