@@ -53,6 +53,16 @@ pub struct Config {
     pub lazyfree_lazy_user_flush: bool,
     /// `notify-keyspace-events` as flag bits (see [`crate::storage::notify`]).
     pub notify_keyspace_events: u32,
+    // --- operations ---
+    /// Milliseconds from which an operation is recorded by the latency monitor (0: off).
+    pub latency_monitor_threshold: u64,
+    /// Per-command latency histograms for INFO latencystats.
+    pub latency_tracking: bool,
+    pub latency_tracking_info_percentiles: Vec<f64>,
+    /// `no`, `yes` or `local`: who may run DEBUG.
+    pub enable_debug_command: String,
+    /// The config file the server was started with (absolute), for CONFIG REWRITE and INFO.
+    pub config_file: Option<String>,
 }
 
 impl Default for Config {
@@ -105,6 +115,11 @@ impl Default for Config {
             lazyfree_lazy_user_del: false,
             lazyfree_lazy_user_flush: false,
             notify_keyspace_events: 0,
+            latency_monitor_threshold: 0,
+            latency_tracking: true,
+            latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
+            enable_debug_command: "no".into(),
+            config_file: None,
         }
     }
 }
@@ -535,6 +550,64 @@ pub static PARAMS: &[Param] = &[
             c.zset_max_listpack_value = memory_in_range(v)?;
             Ok(())
         },
+    }, // --- operations: latency monitor, latency tracking, DEBUG ---
+    Param {
+        name: "latency-monitor-threshold",
+        mutable: true,
+        get: |c| c.latency_monitor_threshold.to_string(),
+        set: |c, v| {
+            c.latency_monitor_threshold = int(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-tracking",
+        mutable: true,
+        get: |c| yn(c.latency_tracking),
+        set: |c, v| {
+            c.latency_tracking = yes_no(v)?;
+            Ok(())
+        },
+    },
+    Param {
+        name: "latency-tracking-info-percentiles",
+        mutable: true,
+        get: |c| {
+            c.latency_tracking_info_percentiles
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        },
+        set: |c, v| {
+            let mut out = Vec::new();
+            for w in v.iter().flat_map(|s| s.split_whitespace()) {
+                let p: f64 = w
+                    .parse()
+                    .ok()
+                    .filter(|p: &f64| p.is_finite())
+                    .ok_or("Invalid latency-tracking-info-percentiles parameters")?;
+                if !(0.0..=100.0).contains(&p) {
+                    return Err("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]".into());
+                }
+                out.push(p);
+            }
+            c.latency_tracking_info_percentiles = out;
+            Ok(())
+        },
+    },
+    Param {
+        name: "enable-debug-command",
+        mutable: false,
+        get: |c| c.enable_debug_command.clone(),
+        set: |c, v| {
+            let l = one(v)?.to_ascii_lowercase();
+            if !["no", "yes", "local"].contains(&l.as_str()) {
+                return Err("argument(s) must be one of the following: no, yes, local".into());
+            }
+            c.enable_debug_command = l;
+            Ok(())
+        },
     },
     // --- memory and eviction ---
     Param {
@@ -703,6 +776,11 @@ impl Config {
                     ))
                 })?;
                 cfg.apply_text(&text, first)?;
+                cfg.config_file = Some(
+                    std::fs::canonicalize(first)
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_else(|_| first.clone()),
+                );
                 rest = &rest[1..];
             }
         }

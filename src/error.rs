@@ -315,6 +315,29 @@ pub enum CmdError {
     Oom,
     #[error("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'.")]
     ExecAbortOom,
+    // --- OPERATIONS (CLIENT PAUSE, CONFIG REWRITE, DEBUG, LATENCY) ---
+    #[error("ERR timeout is not an integer or out of range")]
+    PauseTimeout,
+    #[error("ERR timeout is negative")]
+    PauseTimeoutNegative,
+    #[error("ERR CLIENT PAUSE mode must be WRITE or ALL")]
+    PauseMode,
+    #[error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")]
+    DebugNotAllowed,
+    #[error("ERR argument must be a memory value bigger than 1 and smaller than 4gb")]
+    QuicklistThreshold,
+    #[error("ERR RESP2 is not supported by this command")]
+    Resp2NotSupported,
+    #[error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")]
+    DebugProtocolType,
+    #[error("ERR The server is running without a config file")]
+    NoConfigFile,
+    /// Sent to a connection refused at accept time, which is then closed.
+    #[error("ERR max number of clients reached")]
+    MaxClients,
+    /// Sent to a non-loopback connection refused by protected mode, which is then closed.
+    #[error("DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.")]
+    ProtectedMode,
 }
 
 impl CmdError {

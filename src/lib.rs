@@ -17,6 +17,7 @@
 pub mod alloc;
 pub mod commands;
 pub mod config;
+pub mod config_rewrite;
 pub mod error;
 pub mod glob;
 pub mod protocol;

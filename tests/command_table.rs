@@ -211,7 +211,7 @@ fn reference() -> J {
 // The meta-tests.
 
 /// Commands that are new in Redis 7.2 (Ferrite follows 7.2), so the 7.0 table cannot know them.
-const NEW_IN_7_2: &[&str] = &["client|setinfo"];
+const NEW_IN_7_2: &[&str] = &["client|setinfo", "client|no-touch"];
 
 /// Fields where Ferrite follows Redis 7.2 and 7.2 differs from the 7.0 reference: (command, field).
 const CHANGED_IN_7_2: &[(&str, &str)] = &[

@@ -43,6 +43,11 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "client|kill", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Terminates open connections.", "2.4.0", "O(N) where N is the number of client connections"), handler: client_kill, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|unblock", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Unblocks a client blocked by a blocking command from a different connection.", "5.0.0", "O(log N) where N is the number of client connections"), handler: client_unblock, ..CommandSpec::DEFAULT },
     CommandSpec { name: "client|help", group: Group::Connection, arity: 2, flags: LOADING | STALE, acl: CONN, docs: docs("Returns helpful text about the different subcommands.", "5.0.0", "O(1)"), handler: client_help, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|reply", group: Group::Connection, arity: 3, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Instructs the server whether to reply to commands.", "3.2.0", "O(1)"), handler: client_reply, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|pause", group: Group::Connection, arity: -3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Suspends commands processing.", "3.0.0", "O(1)"), handler: client_pause, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|unpause", group: Group::Connection, arity: 2, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Resumes processing commands from paused clients.", "6.2.0", "O(N) Where N is the number of paused clients"), handler: client_unpause, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|no-evict", group: Group::Connection, arity: 3, flags: ADMIN | CLIENT_FLAGS, acl: CONN, docs: docs("Sets the client eviction mode of the connection.", "7.0.0", "O(1)"), handler: client_no_evict, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "client|no-touch", group: Group::Connection, arity: 3, flags: CLIENT_FLAGS, acl: CONN, docs: docs("Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0", "O(1)"), handler: client_no_touch, ..CommandSpec::DEFAULT },
 ];
 
 /// `PING [message]` → `+PONG` or the message as a bulk string.
@@ -247,6 +252,7 @@ fn client_setinfo(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
 
 /// One CLIENT LIST line, in Redis's field order.
 pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
+    use std::sync::atomic::Ordering::Relaxed;
     let s = |b: &Option<Bytes>| {
         b.as_ref()
             .map(|v| String::from_utf8_lossy(v).into_owned())
@@ -256,21 +262,56 @@ pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
     let last = info
         .live
         .last_interaction_ms
-        .load(std::sync::atomic::Ordering::Relaxed)
+        .load(Relaxed)
         .max(info.created_ms);
     let idle = now_ms.saturating_sub(last) / 1000;
+    // Redis's letter order: O/S, M, P, x, b, ...; `b` (blocked) changes while the client waits.
+    let mut flags = info.flags.clone();
+    if info.live.blocked.load(Relaxed) {
+        let at = flags
+            .find(|c: char| !matches!(c, 'O' | 'S' | 'M' | 'P' | 'x'))
+            .unwrap_or(flags.len());
+        flags.insert(at, 'b');
+    }
+    if flags.is_empty() {
+        flags.push('N');
+    }
+    let b = &info.live.buffers;
+    let (qbuf, qbuf_free) = if info.argv_mem > 0 {
+        // The asking client: its request is still in the query buffer, as in Redis.
+        let q = b.qbuf.load(Relaxed).saturating_add(info.request_len);
+        (
+            q,
+            b.qbuf_free.load(Relaxed).saturating_sub(info.request_len),
+        )
+    } else {
+        (b.qbuf.load(Relaxed), b.qbuf_free.load(Relaxed))
+    };
+    let rbs = b.rbs.load(Relaxed);
+    let obl = b.obl.load(Relaxed);
+    // Messages queued for a subscriber stand for Redis's reply list (16 KB blocks).
+    let omem = info.subscriber.as_ref().map_or(0, |s| s.pending() as u64);
+    let oll = omem.div_ceil(16 * 1024);
+    let tot_mem = (qbuf + qbuf_free)
+        .saturating_add(rbs)
+        .saturating_add(info.argv_mem)
+        .saturating_add(info.multi_mem)
+        .saturating_add(omem)
+        .saturating_add(std::mem::size_of::<crate::server::ClientState>() as u64);
     format!(
-        "id={} addr={} laddr={} fd=0 name={} age={age} idle={idle} flags={} db={} sub={} psub={} ssub={} multi={} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=0 tot-mem=0 events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
+        "id={} addr={} laddr={} fd={} name={} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} multi={} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={} multi-mem={} rbs={rbs} rbp={obl} obl={obl} oll={oll} omem={omem} tot-mem={tot_mem} events=r cmd={} user=default redir=-1 resp={} lib-name={} lib-ver={}",
         info.id,
         info.addr,
         info.laddr,
+        info.live.fd.load(Relaxed),
         s(&info.name),
-        info.flags,
         info.db,
         info.sub,
         info.psub,
         info.ssub,
         info.multi,
+        info.argv_mem,
+        info.multi_mem,
         info.live.last_command(),
         info.resp,
         s(&info.lib_name),
@@ -278,16 +319,32 @@ pub fn client_line(info: &crate::server::ClientInfo, now_ms: u64) -> String {
     )
 }
 
-fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+/// The calling client's own CLIENT LIST entry: its running request counts as `argv-mem` and sits in
+/// the query buffer (`qbuf`), as Redis shows it.
+fn own_info(ctx: &mut ExecCtx<'_>, args: &Args) -> crate::server::ClientInfo {
     ctx.client
         .live
         .touch(ctx.now, Some(ctx.client.last_command_name));
     let mut me = ctx.client.info();
-    me.resp = if ctx.client.resp == Protocol::Resp3 {
-        3
-    } else {
-        2
-    };
+    let argv = args.argv();
+    me.argv_mem = argv.iter().map(|a| a.len() as u64).sum();
+    let request: u64 = argv
+        .iter()
+        .map(|a| (a.len() + 5 + digits(a.len())) as u64)
+        .sum::<u64>()
+        + 3
+        + digits(argv.len()) as u64;
+    me.request_len = request;
+    me
+}
+
+fn digits(n: usize) -> usize {
+    n.to_string().len()
+}
+
+/// `CLIENT LIST [TYPE ...] [ID ...]` → one line per connection (a verbatim string).
+fn client_list(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let me = own_info(ctx, args);
     let mut infos: Vec<_> = ctx
         .server
         .clients
@@ -304,38 +361,152 @@ fn client_list(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
 }
 
-fn client_info(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    ctx.client
-        .live
-        .touch(ctx.now, Some(ctx.client.last_command_name));
-    let mut line = client_line(&ctx.client.info(), ctx.now);
+/// `CLIENT INFO` → the calling connection's CLIENT LIST line.
+fn client_info(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let me = own_info(ctx, args);
+    let mut line = client_line(&me, ctx.now);
     line.push('\n');
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
 }
 
+/// `CLIENT HELP` → Redis 7.2's help lines.
 fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     let lines = [
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+        "GETREDIR",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
         "    Return the ID of the current connection.",
         "INFO",
         "    Return information about the current client connection.",
-        "LIST",
-        "    Return information about client connections.",
+        "KILL <ip:port>",
+        "    Kill connection made from <ip:port>.",
+        "KILL <option> <value> [<option> <value> [...]]",
+        "    Kill connections. Options are:",
+        "    * ADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made from the specified address",
+        "    * LADDR (<ip:port>|<unixsocket>:0)",
+        "      Kill connections made to specified local address",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Kill connections by type.",
+        "    * USER <username>",
+        "      Kill connections authenticated by <username>.",
+        "    * SKIPME (YES|NO)",
+        "      Skip killing current connection (default: yes).",
+        "LIST [options ...]",
+        "    Return information about client connections. Options:",
+        "    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+        "      Return clients of specified type.",
+        "UNPAUSE",
+        "    Stop the current client pause, resuming traffic.",
+        "PAUSE <timeout> [WRITE|ALL]",
+        "    Suspend all, or just write, clients for <timeout> milliseconds.",
+        "REPLY (ON|OFF|SKIP)",
+        "    Control the replies sent to the current connection.",
+        "SETNAME <name>",
+        "    Assign the name <name> to the current connection.",
         "SETINFO <option> <value>",
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
-        "SETNAME <name>",
-        "    Assign the name <name> to the current connection.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction.",
+        "NO-TOUCH (ON|OFF)",
+        "    Will not touch LRU/LFU stats when this mode is on.",
         "HELP",
         "    Prints this help.",
     ];
     Ok(Reply::Array(
         lines.iter().map(|l| Reply::Simple(l)).collect(),
     ))
+}
+
+/// `CLIENT REPLY ON|OFF|SKIP` → `+OK` for ON; OFF and SKIP send nothing (not even their own reply).
+/// OFF drops every reply until ON; SKIP drops the next command's reply.
+fn client_reply(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    use crate::server::client::ReplyMode;
+    let mode = args.next_bytes()?;
+    let c = &mut *ctx.client;
+    if mode.eq_ignore_ascii_case(b"on") {
+        c.reply_mode = ReplyMode::On;
+        Ok(Reply::Ok)
+    } else if mode.eq_ignore_ascii_case(b"off") {
+        c.reply_mode = ReplyMode::Off;
+        Ok(Reply::NoReply)
+    } else if mode.eq_ignore_ascii_case(b"skip") {
+        if c.reply_mode != ReplyMode::Off {
+            c.reply_mode = ReplyMode::SkipNext;
+        }
+        Ok(Reply::NoReply)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+/// Parses `ON|OFF` (anything else is a syntax error).
+fn on_off(args: &mut Args) -> Result<bool, CmdError> {
+    let v = args.next_bytes()?;
+    if v.eq_ignore_ascii_case(b"on") {
+        Ok(true)
+    } else if v.eq_ignore_ascii_case(b"off") {
+        Ok(false)
+    } else {
+        Err(CmdError::Syntax)
+    }
+}
+
+/// `CLIENT PAUSE timeout [WRITE|ALL]` → `+OK`; other clients' commands (all, or only those that may
+/// write) wait until `timeout` milliseconds pass or CLIENT UNPAUSE.
+fn client_pause(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    use crate::server::pause::PauseMode;
+    let timeout = crate::protocol::parse_i64(&args.next_bytes()?).ok_or(CmdError::PauseTimeout)?;
+    if timeout < 0 {
+        return Err(CmdError::PauseTimeoutNegative);
+    }
+    let mode = match args.next() {
+        None => PauseMode::All,
+        Some(m) if m.eq_ignore_ascii_case(b"write") => PauseMode::Write,
+        Some(m) if m.eq_ignore_ascii_case(b"all") => PauseMode::All,
+        Some(_) => return Err(CmdError::PauseMode),
+    };
+    if !args.is_empty() {
+        return Err(CmdError::Syntax);
+    }
+    let end = ctx.now.saturating_add(timeout as u64);
+    ctx.server.pause.pause(end, mode, ctx.now);
+    Ok(Reply::Ok)
+}
+
+/// `CLIENT UNPAUSE` → `+OK`; paused clients resume at once.
+fn client_unpause(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.server.pause.unpause();
+    Ok(Reply::Ok)
+}
+
+/// `CLIENT NO-EVICT ON|OFF` → `+OK` (flag `e` in CLIENT LIST).
+fn client_no_evict(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.client.no_evict = on_off(args)?;
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
+}
+
+/// `CLIENT NO-TOUCH ON|OFF` → `+OK`; while on, this client's commands leave keys' LRU/idle time
+/// alone (TOUCH still updates it). Flag `T` in CLIENT LIST.
+fn client_no_touch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    ctx.client.no_touch = on_off(args)?;
+    ctx.client.info_changed = true;
+    Ok(Reply::Ok)
 }
 
 /// `CLIENT KILL ip:port` (old form: `+OK` or `ERR No such client`) or

@@ -556,7 +556,8 @@ fn move_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `TOUCH key [key ...]` → how many of the keys exist; refreshes their LRU stamps.
 fn touch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let keys = args.rest();
-    let mut db = ctx.db();
+    // TOUCH updates the access time even for a CLIENT NO-TOUCH client, as in Redis.
+    let mut db = ctx.db().no_touch(false);
     Ok(Reply::Int(
         keys.iter().filter(|k| db.get(k).is_some()).count() as i64,
     ))

@@ -151,11 +151,23 @@ impl Overhead {
     }
 }
 
-/// Bytes held by normal clients' buffers (INFO `mem_clients_normal`).
+/// Bytes held by normal clients' buffers (INFO `mem_clients_normal`): each client's query and reply
+/// buffers, queued pub/sub messages and MULTI queue, as CLIENT LIST's `tot-mem` adds them up.
 fn client_buffers(srv: &Server) -> u64 {
-    // Each connection keeps a read buffer and a write buffer; their sizes are reported per client
-    // in CLIENT LIST. Without per-client figures, count the buffers' minimum capacity.
-    srv.clients.len() as u64 * crate::server::connection::MIN_BUFFERS as u64
+    use std::sync::atomic::Ordering::Relaxed;
+    srv.clients
+        .iter()
+        .map(|c| {
+            let b = &c.live.buffers;
+            let omem = c.subscriber.as_ref().map_or(0, |s| s.pending() as u64);
+            b.qbuf.load(Relaxed)
+                + b.qbuf_free.load(Relaxed)
+                + b.rbs.load(Relaxed)
+                + c.multi_mem
+                + omem
+                + std::mem::size_of::<crate::server::client::ClientState>() as u64
+        })
+        .sum()
 }
 
 /// jemalloc's (allocated, active, resident).

@@ -14,8 +14,10 @@ pub mod args;
 pub mod bitmap;
 pub mod command;
 pub mod connection;
+pub mod debug;
 pub mod generic;
 pub mod hash;
+pub mod latency;
 pub mod list;
 pub mod memory;
 pub mod pubsub;
@@ -62,6 +64,8 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     zset::COMMANDS,
     stream::COMMANDS,
     scripting::COMMANDS,
+    latency::COMMANDS,
+    debug::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -143,6 +147,7 @@ impl<'a> ExecCtx<'a> {
             &mut self.dirty,
             &mut self.events,
         )
+        .no_touch(self.client.no_touch)
     }
 
     /// Raises the keyspace event `name` of `class` on `key` of the selected database, if enabled:
@@ -207,6 +212,7 @@ impl<'a> ExecCtx<'a> {
             &mut self.dirty,
             &mut self.events,
         )
+        .no_touch(self.client.no_touch)
     }
 }
 
@@ -328,6 +334,8 @@ fn dispatch(
                 return Err(CmdError::NotAllowedInMulti);
             }
             m.queue.push(transaction::Queued { spec, start, argv });
+            // CLIENT LIST shows the queue's length and size.
+            client.info_changed = true;
             return Ok(Outcome::Reply(Reply::Simple("QUEUED")));
         }
     }
@@ -374,6 +382,31 @@ fn check_oom(
         return Err(CmdError::Oom);
     }
     Ok(true)
+}
+
+/// CLIENT PAUSE: whether a pause in `mode` holds this request. WRITE holds what Redis calls
+/// "may replicate": write commands, the may-replicate ones (EVAL, PUBLISH, ...), and an EXEC whose
+/// queue holds one. A request that cannot be resolved is not held (its error goes out at once).
+pub fn held_by_pause(
+    client: &ClientState,
+    argv: &[Bytes],
+    mode: crate::server::pause::PauseMode,
+) -> bool {
+    let Ok((spec, _)) = resolve(argv) else {
+        return false;
+    };
+    match mode {
+        crate::server::pause::PauseMode::All => true,
+        crate::server::pause::PauseMode::Write => {
+            let w = flags::WRITE | flags::MAY_REPLICATE;
+            spec.has(w)
+                || (spec.name == "exec"
+                    && client
+                        .multi
+                        .as_ref()
+                        .is_some_and(|m| m.queue.iter().any(|q| q.spec.has(w))))
+        }
+    }
 }
 
 /// Resolves the request, checking the client's last command first.
@@ -443,7 +476,8 @@ fn run(
     let mut args = Args::new(argv, start);
     let started = command_clock().now();
     let reply = (spec.handler)(&mut ctx, &mut args);
-    let micros = command_clock().now().duration_since(started).as_micros() as u64;
+    let nanos = command_clock().now().duration_since(started).as_nanos() as u64;
+    let micros = nanos / 1000;
     let ExecCtx {
         dirty,
         block,
@@ -468,7 +502,16 @@ fn run(
     if block.is_none() {
         server
             .command_stats
-            .record_call(spec, micros, reply.is_err());
+            .record_call(spec, nanos, reply.is_err());
+        let latency_ms = server.latency_threshold_ms();
+        if latency_ms > 0 && micros / 1000 >= latency_ms {
+            let event = if spec.has(flags::FAST) {
+                "fast-command"
+            } else {
+                "command"
+            };
+            server.latency.add(event, micros / 1000);
+        }
         let threshold = server.slowlog_threshold();
         if threshold >= 0 && micros >= threshold as u64 && !spec.has(flags::SKIP_SLOWLOG) {
             server.command_stats.slowlog_push(
@@ -539,7 +582,7 @@ pub fn run_nested(
     }
     ctx.server.command_stats.record_call(
         spec,
-        command_clock().now().duration_since(started).as_micros() as u64,
+        command_clock().now().duration_since(started).as_nanos() as u64,
         r.is_err(),
     );
     if ctx.dirty > dirty_before {

@@ -31,6 +31,7 @@ pub static COMMANDS: &[CommandSpec] = &[
     CommandSpec { name: "shutdown", group: Group::Server, arity: -1, flags: ADMIN | NOSCRIPT | LOADING | STALE | NO_MULTI | SENTINEL | ALLOW_BUSY, docs: docs("Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0", "O(N) when saving, where N is the total number of keys in all databases when saving data, otherwise O(1)"), handler: shutdown, ..CommandSpec::DEFAULT },
     CommandSpec { name: "monitor", group: Group::Server, arity: 1, flags: ADMIN | NOSCRIPT | LOADING | STALE, docs: docs("Listens for all requests received by the server in real-time.", "1.0.0", ""), handler: monitor, ..CommandSpec::DEFAULT },
     CommandSpec { name: "slowlog", group: Group::Server, arity: -2, docs: docs("A container for slow log commands.", "2.2.12", "Depends on subcommand."), subcommands: SLOWLOG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "role", group: Group::Server, arity: 1, flags: NOSCRIPT | LOADING | STALE | FAST, acl: acl::ADMIN | acl::DANGEROUS, docs: docs("Returns the replication role.", "2.8.12", "O(1)"), handler: role, ..CommandSpec::DEFAULT },
     CommandSpec { name: "config", group: Group::Server, arity: -2, docs: docs("A container for server configuration commands.", "2.0.0", "Depends on subcommand."), subcommands: CONFIG_SUBCOMMANDS, ..CommandSpec::DEFAULT },
 ];
 
@@ -79,6 +80,19 @@ static CONFIG_SUBCOMMANDS: &[CommandSpec] = &[
         tips: &["request_policy:all_nodes", "response_policy:all_succeeded"],
         docs: docs("Resets the server's statistics.", "2.0.0", "O(1)"),
         handler: config_resetstat,
+        ..CommandSpec::DEFAULT
+    },
+    CommandSpec {
+        name: "config|rewrite",
+        group: Group::Server,
+        arity: 2,
+        flags: ADMIN | NOSCRIPT | LOADING | STALE,
+        docs: docs(
+            "Persists the effective configuration to file.",
+            "2.8.0",
+            "O(1)",
+        ),
+        handler: config_rewrite,
         ..CommandSpec::DEFAULT
     },
     CommandSpec {
@@ -131,11 +145,15 @@ const ALL_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
     "commandstats",
     "errorstats",
+    "latencystats",
+    "cluster",
     "keyspace",
 ];
 
+/// What `INFO` and `INFO default` print, as Redis 7.
 const DEFAULT_SECTIONS: &[&str] = &[
     "server",
     "clients",
@@ -144,6 +162,9 @@ const DEFAULT_SECTIONS: &[&str] = &[
     "stats",
     "replication",
     "cpu",
+    "modules",
+    "errorstats",
+    "cluster",
     "keyspace",
 ];
 
@@ -181,7 +202,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
         "server" => {
             let _ = write!(
                 out,
-                "# Server\r\nredis_version:{REDIS_VERSION}\r\nferrite_version:{FERRITE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:\r\nio_threads_active:0\r\n",
+                "# Server\r\nredis_version:{REDIS_VERSION}\r\nferrite_version:{FERRITE_VERSION}\r\nredis_git_sha1:00000000\r\nredis_git_dirty:0\r\nredis_build_id:0\r\nredis_mode:standalone\r\nos:{} {}\r\narch_bits:64\r\nmonotonic_clock:POSIX clock_gettime\r\nmultiplexing_api:epoll\r\natomicvar_api:c11-builtin\r\ngcc_version:0.0.0\r\nprocess_id:{}\r\nprocess_supervised:no\r\nrun_id:{}\r\ntcp_port:{}\r\nserver_time_usec:{}\r\nuptime_in_seconds:{uptime}\r\nuptime_in_days:{}\r\nhz:{}\r\nconfigured_hz:{}\r\nlru_clock:{}\r\nexecutable:{}\r\nconfig_file:{}\r\nio_threads_active:0\r\n",
                 std::env::consts::OS,
                 std::env::consts::ARCH,
                 std::process::id(),
@@ -193,6 +214,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
                 cfg.hz,
                 crate::storage::clock::lru_now(),
                 std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+                cfg.config_file.as_deref().unwrap_or(""),
             );
         }
         "clients" => {
@@ -215,18 +237,26 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
         }
         "stats" => {
             let ks = srv.keyspace.stats();
+            let (ops, in_bps, out_bps) = srv.metrics.instantaneous();
             let _ = write!(
                 out,
-                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:0\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:0\r\npubsub_patterns:0\r\ntotal_error_replies:{}\r\n",
+                "# Stats\r\ntotal_connections_received:{}\r\ntotal_commands_processed:{}\r\ninstantaneous_ops_per_sec:{ops}\r\ntotal_net_input_bytes:{}\r\ntotal_net_output_bytes:{}\r\ntotal_net_repl_input_bytes:0\r\ntotal_net_repl_output_bytes:0\r\ninstantaneous_input_kbps:{:.2}\r\ninstantaneous_output_kbps:{:.2}\r\ninstantaneous_input_repl_kbps:0.00\r\ninstantaneous_output_repl_kbps:0.00\r\nrejected_connections:{}\r\nexpired_keys:{}\r\nevicted_keys:{}\r\nevicted_clients:0\r\ntotal_eviction_exceeded_time:{}\r\ncurrent_eviction_exceeded_time:{}\r\nkeyspace_hits:{}\r\nkeyspace_misses:{}\r\npubsub_channels:{}\r\npubsub_patterns:{}\r\npubsubshard_channels:{}\r\ntotal_error_replies:{}\r\n",
                 srv.stats.connections.load(Ordering::Relaxed),
                 srv.stats.commands.load(Ordering::Relaxed),
                 srv.stats.net_input_bytes.load(Ordering::Relaxed),
                 srv.stats.net_output_bytes.load(Ordering::Relaxed),
+                in_bps as f64 / 1024.0,
+                out_bps as f64 / 1024.0,
                 srv.stats.rejected_connections.load(Ordering::Relaxed),
                 ks.expired,
                 srv.memory.evicted_keys.load(Ordering::Relaxed),
+                (srv.memory.exceeded_us.load(Ordering::Relaxed) + srv.memory.current_exceeded_us()) / 1000,
+                srv.memory.current_exceeded_us() / 1000,
                 ks.hits,
                 ks.misses,
+                srv.pubsub.channels(None, false).len(),
+                srv.pubsub.numpat(),
+                srv.pubsub.channels(None, true).len(),
                 srv.command_stats.total_errors()
             );
         }
@@ -262,6 +292,23 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
                 let _ = write!(out, "errorstat_{code}:count={n}\r\n");
             }
         }
+        "modules" => out.push_str("# Modules\r\n"),
+        "cluster" => out.push_str("# Cluster\r\ncluster_enabled:0\r\n"),
+        "latencystats" => {
+            out.push_str("# Latencystats\r\n");
+            if cfg.latency_tracking {
+                for (name, h) in srv.command_stats.histograms() {
+                    let _ = write!(out, "latency_percentiles_usec_{name}:");
+                    for (i, p) in cfg.latency_tracking_info_percentiles.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        let _ = write!(out, "p{p}={:.3}", h.percentile_usec(*p));
+                    }
+                    out.push_str("\r\n");
+                }
+            }
+        }
         "keyspace" => {
             out.push_str("# Keyspace\r\n");
             for (i, (keys, expires)) in srv.keyspace.db_counts().into_iter().enumerate() {
@@ -285,6 +332,15 @@ fn cpu_times() -> (f64, f64) {
     let tick = 100.0;
     let get = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) / tick;
     (get(11), get(12))
+}
+
+/// `ROLE` → `[master, 0, []]`: Ferrite is always a master without replicas.
+fn role(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    Ok(Reply::Array(vec![
+        Reply::bulk_str("master"),
+        Reply::Int(0),
+        Reply::Array(vec![]),
+    ]))
 }
 
 /// `DBSIZE` → the number of keys in the selected database.
@@ -467,6 +523,21 @@ fn config_resetstat(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdErr
     }
     ctx.server.keyspace.reset_stats();
     ctx.server.command_stats.reset();
+    ctx.server.metrics.reset();
+    Ok(Reply::Ok)
+}
+
+/// `CONFIG REWRITE` → `+OK` once the config file the server started with holds the running
+/// configuration (see `config_rewrite` for how the file is edited).
+fn config_rewrite(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    let cfg = ctx.server.config.read().clone();
+    let Some(path) = cfg.config_file.clone() else {
+        return Err(CmdError::NoConfigFile);
+    };
+    crate::config_rewrite::rewrite_file(&path, &cfg).map_err(|e| {
+        tracing::warn!("CONFIG REWRITE failed: {e}");
+        CmdError::Generic(format!("Rewriting config file: {e}"))
+    })?;
     Ok(Reply::Ok)
 }
 
@@ -479,6 +550,8 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "    Set the configuration <directive> to <value>.",
         "RESETSTAT",
         "    Reset statistics reported by the INFO command.",
+        "REWRITE",
+        "    Rewrite the configuration file.",
         "HELP",
         "    Prints this help.",
     ];

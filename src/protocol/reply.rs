@@ -47,6 +47,10 @@ pub enum Reply {
     Push(Vec<Reply>),
     /// Nothing is sent (SHUTDOWN's success, later CLIENT REPLY OFF).
     NoReply,
+    /// A big number (`(` in RESP3, a bulk string in RESP2).
+    BigNumber(String),
+    /// An attribute map followed by the reply it describes (RESP2 sends the reply alone).
+    Attribute(Vec<(Reply, Reply)>, Box<Reply>),
     /// Several top-level replies to one request, sent one after another (SUBSCRIBE a b).
     Multi(Vec<Reply>),
 }
@@ -197,6 +201,23 @@ pub fn encode(reply: &Reply, proto: Protocol, out: &mut BytesMut) {
             } else {
                 out.put_slice(if *b { b":1\r\n" } else { b":0\r\n" });
             }
+        }
+        Reply::BigNumber(n) => {
+            if proto == Protocol::Resp3 {
+                simple(out, b'(', n.as_bytes());
+            } else {
+                bulk(out, n.as_bytes());
+            }
+        }
+        Reply::Attribute(attrs, reply) => {
+            if proto == Protocol::Resp3 {
+                number(out, b'|', attrs.len() as i64);
+                for (k, v) in attrs {
+                    encode(k, proto, out);
+                    encode(v, proto, out);
+                }
+            }
+            encode(reply, proto, out);
         }
         Reply::Verbatim(fmt, body) => {
             if proto == Protocol::Resp3 {

@@ -460,6 +460,9 @@ fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value> {
             single("verbatim_string", Value::Table(v))?
         }
         Reply::Verbatim(_, body) => Value::String(lua.create_string(&body[..])?),
+        Reply::BigNumber(n) if resp3 => single("big_number", Value::String(lua.create_string(n)?))?,
+        Reply::BigNumber(n) => Value::String(lua.create_string(n)?),
+        Reply::Attribute(_, reply) => reply_to_lua(lua, *reply, resp3)?,
     })
 }
 

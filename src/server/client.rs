@@ -53,6 +53,25 @@ pub struct ClientState {
     pub live: Arc<ClientLive>,
     /// The last top-level command run (a one-entry lookup cache for dispatch).
     pub last_command: Option<&'static crate::commands::CommandSpec>,
+    /// CLIENT REPLY: what happens to this client's replies.
+    pub reply_mode: ReplyMode,
+    /// CLIENT NO-EVICT ON: excluded from client eviction (shown as flag `e`).
+    pub no_evict: bool,
+    /// CLIENT NO-TOUCH ON: this client's reads leave keys' LRU/idle time alone (flag `T`).
+    pub no_touch: bool,
+}
+
+/// CLIENT REPLY's state, as Redis's `CLIENT_REPLY_OFF` / `_SKIP` / `_SKIP_NEXT` flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    /// No reply is sent until CLIENT REPLY ON.
+    Off,
+    /// The next command's reply is dropped (set by CLIENT REPLY SKIP, whose own reply is dropped too).
+    SkipNext,
+    /// This command's reply is dropped.
+    Skip,
 }
 
 impl ClientState {
@@ -84,6 +103,26 @@ impl ClientState {
             multi: None,
             watch: None,
             in_exec: false,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            no_touch: false,
+        }
+    }
+
+    /// Whether the reply to the command just run goes out, and CLIENT REPLY SKIP's bookkeeping:
+    /// a skip covers exactly the command after CLIENT REPLY SKIP.
+    pub fn reply_allowed(&mut self) -> bool {
+        match self.reply_mode {
+            ReplyMode::On => true,
+            ReplyMode::Off => false,
+            ReplyMode::Skip => {
+                self.reply_mode = ReplyMode::On;
+                false
+            }
+            ReplyMode::SkipNext => {
+                self.reply_mode = ReplyMode::Skip;
+                false
+            }
         }
     }
 
@@ -108,8 +147,14 @@ impl ClientState {
         if self.multi.is_some() {
             flags.push('x');
         }
-        if flags.is_empty() {
-            flags.push('N');
+        if self.close_after_reply {
+            flags.push('c');
+        }
+        if self.no_evict {
+            flags.push('e');
+        }
+        if self.no_touch {
+            flags.push('T');
         }
         ClientInfo {
             live: self.live.clone(),
@@ -118,6 +163,15 @@ impl ClientState {
             psub: self.patterns.len(),
             ssub: self.shard_channels.len(),
             multi: self.multi.as_ref().map_or(-1, |m| m.queue.len() as i64),
+            multi_mem: self.multi.as_ref().map_or(0, |m| {
+                m.queue
+                    .iter()
+                    .map(|q| q.argv.iter().map(|a| a.len() as u64).sum::<u64>())
+                    .sum()
+            }),
+            argv_mem: 0,
+            request_len: 0,
+            subscriber: self.subscriber.clone(),
             id: self.id,
             addr: self.addr,
             laddr: self.laddr,
@@ -142,6 +196,15 @@ pub struct ClientInfo {
     pub ssub: usize,
     /// Queued commands inside MULTI, -1 outside.
     pub multi: i64,
+    /// Bytes of the queued commands' arguments (`multi-mem`).
+    pub multi_mem: u64,
+    /// Bytes of the arguments of the command running now (`argv-mem`): only the client asking
+    /// CLIENT LIST/INFO is running one.
+    pub argv_mem: u64,
+    /// The size of that request as received (it is still in the query buffer).
+    pub request_len: u64,
+    /// The client's message queue once it subscribed or ran MONITOR (`oll`/`omem`).
+    pub subscriber: Option<Arc<super::pubsub::Subscriber>>,
     pub id: u64,
     pub addr: SocketAddr,
     pub laddr: SocketAddr,
@@ -167,6 +230,35 @@ pub struct ClientLive {
     /// CLIENT UNBLOCK's request: 0 none, 1 as if timed out, 2 with an error.
     unblock_mode: std::sync::atomic::AtomicU8,
     unblock: Notify,
+    /// Buffer sizes for CLIENT LIST, stored by the connection once per batch (relaxed stores to
+    /// this client's own cache line): see [`Buffers`].
+    pub buffers: Buffers,
+    /// The socket's file descriptor (`fd=`).
+    pub fd: AtomicU64,
+}
+
+/// What CLIENT LIST reports about a connection's buffers.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    /// Bytes received and not yet executed (`qbuf`), and the room left before the buffer grows.
+    pub qbuf: AtomicU64,
+    pub qbuf_free: AtomicU64,
+    /// Bytes of the request being executed (`argv-mem`).
+    pub argv_mem: AtomicU64,
+    /// The reply buffer's size (`rbs`) and the replies waiting in it (`obl`).
+    pub rbs: AtomicU64,
+    pub obl: AtomicU64,
+}
+
+impl Buffers {
+    /// Records the buffers' state (called by the connection once per batch).
+    pub fn store(&self, qbuf: usize, qbuf_cap: usize, rbs: usize, obl: usize) {
+        self.qbuf.store(qbuf as u64, Ordering::Relaxed);
+        self.qbuf_free
+            .store(qbuf_cap.saturating_sub(qbuf) as u64, Ordering::Relaxed);
+        self.rbs.store(rbs as u64, Ordering::Relaxed);
+        self.obl.store(obl as u64, Ordering::Relaxed);
+    }
 }
 
 impl ClientLive {

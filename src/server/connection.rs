@@ -24,16 +24,68 @@ use tokio::sync::mpsc;
 
 const READ_CHUNK: usize = 16 * 1024;
 
-/// Buffer bytes every connection holds at least (its read and write buffers).
-pub const MIN_BUFFERS: usize = 2 * READ_CHUNK;
 /// Above this, the output buffer is flushed before more requests of the same batch are executed.
 const OUTPUT_FLUSH_AT: usize = 64 * 1024;
 
+/// Redis's accept-time checks: `maxclients`, then protected mode. `Some(error)` refuses the
+/// connection with that error line.
+fn refuse(server: &Server, peer: &SocketAddr) -> Option<crate::error::CmdError> {
+    let (maxclients, protected, nopass) = {
+        let cfg = server.config.read();
+        (
+            cfg.maxclients,
+            cfg.protected_mode,
+            cfg.requirepass.is_none(),
+        )
+    };
+    if server.clients.len() as u64 >= maxclients {
+        return Some(crate::error::CmdError::MaxClients);
+    }
+    if protected && nopass && !peer.ip().to_canonical().is_loopback() {
+        return Some(crate::error::CmdError::ProtectedMode);
+    }
+    None
+}
+
+/// `tcp-keepalive`: SO_KEEPALIVE with the idle time Redis uses (probes every third of it, 3 probes).
+fn set_keepalive(stream: &TcpStream, secs: u64) {
+    if secs == 0 {
+        return;
+    }
+    let idle = std::time::Duration::from_secs(secs);
+    let ka = socket2::TcpKeepalive::new().with_time(idle);
+    #[cfg(any(target_os = "linux", target_os = "macos", target_os = "freebsd"))]
+    let ka = ka
+        .with_interval(std::time::Duration::from_secs((secs / 3).max(1)))
+        .with_retries(3);
+    if let Err(e) = socket2::SockRef::from(stream).set_tcp_keepalive(&ka) {
+        debug!("cannot set tcp-keepalive: {e}");
+    }
+}
+
 pub async fn handle(server: Arc<Server>, mut stream: TcpStream, peer: SocketAddr, id: u64) {
+    if let Some(e) = refuse(&server, &peer) {
+        let line = format!("-{e}\r\n");
+        let _ = stream.write_all(line.as_bytes()).await;
+        server
+            .stats
+            .rejected_connections
+            .fetch_add(1, Ordering::Relaxed);
+        return;
+    }
     let _ = stream.set_nodelay(true);
+    set_keepalive(&stream, server.config.read().tcp_keepalive);
     let laddr = stream.local_addr().unwrap_or(peer);
     let authenticated = server.requirepass().is_none();
     let mut client = ClientState::new(id, peer, laddr, authenticated);
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        client
+            .live
+            .fd
+            .store(stream.as_raw_fd() as u64, Ordering::Relaxed);
+    }
     client.live.touch(crate::storage::clock::now_ms(), None);
     server.clients.insert(id, client.info());
     server.stats.connections.fetch_add(1, Ordering::Relaxed);
@@ -53,6 +105,10 @@ async fn serve(
     let mut inbuf = BytesMut::with_capacity(READ_CHUNK);
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::new();
+    client
+        .live
+        .buffers
+        .store(0, inbuf.capacity(), out.capacity(), 0);
     // Pub/sub messages for this client, once it has subscribed to something.
     let mut messages: Option<mpsc::UnboundedReceiver<Message>> = None;
     loop {
@@ -92,7 +148,7 @@ async fn serve(
             (cfg.proto_max_bulk_len, cfg.client_query_buffer_limit)
         };
         let mut commands = 0u64;
-        let now = crate::storage::clock::now_ms();
+        let mut now = crate::storage::clock::now_ms();
         loop {
             let limits = Limits {
                 max_bulk_len,
@@ -101,6 +157,12 @@ async fn serve(
             match decoder.decode(&mut inbuf, &limits) {
                 Ok(Some(mut argv)) => {
                     commands += 1;
+                    if server.pause.maybe_active() {
+                        if !wait_pause(server, stream, client, &argv, &mut out).await? {
+                            return Ok(());
+                        }
+                        now = crate::storage::clock::now_ms();
+                    }
                     let outcome = commands::execute(server, client, &mut argv, now);
                     decoder.recycle(argv);
                     let reply = match outcome {
@@ -118,7 +180,9 @@ async fn serve(
                             }
                         }
                     };
-                    encode(&reply, client.resp, &mut out);
+                    if client.reply_mode == super::client::ReplyMode::On || client.reply_allowed() {
+                        encode(&reply, client.resp, &mut out);
+                    }
                     if client.close_after_reply {
                         break;
                     }
@@ -156,6 +220,10 @@ async fn serve(
         if !out.is_empty() {
             write_out(server, stream, &mut out).await?;
         }
+        client
+            .live
+            .buffers
+            .store(inbuf.len(), inbuf.capacity(), out.capacity(), out.len());
         if client.close_after_reply || server.is_shutting_down() {
             return Ok(());
         }
@@ -163,6 +231,31 @@ async fn serve(
             debug!("closing client that exceeded the query buffer limit");
             return Ok(());
         }
+    }
+}
+
+/// Holds a request while CLIENT PAUSE applies to it (replies so far go out first). False if the
+/// connection must close meanwhile (killed, or the server shuts down).
+async fn wait_pause(
+    server: &Server,
+    stream: &mut TcpStream,
+    client: &ClientState,
+    argv: &[bytes::Bytes],
+    out: &mut BytesMut,
+) -> std::io::Result<bool> {
+    let now = crate::storage::clock::now_ms();
+    match server.pause.current(now) {
+        Some(mode) if commands::held_by_pause(client, argv, mode) => {}
+        _ => return Ok(true),
+    }
+    if !out.is_empty() {
+        write_out(server, stream, out).await?;
+    }
+    let live = client.live.clone();
+    tokio::select! {
+        _ = server.pause.wait(|m| commands::held_by_pause(client, argv, m)) => Ok(true),
+        _ = live.killed() => Ok(false),
+        _ = server.shutdown_requested() => Ok(false),
     }
 }
 

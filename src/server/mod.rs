@@ -8,7 +8,9 @@
 pub mod blocking;
 pub mod client;
 pub mod connection;
+pub mod cron;
 pub mod memory;
+pub mod pause;
 pub mod pubsub;
 pub mod stats;
 
@@ -58,6 +60,14 @@ pub struct Server {
     pub scripts: crate::scripting::ScriptCache,
     /// `used_memory` and `maxmemory` eviction.
     pub memory: memory::Memory,
+    /// CLIENT PAUSE state.
+    pub pause: pause::Pause,
+    /// INFO's instantaneous metrics, sampled by the cron task.
+    pub metrics: cron::Metrics,
+    /// LATENCY's event series.
+    pub latency: crate::commands::latency::Monitor,
+    /// `latency-monitor-threshold` (ms), mirrored for a lock-free read per command.
+    latency_threshold_ms: AtomicU64,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -77,6 +87,7 @@ impl Server {
         memory.sync_config(&config);
         let keyspace = Arc::new(Keyspace::new(config.databases));
         keyspace.notify.set_flags(config.notify_keyspace_events);
+        let latency_threshold = config.latency_monitor_threshold;
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
@@ -91,6 +102,10 @@ impl Server {
             pubsub: pubsub::PubSub::default(),
             scripts: crate::scripting::ScriptCache::default(),
             memory,
+            pause: pause::Pause::default(),
+            latency: Default::default(),
+            metrics: Default::default(),
+            latency_threshold_ms: AtomicU64::new(latency_threshold),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
@@ -119,6 +134,13 @@ impl Server {
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
         self.memory.sync_config(&cfg);
         self.keyspace.notify.set_flags(cfg.notify_keyspace_events);
+        self.latency_threshold_ms
+            .store(cfg.latency_monitor_threshold, Ordering::Relaxed);
+    }
+
+    /// `latency-monitor-threshold` in milliseconds (0: the latency monitor is off).
+    pub fn latency_threshold_ms(&self) -> u64 {
+        self.latency_threshold_ms.load(Ordering::Relaxed)
     }
 
     /// Publishes queued keyspace events (see [`crate::storage::notify`]) to `__keyspace@<db>__:<key>`
@@ -250,6 +272,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
             })
             .ok()
     };
+    tokio::spawn(cron::run(server.clone()));
     let workers = io_threads(&server);
     let mut senders = Vec::with_capacity(workers);
     let mut worker_threads = Vec::with_capacity(workers);

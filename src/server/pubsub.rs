@@ -63,6 +63,7 @@ pub struct OutputLimit {
 }
 
 /// One subscribed connection, as publishers see it.
+#[derive(Debug)]
 pub struct Subscriber {
     pub client_id: u64,
     tx: mpsc::UnboundedSender<Message>,
@@ -98,6 +99,11 @@ impl Subscriber {
 
     pub fn is_killed(&self) -> bool {
         self.killed.load(Ordering::Relaxed)
+    }
+
+    /// Bytes queued for this subscriber and not yet written (CLIENT LIST's `omem`).
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Relaxed)
     }
 
     /// Queues `m` unless the subscriber is over its output limit (then it is marked for disconnection).

@@ -52,8 +52,96 @@ fn id_of(spec: &'static CommandSpec) -> Option<usize> {
     })
 }
 
-/// calls, usec, rejected_calls, failed_calls per command.
-const FIELDS: usize = 4;
+/// calls, usec, rejected_calls, failed_calls per command, then the latency histogram's buckets.
+const COUNTERS: usize = 4;
+const FIELDS: usize = COUNTERS + BUCKETS;
+
+/// Latency histogram buckets (nanoseconds): one below 1024 ns, then 8 per power of two up to
+/// 2^37 ns (about 137 s), then one for anything longer. Redis keeps an HDR histogram with two
+/// significant digits; 8 sub-buckets per octave (12.5%) keep the per-thread arrays small while
+/// reporting the same power-of-two LATENCY HISTOGRAM buckets and close INFO percentiles.
+const SUB: usize = 8;
+const FIRST_EXP: u32 = 10;
+const LAST_EXP: u32 = 37;
+pub const BUCKETS: usize = 1 + (LAST_EXP - FIRST_EXP) as usize * SUB + 1;
+
+fn bucket_of(ns: u64) -> usize {
+    if ns < 1 << FIRST_EXP {
+        return 0;
+    }
+    let e = 63 - ns.leading_zeros();
+    if e >= LAST_EXP {
+        return BUCKETS - 1;
+    }
+    let sub = ((ns >> (e - 3)) & (SUB as u64 - 1)) as usize;
+    1 + (e - FIRST_EXP) as usize * SUB + sub
+}
+
+/// The largest value (ns) bucket `i` holds.
+fn bucket_high(i: usize) -> u64 {
+    if i == 0 {
+        return (1 << FIRST_EXP) - 1;
+    }
+    if i >= BUCKETS - 1 {
+        return u64::MAX;
+    }
+    let e = FIRST_EXP + ((i - 1) / SUB) as u32;
+    let sub = ((i - 1) % SUB) as u64;
+    ((SUB as u64 + sub + 1) << (e - 3)) - 1
+}
+
+/// One command's latency distribution.
+#[derive(Clone, Debug)]
+pub struct Histogram {
+    counts: Vec<u64>,
+}
+
+impl Histogram {
+    pub fn count(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// The latency (µs) below which `pct` percent of calls fell, as Redis's `hdr_value_at_percentile`
+    /// reports it (the top of the bucket holding that call).
+    pub fn percentile_usec(&self, pct: f64) -> f64 {
+        let total = self.count();
+        let want = (((pct / 100.0) * total as f64 + 0.5) as u64).clamp(1, total.max(1));
+        let mut seen = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            seen += c;
+            if seen >= want {
+                return bucket_high(i).min(1 << 40) as f64 / 1000.0;
+            }
+        }
+        0.0
+    }
+
+    /// `(µs, calls at or below)` at power-of-two bounds from 1024 ns, listing only bounds where the
+    /// count grew (LATENCY HISTOGRAM).
+    pub fn cumulative_pow2(&self) -> Vec<(u64, u64)> {
+        let total = self.count();
+        let mut out = Vec::new();
+        let mut cum = self.counts[0];
+        let mut prev = 0;
+        let mut k = 0u32;
+        loop {
+            if cum > prev {
+                out.push(((1u64 << (FIRST_EXP + k)) / 1000, cum));
+                prev = cum;
+            }
+            if cum >= total || FIRST_EXP + k >= LAST_EXP {
+                break;
+            }
+            let start = 1 + k as usize * SUB;
+            cum += self.counts[start..start + SUB].iter().sum::<u64>();
+            k += 1;
+        }
+        if cum < total {
+            out.push((u64::MAX / 1000, total));
+        }
+        out
+    }
+}
 
 struct ThreadCounters {
     counters: Box<[AtomicU64]>,
@@ -123,12 +211,13 @@ impl Stats {
         });
     }
 
-    /// Records one execution of `spec` that took `usec` microseconds.
-    pub fn record_call(&self, spec: &'static CommandSpec, usec: u64, failed: bool) {
+    /// Records one execution of `spec` that took `nanos` nanoseconds.
+    pub fn record_call(&self, spec: &'static CommandSpec, nanos: u64, failed: bool) {
         if let Some(id) = id_of(spec) {
             self.with_local(|t| {
                 t.add(id, 0, 1);
-                t.add(id, 1, usec);
+                t.add(id, 1, nanos / 1000);
+                t.add(id, COUNTERS + bucket_of(nanos), 1);
                 if failed {
                     t.add(id, 3, 1);
                 }
@@ -184,6 +273,25 @@ impl Stats {
             .zip(sums)
             .filter(|(_, s)| s.calls + s.rejected + s.failed > 0)
             .map(|(spec, s)| (spec.full_name(), s))
+            .collect()
+    }
+
+    /// Latency histograms of the commands that have been called, as `(full name, histogram)`.
+    pub fn histograms(&self) -> Vec<(&'static str, Histogram)> {
+        let ids = command_ids();
+        let mut sums = vec![vec![0u64; BUCKETS]; ids.specs.len()];
+        for t in self.threads.lock().iter() {
+            for (i, s) in sums.iter_mut().enumerate() {
+                for (b, v) in s.iter_mut().enumerate() {
+                    *v += t.counters[i * FIELDS + COUNTERS + b].load(Ordering::Relaxed);
+                }
+            }
+        }
+        ids.specs
+            .iter()
+            .zip(sums)
+            .map(|(spec, counts)| (spec.full_name(), Histogram { counts }))
+            .filter(|(_, h)| h.count() > 0)
             .collect()
     }
 
@@ -249,4 +357,45 @@ pub fn slowlog_argv(argv: &[Bytes]) -> Vec<Bytes> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_their_values() {
+        for ns in [
+            0u64,
+            1,
+            1023,
+            1024,
+            1500,
+            2047,
+            2048,
+            9_999,
+            1 << 20,
+            123_456_789,
+            1 << 36,
+        ] {
+            let b = bucket_of(ns);
+            assert!(ns <= bucket_high(b), "{ns} in {b}");
+            if b > 0 {
+                assert!(ns > bucket_high(b - 1), "{ns} above {}", b - 1);
+            }
+        }
+        assert_eq!(bucket_of(u64::MAX), BUCKETS - 1);
+    }
+
+    #[test]
+    fn pow2_buckets_and_percentiles() {
+        let mut h = Histogram {
+            counts: vec![0; BUCKETS],
+        };
+        h.counts[bucket_of(5_000)] += 1;
+        h.counts[bucket_of(12_000)] += 2;
+        assert_eq!(h.cumulative_pow2(), vec![(8, 1), (16, 3)]);
+        assert!(h.percentile_usec(50.0) >= 12.0 && h.percentile_usec(50.0) < 13.5);
+        assert!(h.percentile_usec(10.0) >= 5.0 && h.percentile_usec(10.0) < 5.7);
+    }
 }

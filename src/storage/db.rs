@@ -167,6 +167,8 @@ pub struct Db<'l, 'a> {
     /// The command's keyspace-notification queue (see [`super::notify`]); `None` drops events (a
     /// view made outside a command, as in unit tests and benches).
     events: Option<&'l mut Events>,
+    /// CLIENT NO-TOUCH: lookups leave the LRU stamp alone (TOUCH still sets it).
+    no_touch: bool,
 }
 
 impl<'l, 'a> Db<'l, 'a> {
@@ -177,6 +179,7 @@ impl<'l, 'a> Db<'l, 'a> {
             now,
             dirty,
             events: None,
+            no_touch: false,
         }
     }
 
@@ -194,6 +197,7 @@ impl<'l, 'a> Db<'l, 'a> {
             now,
             dirty,
             events: Some(events),
+            no_touch: false,
         }
     }
 
@@ -222,6 +226,12 @@ impl<'l, 'a> Db<'l, 'a> {
                 notify::mark_written(events, self.index, key);
             }
         }
+    }
+
+    /// For a CLIENT NO-TOUCH client: reads and writes through this Db keep keys' LRU stamps.
+    pub fn no_touch(mut self, on: bool) -> Self {
+        self.no_touch = on;
+        self
     }
 
     pub fn index(&self) -> usize {
@@ -291,6 +301,7 @@ impl<'l, 'a> Db<'l, 'a> {
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let i = self.index;
         let now = self.now;
+        let touch = !self.no_touch;
         let ks = self.locks.keyspace();
         let shard = self.locks.shard_mut(shard_of(hash));
         let node = if present {
@@ -301,7 +312,9 @@ impl<'l, 'a> Db<'l, 'a> {
         match node {
             Some(n) => {
                 shard.stats.hits += 1;
-                lfu::on_access(&mut n.meta, now);
+                if touch {
+                    lfu::on_access(&mut n.meta, now);
+                }
                 Some(&n.entry.value)
             }
             None => {
@@ -379,6 +392,7 @@ impl<'l, 'a> Db<'l, 'a> {
     /// Looks a key up for modification in place. Counts as a write.
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
         let now = self.now;
+        let touch = !self.no_touch;
         let ks = self.locks.keyspace();
         let n = lookup(
             self.locks,
@@ -388,7 +402,9 @@ impl<'l, 'a> Db<'l, 'a> {
             self.events.as_deref_mut(),
             key,
         )?;
-        lfu::on_access(&mut n.meta, now);
+        if touch {
+            lfu::on_access(&mut n.meta, now);
+        }
         *self.dirty += 1;
         ks.watches.touch(self.index, key);
         if ks.notify.flags() & (notify::KEYSPACE | notify::KEYEVENT) != 0 {
@@ -406,6 +422,7 @@ impl<'l, 'a> Db<'l, 'a> {
         self.touched(key);
         let present = self.dict(hash).volatile == 0 || self.expire_if_needed(hash, key);
         let now = self.now;
+        let touch = !self.no_touch;
         let exists = present && self.dict(hash).get(hash, key).is_some();
         if !exists {
             self.notify(notify::NEW, "new", key);
@@ -416,7 +433,9 @@ impl<'l, 'a> Db<'l, 'a> {
             let n = dict
                 .get_mut(hash, key)
                 .expect("present: checked above under the same lock");
-            lfu::on_access(&mut n.meta, now);
+            if touch {
+                lfu::on_access(&mut n.meta, now);
+            }
             return &mut n.entry.value;
         }
         let n = dict.insert_new(hash, Key::from(key), Entry::new(make()));
@@ -593,6 +612,7 @@ impl<'l, 'a> Db<'l, 'a> {
             now: self.now,
             dirty: self.dirty,
             events: self.events.as_deref_mut(),
+            no_touch: self.no_touch,
         };
         f(&mut other)
     }
