@@ -310,6 +310,48 @@ pub enum CmdError {
     /// Ferrite's own: the Lua debugger (LDB) is not implemented.
     #[error("ERR SCRIPT DEBUG YES/SYNC is not supported by this server")]
     ScriptDebugUnsupported,
+    // --- functions and busy scripts ---
+    #[error("ERR Function not found")]
+    FunctionNotFound,
+    #[error("ERR Library not found")]
+    LibraryNotFound,
+    #[error("ERR Can not execute a script with write flag using *_ro command.")]
+    FunctionWriteFlagRo,
+    #[error("ERR Bad number of keys provided")]
+    FunctionBadNumkeys,
+    #[error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")]
+    FunctionFlushOption,
+    #[error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")]
+    FunctionRestorePolicy,
+    #[error("ERR DUMP payload version or checksum are wrong")]
+    FunctionDumpPayload,
+    #[error("ERR library name argument was not given")]
+    FunctionListNoLibraryName,
+    #[error("ERR Unknown argument {0}")]
+    FunctionListArgument(String),
+    #[error("ERR Unknown option given: {0}")]
+    FunctionLoadOption(String),
+    #[error("ERR Function code is missing")]
+    FunctionCodeMissing,
+    /// FUNCTION LOAD/RESTORE failures whose text names the library or function (`ERR Library 'x'
+    /// already exists`, `ERR Error registering functions: ...`, ...).
+    #[error("ERR {0}")]
+    Function(String),
+    #[error("ERR unknown subcommand or wrong number of arguments for '{0}'. Try FUNCTION HELP.")]
+    FunctionSubcommandSyntax(&'static str),
+    #[error(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    )]
+    BusyEval,
+    #[error(
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    )]
+    BusyFunction,
+    #[error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")]
+    Unkillable,
+    /// EXEC refused while a script is busy: Redis discards the transaction with the refusal's text.
+    #[error("EXECABORT Transaction discarded because of: {0}")]
+    ExecAbortBecause(String),
 }
 
 impl CmdError {

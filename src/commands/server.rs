@@ -124,7 +124,7 @@ pub fn used_memory_rss() -> u64 {
         .unwrap_or(0)
 }
 
-fn human_bytes(n: u64) -> String {
+pub fn human_bytes(n: u64) -> String {
     let n = n as f64;
     if n < 1024.0 {
         format!("{n}B")
@@ -229,10 +229,11 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
             };
             let _ = write!(
                 out,
-                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\nmaxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
+                "# Memory\r\nused_memory:{used}\r\nused_memory_human:{}\r\nused_memory_rss:{rss}\r\nused_memory_rss_human:{}\r\nused_memory_peak:{used}\r\nused_memory_peak_human:{}\r\n{}maxmemory:{}\r\nmaxmemory_human:{}\r\nmaxmemory_policy:{}\r\nmem_fragmentation_ratio:{frag:.2}\r\nmem_allocator:jemalloc\r\nlazyfree_pending_objects:0\r\n",
                 human_bytes(used),
                 human_bytes(rss),
                 human_bytes(used),
+                crate::scripting::info_memory(srv),
                 cfg.maxmemory,
                 human_bytes(cfg.maxmemory),
                 cfg.maxmemory_policy
@@ -396,11 +397,21 @@ fn lastsave(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` → closes the server (no reply on success).
 fn shutdown(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut nosave = false;
     for a in args.by_ref() {
         let a = a.to_ascii_uppercase();
         if !matches!(a.as_slice(), b"NOSAVE" | b"SAVE" | b"NOW" | b"FORCE") {
             return Err(CmdError::Syntax);
         }
+        nosave |= a == b"NOSAVE";
+    }
+    // During a busy script only SHUTDOWN NOSAVE goes ahead, and it stops the script.
+    let busy = ctx.server.script_run.busy();
+    if busy != 0 {
+        if !nosave {
+            return Err(crate::scripting::busy::ScriptRun::busy_error(busy));
+        }
+        ctx.server.script_run.abort();
     }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;

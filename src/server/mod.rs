@@ -55,6 +55,10 @@ pub struct Server {
     pub command_stats: stats::Stats,
     /// Lua scripts by SHA-1 (EVAL, SCRIPT LOAD).
     pub scripts: crate::scripting::ScriptCache,
+    /// Function libraries (FUNCTION LOAD, FCALL).
+    pub functions: crate::scripting::functions::Functions,
+    /// The running script, BUSY and SCRIPT/FUNCTION KILL.
+    pub script_run: crate::scripting::busy::ScriptRun,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -70,6 +74,7 @@ pub struct Server {
 impl Server {
     pub fn new(config: Config) -> Arc<Server> {
         let slowlog_threshold = config.slowlog_log_slower_than;
+        let busy_threshold = config.busy_reply_threshold;
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
@@ -83,6 +88,8 @@ impl Server {
             command_stats: stats::Stats::default(),
             pubsub: pubsub::PubSub::default(),
             scripts: crate::scripting::ScriptCache::default(),
+            functions: crate::scripting::functions::Functions::default(),
+            script_run: crate::scripting::busy::ScriptRun::new(busy_threshold),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
@@ -103,6 +110,7 @@ impl Server {
         let cfg = self.config.read();
         self.slowlog_threshold
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
+        self.script_run.set_threshold(cfg.busy_reply_threshold);
     }
 
     pub fn next_client_id(&self) -> u64 {
