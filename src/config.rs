@@ -63,6 +63,9 @@ pub struct Config {
     pub enable_debug_command: String,
     /// The config file the server was started with (absolute), for CONFIG REWRITE and INFO.
     pub config_file: Option<String>,
+    /// `busy-reply-threshold` (alias `lua-time-limit`): milliseconds after which a running script
+    /// makes other clients' commands answer BUSY.
+    pub busy_reply_threshold: u64,
 }
 
 impl Default for Config {
@@ -100,6 +103,7 @@ impl Default for Config {
             set_max_listpack_value: 64,
             zset_max_listpack_entries: 128,
             zset_max_listpack_value: 64,
+            busy_reply_threshold: 5000,
             client_output_buffer_limit: vec![
                 ("normal".into(), 0, 0, 0),
                 ("slave".into(), 256 << 20, 64 << 20, 60),
@@ -702,6 +706,16 @@ pub static PARAMS: &[Param] = &[
             Ok(())
         },
     },
+    // --- scripting ---
+    Param {
+        name: "busy-reply-threshold",
+        mutable: true,
+        get: |c| c.busy_reply_threshold.to_string(),
+        set: |c, v| {
+            c.busy_reply_threshold = int(v, 0, i64::MAX)? as u64;
+            Ok(())
+        },
+    },
 ];
 
 /// Older names Redis still accepts for a parameter.
@@ -712,6 +726,7 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("hash-max-ziplist-value", "hash-max-listpack-value"),
     ("zset-max-ziplist-entries", "zset-max-listpack-entries"),
     ("zset-max-ziplist-value", "zset-max-listpack-value"),
+    ("lua-time-limit", "busy-reply-threshold"),
 ];
 
 pub fn param(name: &str) -> Option<&'static Param> {

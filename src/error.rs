@@ -338,6 +338,48 @@ pub enum CmdError {
     /// Sent to a non-loopback connection refused by protected mode, which is then closed.
     #[error("DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.")]
     ProtectedMode,
+    // --- functions and busy scripts ---
+    #[error("ERR Function not found")]
+    FunctionNotFound,
+    #[error("ERR Library not found")]
+    LibraryNotFound,
+    #[error("ERR Can not execute a script with write flag using *_ro command.")]
+    FunctionWriteFlagRo,
+    #[error("ERR Bad number of keys provided")]
+    FunctionBadNumkeys,
+    #[error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option")]
+    FunctionFlushOption,
+    #[error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.")]
+    FunctionRestorePolicy,
+    #[error("ERR DUMP payload version or checksum are wrong")]
+    FunctionDumpPayload,
+    #[error("ERR library name argument was not given")]
+    FunctionListNoLibraryName,
+    #[error("ERR Unknown argument {0}")]
+    FunctionListArgument(String),
+    #[error("ERR Unknown option given: {0}")]
+    FunctionLoadOption(String),
+    #[error("ERR Function code is missing")]
+    FunctionCodeMissing,
+    /// FUNCTION LOAD/RESTORE failures whose text names the library or function (`ERR Library 'x'
+    /// already exists`, `ERR Error registering functions: ...`, ...).
+    #[error("ERR {0}")]
+    Function(String),
+    #[error("ERR unknown subcommand or wrong number of arguments for '{0}'. Try FUNCTION HELP.")]
+    FunctionSubcommandSyntax(&'static str),
+    #[error(
+        "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+    )]
+    BusyEval,
+    #[error(
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+    )]
+    BusyFunction,
+    #[error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")]
+    Unkillable,
+    /// EXEC refused while a script is busy: Redis discards the transaction with the refusal's text.
+    #[error("EXECABORT Transaction discarded because of: {0}")]
+    ExecAbortBecause(String),
 }
 
 impl CmdError {

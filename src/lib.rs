@@ -10,7 +10,8 @@
 //!   family) and the dispatch pipeline. Handlers are synchronous functions with no I/O.
 //! * [`storage`]: the sharded keyspace, values, lazy and active expiry, keyspace notification events.
 //! * [`server`]: the TCP listener and per-connection loop (read batch → execute → one write).
-//! * [`scripting`]: the Lua engine behind EVAL (script cache, sandbox, reply conversions, cjson...).
+//! * [`scripting`]: the Lua engine behind EVAL and FCALL (script cache, function libraries, sandbox,
+//!   reply conversions, cjson..., runaway-script detection).
 //! * [`config`]: redis.conf / `--name value` parsing and the CONFIG parameter table.
 //! * [`error`]: command and protocol errors with Redis's exact wire texts.
 

@@ -1054,3 +1054,142 @@ fn resp3_client() {
         b"~1\r\n$1\r\nx\r\n",
     );
 }
+
+/// A server whose scripts turn BUSY after 100 ms, with two I/O threads: consecutive connections
+/// land on different threads, so a second client is served while the first one's script runs.
+fn busy_server() -> TestServer {
+    TestServer::with_config(|c| {
+        c.io_threads = 2;
+        c.busy_reply_threshold = 100;
+    })
+}
+
+/// Polls with PING until the server answers BUSY (panics after 10 seconds); returns the error.
+fn wait_busy(con: &mut redis::Connection) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Err(e) = run(con, &["PING"]) {
+            return format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""));
+        }
+        assert!(std::time::Instant::now() < deadline, "never saw BUSY");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+const BUSY_EVAL: &str =
+    "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+const BUSY_FUNCTION: &str =
+    "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
+
+#[test]
+fn busy_script_killed_with_script_kill() {
+    let srv = busy_server();
+    let mut other = srv.conn();
+    let mut runner = srv.raw();
+    let script = "while true do end";
+    runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
+    assert_eq!(wait_busy(&mut other), BUSY_EVAL);
+    // Commands Redis refuses while busy, and the ones it serves.
+    assert_eq!(err(&mut other, &["GET", "k"]), BUSY_EVAL);
+    assert_eq!(err(&mut other, &["FUNCTION", "STATS"]), BUSY_EVAL);
+    assert_eq!(err(&mut other, &["FUNCTION", "KILL"]), BUSY_EVAL);
+    assert_eq!(err(&mut other, &["SHUTDOWN"]), BUSY_EVAL);
+    // A transaction refused while busy is discarded by its EXEC.
+    assert_eq!(run(&mut other, &["MULTI"]), Ok(Value::Okay));
+    assert_eq!(err(&mut other, &["SET", "k", "v"]), BUSY_EVAL);
+    assert_eq!(
+        err(&mut other, &["EXEC"]),
+        format!("EXECABORT Transaction discarded because of: {BUSY_EVAL}")
+    );
+    assert_eq!(run(&mut other, &["SCRIPT", "KILL"]), Ok(Value::Okay));
+    let expected = format!(
+        "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
+        sha1(script)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&runner.read_n(expected.len())),
+        expected
+    );
+    assert_eq!(
+        run(&mut other, &["PING"]),
+        Ok(Value::SimpleString("PONG".into()))
+    );
+    assert_eq!(
+        err(&mut other, &["SCRIPT", "KILL"]),
+        "NOTBUSY No scripts in execution right now."
+    );
+    // pcall cannot swallow the kill.
+    let script = "while true do pcall(function() while true do end end) end";
+    runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
+    assert_eq!(wait_busy(&mut other), BUSY_EVAL);
+    assert_eq!(run(&mut other, &["SCRIPT", "KILL"]), Ok(Value::Okay));
+    let reply = runner.read_n(b"-ERR Script killed by user with SCRIPT KILL...".len());
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        "-ERR Script killed by user with SCRIPT KILL..."
+    );
+}
+
+#[test]
+fn busy_script_that_wrote_is_unkillable() {
+    let srv = busy_server();
+    let mut other = srv.conn();
+    let mut runner = srv.raw();
+    let script = "redis.call('set', 'k', 'v') while true do end";
+    runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
+    assert_eq!(wait_busy(&mut other), BUSY_EVAL);
+    assert_eq!(err(&mut other, &["SCRIPT", "KILL"]), UNKILLABLE);
+    assert_eq!(err(&mut other, &["FUNCTION", "KILL"]), UNKILLABLE);
+    // SHUTDOWN NOSAVE stops the script and the server.
+    let _ = run(&mut other, &["SHUTDOWN", "NOSAVE"]);
+    let _ = runner.read_n(1);
+    assert!(srv.server.is_shutting_down());
+}
+
+#[test]
+fn busy_function_killed_with_function_kill() {
+    let srv = busy_server();
+    let mut other = srv.conn();
+    let mut runner = srv.raw();
+    let lib = "#!lua name=loop\nredis.register_function('loop', function() while true do end end)";
+    assert_eq!(
+        run(&mut other, &["FUNCTION", "LOAD", lib]),
+        Ok(Value::BulkString(b"loop".to_vec()))
+    );
+    runner.send(&common::resp(&[b"FCALL", b"loop", b"0"]));
+    assert_eq!(wait_busy(&mut other), BUSY_FUNCTION);
+    assert_eq!(err(&mut other, &["SCRIPT", "KILL"]), BUSY_FUNCTION);
+    match run(&mut other, &["FUNCTION", "STATS"]) {
+        Ok(Value::Array(items)) => {
+            assert_eq!(items[0], Value::BulkString(b"running_script".to_vec()));
+            let Value::Array(running) = &items[1] else {
+                panic!("running_script: {:?}", items[1]);
+            };
+            assert_eq!(running[1], Value::BulkString(b"loop".to_vec()));
+            assert_eq!(
+                running[3],
+                Value::Array(vec![
+                    Value::BulkString(b"FCALL".to_vec()),
+                    Value::BulkString(b"loop".to_vec()),
+                    Value::BulkString(b"0".to_vec()),
+                ])
+            );
+        }
+        other => panic!("FUNCTION STATS: {other:?}"),
+    }
+    assert_eq!(run(&mut other, &["FUNCTION", "KILL"]), Ok(Value::Okay));
+    let expected =
+        "-ERR Script killed by user with SCRIPT KILL... script: loop, on @user_function:2.\r\n";
+    assert_eq!(
+        String::from_utf8_lossy(&runner.read_n(expected.len())),
+        expected
+    );
+    assert_eq!(
+        run(&mut other, &["CONFIG", "GET", "lua-time-limit"]),
+        Ok(Value::Array(vec![
+            Value::BulkString(b"lua-time-limit".to_vec()),
+            Value::BulkString(b"100".to_vec()),
+        ]))
+    );
+}

@@ -103,7 +103,7 @@ impl Overhead {
         }
         dbs.retain(|d| d.2 > 0);
         let clients_normal = client_buffers(srv);
-        let lua_caches = srv.scripts.bytes() as u64;
+        let lua_caches = srv.scripts.memory() as u64;
         let tables: u64 = dbs.iter().map(|d| d.1).sum();
         let overhead_total = startup + clients_normal + lua_caches + tables;
         let keys: u64 = dbs.iter().map(|d| d.2).sum();
@@ -194,8 +194,6 @@ pub fn info_section(srv: &Server, out: &mut String) {
     let cfg = srv.config.read();
     let human = crate::commands::server::human_bytes;
     let sys = total_system_memory();
-    let scripts = srv.scripts.len();
-    let script_bytes = srv.scripts.bytes();
     let _ = write!(
         out,
         "# Memory\r\n\
@@ -215,19 +213,7 @@ pub fn info_section(srv: &Server, out: &mut String) {
          allocator_resident:{}\r\n\
          total_system_memory:{sys}\r\n\
          total_system_memory_human:{}\r\n\
-         used_memory_lua:{lua}\r\n\
-         used_memory_vm_eval:{lua}\r\n\
-         used_memory_lua_human:{}\r\n\
-         used_memory_scripts_eval:{script_bytes}\r\n\
-         number_of_cached_scripts:{scripts}\r\n\
-         number_of_functions:0\r\n\
-         number_of_libraries:0\r\n\
-         used_memory_vm_functions:0\r\n\
-         used_memory_vm_total:{lua}\r\n\
-         used_memory_vm_total_human:{}\r\n\
-         used_memory_functions:0\r\n\
-         used_memory_scripts:{script_bytes}\r\n\
-         used_memory_scripts_human:{}\r\n\
+         {scripting}\
          maxmemory:{max}\r\n\
          maxmemory_human:{}\r\n\
          maxmemory_policy:{}\r\n\
@@ -262,9 +248,6 @@ pub fn info_section(srv: &Server, out: &mut String) {
         o.allocator_active,
         o.allocator_resident,
         human(sys),
-        human(lua()),
-        human(lua()),
-        human(script_bytes as u64),
         human(cfg.maxmemory),
         cfg.maxmemory_policy,
         Overhead::ratio(o.allocator_active, o.allocator_allocated),
@@ -281,14 +264,9 @@ pub fn info_section(srv: &Server, out: &mut String) {
         total = o.total,
         rss = o.rss,
         peak = o.peak,
-        lua = lua(),
+        scripting = crate::scripting::info_memory(srv),
         max = cfg.maxmemory,
     );
-}
-
-/// Bytes held by the Lua interpreters (one per I/O thread).
-fn lua() -> u64 {
-    crate::scripting::lua_memory()
 }
 
 fn total_system_memory() -> u64 {

@@ -15,6 +15,7 @@ pub mod bitmap;
 pub mod command;
 pub mod connection;
 pub mod debug;
+pub mod function;
 pub mod generic;
 pub mod hash;
 pub mod latency;
@@ -66,6 +67,7 @@ pub static FAMILIES: &[&[CommandSpec]] = &[
     scripting::COMMANDS,
     latency::COMMANDS,
     debug::COMMANDS,
+    function::COMMANDS,
 ];
 
 /// Everything a handler may use: the server, the calling client, and the keys locked for it.
@@ -321,6 +323,23 @@ fn dispatch(
     // A RESP2 subscriber may only (un)subscribe, PING, QUIT or RESET.
     if client.in_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
         return Err(CmdError::SubscribedMode(spec.full_name()));
+    }
+    // A script running past `busy-reply-threshold`: only `allow-busy` commands run (one relaxed load
+    // on the common path; checked before any shard lock, which the script holds).
+    let busy = server.script_run.busy();
+    if busy != 0 && !spec.has(flags::ALLOW_BUSY) {
+        let err = crate::scripting::busy::ScriptRun::busy_error(busy);
+        // A refused EXEC ends the transaction, as Redis's `execCommandAbort`.
+        if client.multi.is_some() && spec.name == "exec" {
+            client.multi = None;
+            client.info_changed = true;
+            transaction::unwatch_all(server, client);
+            return Err(CmdError::ExecAbortBecause(err.to_string()));
+        }
+        if let Some(m) = client.multi.as_mut() {
+            m.aborted = true;
+        }
+        return Err(err);
     }
     // Over `maxmemory`: free keys first; refuse what would grow memory if nothing can be freed.
     if server.memory.maxmemory() > 0 {

@@ -69,7 +69,7 @@ fn eval_body(ctx: &mut ExecCtx<'_>, args: &mut Args, read_only: bool) -> Result<
         scripting::check_compiles(&sha, &body)?;
         cache.insert(sha.clone(), body.clone());
     }
-    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only)
+    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only, args.argv())
 }
 
 fn evalsha_body(
@@ -84,7 +84,7 @@ fn evalsha_body(
     }
     let sha = String::from_utf8_lossy(&sha).to_ascii_lowercase();
     let body = ctx.server.scripts.get(&sha).ok_or(CmdError::NoScript)?;
-    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only)
+    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only, args.argv())
 }
 
 /// `EVAL script numkeys [key ...] [arg ...]` → the script's return value, converted to a reply.
@@ -139,10 +139,11 @@ fn script_flush(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErro
     Ok(Reply::Ok)
 }
 
-/// `SCRIPT KILL` → `NOTBUSY`: a script holds every shard until it ends, so no other client's command
-/// ever finds one running (there is no `lua-time-limit` yet).
-fn script_kill(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    Err(CmdError::NotBusy)
+/// `SCRIPT KILL` → `+OK` once the running script is told to stop; `NOTBUSY` when none runs,
+/// `UNKILLABLE` when it has written, `BUSY` when the running one is a function.
+fn script_kill(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
+    ctx.server.script_run.kill(true)?;
+    Ok(Reply::Ok)
 }
 
 /// `SCRIPT DEBUG YES|SYNC|NO` → `+OK` for NO; the Lua debugger is not available.

@@ -421,11 +421,21 @@ fn lastsave(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]` → closes the server (no reply on success).
 fn shutdown(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let mut nosave = false;
     for a in args.by_ref() {
         let a = a.to_ascii_uppercase();
         if !matches!(a.as_slice(), b"NOSAVE" | b"SAVE" | b"NOW" | b"FORCE") {
             return Err(CmdError::Syntax);
         }
+        nosave |= a == b"NOSAVE";
+    }
+    // During a busy script only SHUTDOWN NOSAVE goes ahead, and it stops the script.
+    let busy = ctx.server.script_run.busy();
+    if busy != 0 {
+        if !nosave {
+            return Err(crate::scripting::busy::ScriptRun::busy_error(busy));
+        }
+        ctx.server.script_run.abort();
     }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;

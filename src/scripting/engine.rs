@@ -13,21 +13,33 @@
 //! `redis.call` is a Lua wrapper (see `prelude.lua`) over a scoped Rust function that exists only
 //! while a script runs ([`mlua::Lua::scope`]), so it can borrow the command's `ExecCtx`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use mlua::{
-    Function, IntoLuaMulti, LightUserData, Lua, LuaOptions, StdLib, Table, Value, Variadic,
+    Function, HookTriggers, IntoLuaMulti, LightUserData, Lua, LuaOptions, StdLib, Table, Value,
+    Variadic, VmState,
 };
 
 use crate::commands::{self, flags, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{format_double, Reply};
+use crate::scripting::busy::{Running, HOOK_INSTRUCTIONS};
+use crate::scripting::functions::{self as funcs, FunctionInfo};
 
 /// Bumped by `SCRIPT FLUSH`: threads drop their compiled functions when it changes.
 static FLUSH_EPOCH: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes used by every thread's Lua state (INFO's `used_memory_lua`), updated after each use.
+static LUA_MEMORY: AtomicU64 = AtomicU64::new(0);
+
+/// Bytes used by all Lua states, as last reported by their threads.
+pub fn lua_memory() -> u64 {
+    LUA_MEMORY.load(Ordering::Relaxed)
+}
 
 /// Tables deeper than this are not converted (Redis stops at its Lua stack limit).
 const MAX_DEPTH: usize = 1000;
@@ -39,11 +51,32 @@ struct Engine {
     run: Function,
     funcs: HashMap<String, Function>,
     epoch: u64,
+    /// `run_fn(f, keys, args)`: a function's callback under the error handler.
+    run_fn: Function,
+    /// The environment of every library's code and callbacks.
+    fenv: Table,
+    /// The load-time `redis` table (`register_function` is set in it during a load).
+    load_redis: Table,
+    /// `function_mode(loading)`: switches `fenv`'s reads between the load-time API and the globals.
+    function_mode: Function,
+    /// Compiled libraries by load id: function name → callback.
+    libs: HashMap<u64, HashMap<String, Function>>,
+    /// The registry generation `libs` was last pruned at.
+    libs_generation: u64,
 }
 
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
+    /// Set when the hook raised the kill error: the prelude's `pcall` re-raises it.
+    static KILLED: Cell<bool> = const { Cell::new(false) };
+    /// This thread's share of [`LUA_MEMORY`].
+    static REPORTED_MEMORY: Cell<u64> = const { Cell::new(0) };
 }
+
+/// The error a killed script ends with (SCRIPT KILL, FUNCTION KILL, SHUTDOWN NOSAVE).
+const KILLED_TEXT: &str = "ERR Script killed by user with SCRIPT KILL...";
+/// How long a library's top-level code may run (Redis's `LOAD_TIMEOUT_MS`).
+const LOAD_TIMEOUT_MS: u128 = 500;
 
 /// Drops every thread's compiled scripts (lazily, on each thread's next use).
 pub fn flush_compiled() {
@@ -69,7 +102,15 @@ fn with_engine<R>(f: impl FnOnce(&mut Engine) -> Result<R, CmdError>) -> Result<
             engine.epoch = epoch;
             engine.lua.gc_collect().ok();
         }
-        f(engine)
+        let r = f(engine);
+        let now = engine.lua.used_memory() as u64;
+        let before = REPORTED_MEMORY.with(|m| m.replace(now));
+        if now >= before {
+            LUA_MEMORY.fetch_add(now - before, Ordering::Relaxed);
+        } else {
+            LUA_MEMORY.fetch_sub(before - now, Ordering::Relaxed);
+        }
+        r
     })
 }
 
@@ -96,11 +137,17 @@ fn new_engine() -> mlua::Result<Engine> {
     // `run`: xpcall with Redis's error handler.
     let run: Function = bridge.raw_get("run")?;
     Ok(Engine {
-        lua,
         api,
         run,
         funcs: HashMap::new(),
         epoch: FLUSH_EPOCH.load(Ordering::Relaxed),
+        run_fn: bridge.raw_get("run_fn")?,
+        fenv: bridge.raw_get("fenv")?,
+        load_redis: bridge.raw_get("load_redis")?,
+        function_mode: bridge.raw_get("function_mode")?,
+        libs: HashMap::new(),
+        libs_generation: 0,
+        lua,
     })
 }
 
@@ -108,6 +155,10 @@ fn new_engine() -> mlua::Result<Engine> {
 fn helpers(lua: &Lua) -> mlua::Result<Table> {
     let h = lua.create_table()?;
     h.raw_set("version", crate::server::REDIS_VERSION)?;
+    h.raw_set(
+        "killed",
+        lua.create_function(|_, ()| Ok(KILLED.with(|k| k.get())))?,
+    )?;
     h.raw_set("version_num", version_num(crate::server::REDIS_VERSION))?;
     h.raw_set(
         "sha1hex",
@@ -562,6 +613,7 @@ struct RunState<'c, 'a> {
     ctx: &'c mut ExecCtx<'a>,
     resp3: bool,
     read_only: bool,
+    running: Arc<Running>,
 }
 
 fn borrow<'s, 'c, 'a>(
@@ -597,6 +649,9 @@ fn redis_call(
     }
     if st.read_only && spec.has(flags::WRITE) {
         return fail(&CmdError::ScriptReadOnly.to_string());
+    }
+    if spec.has(flags::WRITE) {
+        st.running.mark_write();
     }
     match commands::call_from_script(st.ctx, argv) {
         Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
@@ -655,74 +710,361 @@ pub fn run(
     keys: &[Bytes],
     args: &[Bytes],
     read_only: bool,
+    running: Arc<Running>,
 ) -> Result<Reply, CmdError> {
     with_engine(|engine| {
         let func = compiled(engine, sha, body)?;
         let lua = &engine.lua;
-        let internal = |e: mlua::Error| CmdError::Script(format!("ERR Error running script: {e}"));
         let globals = lua.globals();
-        let strings = |items: &[Bytes]| -> mlua::Result<Table> {
-            let t = lua.create_table_with_capacity(items.len(), 0)?;
-            for (i, b) in items.iter().enumerate() {
-                t.raw_set(i + 1, lua.create_string(&b[..])?)?;
-            }
-            Ok(t)
-        };
         globals
-            .raw_set("KEYS", strings(keys).map_err(internal)?)
+            .raw_set("KEYS", strings(lua, keys).map_err(internal)?)
             .map_err(internal)?;
         globals
-            .raw_set("ARGV", strings(args).map_err(internal)?)
+            .raw_set("ARGV", strings(lua, args).map_err(internal)?)
             .map_err(internal)?;
-        let state = RefCell::new(RunState {
-            ctx,
-            resp3: false,
-            read_only,
-        });
-        let outcome = lua.scope(|scope| {
-            let call = scope.create_function(|lua, args: Variadic<Value>| {
-                match redis_call(lua, &mut *borrow(&state)?, &args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => Err(mlua::Error::external(Raised(text))),
-                }
-            })?;
-            let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-                match redis_call(lua, &mut *borrow(&state)?, &args)? {
-                    Ok(v) => Ok(v),
-                    Err(text) => err_table(lua, &text),
-                }
-            })?;
-            let setresp = scope.create_function(|_, args: Variadic<Value>| {
-                if args.len() != 1 {
-                    return Err(raise("ERR redis.setresp() requires one argument."));
-                }
-                let resp = c_int(lua_tonumber(&args[0]).unwrap_or(0.0));
-                if resp != 2 && resp != 3 {
-                    return Err(raise("ERR RESP version must be 2 or 3."));
-                }
-                borrow(&state)?.resp3 = resp == 3;
-                Ok(())
-            })?;
-            let api = &engine.api;
-            api.raw_set("call", call)?;
-            api.raw_set("pcall", pcall)?;
-            api.raw_set("setresp", setresp)?;
-            let r = engine.run.call::<(bool, Value)>(func);
-            for name in ["call", "pcall", "setresp"] {
-                api.raw_set(name, Value::Nil)?;
-            }
-            let (ok, v) = r?;
-            let resp3 = state.borrow().resp3;
-            Ok(if ok {
-                Ok(lua_to_reply(&v, resp3, 0))
-            } else {
-                Err(script_error(&v, sha))
-            })
+        let r = invoke(engine, ctx, sha, read_only, running, |e| {
+            e.run.call::<(bool, Value)>(func)
         });
         // Nothing of this run stays reachable from the globals.
         globals.raw_set("KEYS", Value::Nil).ok();
         globals.raw_set("ARGV", Value::Nil).ok();
-        outcome.map_err(internal)?
+        r
+    })
+}
+
+fn internal(e: mlua::Error) -> CmdError {
+    CmdError::Script(format!("ERR Error running script: {e}"))
+}
+
+/// A Lua array of strings.
+fn strings(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+    let t = lua.create_table_with_capacity(items.len(), 0)?;
+    for (i, b) in items.iter().enumerate() {
+        t.raw_set(i + 1, lua.create_string(&b[..])?)?;
+    }
+    Ok(t)
+}
+
+/// Calls a script or function (`call`) with `redis.call`, `redis.pcall` and `redis.setresp` bound to
+/// `ctx`, and the kill/BUSY hook installed. `name` names the script in error texts.
+fn invoke(
+    engine: &Engine,
+    ctx: &mut ExecCtx<'_>,
+    name: &str,
+    read_only: bool,
+    running: Arc<Running>,
+    call: impl FnOnce(&Engine) -> mlua::Result<(bool, Value)>,
+) -> Result<Reply, CmdError> {
+    let lua = &engine.lua;
+    let hook_run = running.clone();
+    let state = RefCell::new(RunState {
+        ctx,
+        resp3: false,
+        read_only,
+        running,
+    });
+    let outcome = lua.scope(|scope| {
+        let call_fn = scope.create_function(|lua, args: Variadic<Value>| {
+            match redis_call(lua, &mut *borrow(&state)?, &args)? {
+                Ok(v) => Ok(v),
+                Err(text) => Err(mlua::Error::external(Raised(text))),
+            }
+        })?;
+        let pcall = scope.create_function(|lua, args: Variadic<Value>| {
+            match redis_call(lua, &mut *borrow(&state)?, &args)? {
+                Ok(v) => Ok(v),
+                Err(text) => err_table(lua, &text),
+            }
+        })?;
+        let setresp = scope.create_function(|_, args: Variadic<Value>| {
+            if args.len() != 1 {
+                return Err(raise("ERR redis.setresp() requires one argument."));
+            }
+            let resp = c_int(lua_tonumber(&args[0]).unwrap_or(0.0));
+            if resp != 2 && resp != 3 {
+                return Err(raise("ERR RESP version must be 2 or 3."));
+            }
+            borrow(&state)?.resp3 = resp == 3;
+            Ok(())
+        })?;
+        let api = &engine.api;
+        api.raw_set("call", call_fn)?;
+        api.raw_set("pcall", pcall)?;
+        api.raw_set("setresp", setresp)?;
+        KILLED.with(|k| k.set(false));
+        lua.set_hook(
+            HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+            move |_, _| {
+                if hook_run.tick() {
+                    KILLED.with(|k| k.set(true));
+                    Err(mlua::Error::external(Raised(KILLED_TEXT.into())))
+                } else {
+                    Ok(VmState::Continue)
+                }
+            },
+        );
+        let r = call(engine);
+        lua.remove_hook();
+        KILLED.with(|k| k.set(false));
+        for name in ["call", "pcall", "setresp"] {
+            api.raw_set(name, Value::Nil)?;
+        }
+        let (ok, v) = r?;
+        let resp3 = state.borrow().resp3;
+        Ok(if ok {
+            Ok(lua_to_reply(&v, resp3, 0))
+        } else {
+            Err(script_error(&v, name))
+        })
+    });
+    outcome.map_err(internal)?
+}
+
+/// Runs a library's code (FUNCTION LOAD, or a thread's first call of one of its functions) and
+/// returns the functions it registered. The code sees only the load-time API and may run for
+/// [`LOAD_TIMEOUT_MS`].
+pub fn load_library(id: u64, body: &[u8]) -> Result<Vec<FunctionInfo>, CmdError> {
+    with_engine(|engine| {
+        let registered = load_into(engine, id, body)?;
+        Ok(registered.into_iter().map(|(info, _)| info).collect())
+    })
+}
+
+fn load_into(
+    engine: &mut Engine,
+    id: u64,
+    body: &[u8],
+) -> Result<Vec<(FunctionInfo, Function)>, CmdError> {
+    let lua = &engine.lua;
+    let source: std::borrow::Cow<[u8]> = if body.first() == Some(&0x1b) {
+        let mut v = Vec::with_capacity(body.len() + 1);
+        v.push(b' ');
+        v.extend_from_slice(body);
+        v.into()
+    } else {
+        body.into()
+    };
+    let chunk = lua
+        .load(&source[..])
+        .set_name("@user_function")
+        .set_environment(engine.fenv.clone())
+        .into_function()
+        .map_err(|e| {
+            let msg = match &e {
+                mlua::Error::SyntaxError { message, .. } => message.clone(),
+                other => other.to_string(),
+            };
+            CmdError::Function(format!(
+                "Error compiling function: {}",
+                one_line(msg.as_bytes())
+            ))
+        })?;
+    let registered: RefCell<Vec<(FunctionInfo, Function)>> = RefCell::new(Vec::new());
+    let setup = |e: mlua::Error| CmdError::Function(format!("Error registering functions: {e}"));
+    let outcome = lua
+        .scope(|scope| {
+            let register = scope.create_function(|_, args: Variadic<Value>| {
+                let (info, f) = register_args(&args).map_err(|t| raise(&format!("ERR {t}")))?;
+                let mut list = registered
+                    .try_borrow_mut()
+                    .map_err(|_| mlua::Error::RecursiveMutCallback)?;
+                if list.iter().any(|(i, _)| i.name == info.name) {
+                    return Err(raise("ERR Function already exists in the library"));
+                }
+                list.push((info, f));
+                Ok(())
+            })?;
+            engine.load_redis.raw_set("register_function", register)?;
+            engine.function_mode.call::<()>(true)?;
+            let started = std::time::Instant::now();
+            lua.set_hook(
+                HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+                move |_, _| {
+                    if started.elapsed().as_millis() > LOAD_TIMEOUT_MS {
+                        Err(mlua::Error::external(Raised(
+                            "ERR FUNCTION LOAD timeout".into(),
+                        )))
+                    } else {
+                        Ok(VmState::Continue)
+                    }
+                },
+            );
+            let r = chunk.call::<()>(());
+            lua.remove_hook();
+            engine.function_mode.call::<()>(false)?;
+            engine.load_redis.raw_set("register_function", Value::Nil)?;
+            Ok(r)
+        })
+        .map_err(setup)?;
+    if let Err(e) = outcome {
+        let msg = match load_error_message(&e) {
+            (m, true) => m,
+            (m, false) => format!("ERR {m}"),
+        };
+        return Err(CmdError::Function(format!(
+            "Error registering functions: {}",
+            one_line(msg.as_bytes())
+        )));
+    }
+    let registered = registered.into_inner();
+    if registered.is_empty() {
+        return Err(CmdError::Function("No functions registered".into()));
+    }
+    let map = registered
+        .iter()
+        .map(|(i, f)| (i.name.clone(), f.clone()))
+        .collect();
+    engine.libs.insert(id, map);
+    Ok(registered)
+}
+
+/// An error raised while a library loaded: the text, and whether it is already shaped (`ERR ...`).
+fn load_error_message(e: &mlua::Error) -> (String, bool) {
+    let mut e = e;
+    loop {
+        match e {
+            mlua::Error::CallbackError { cause, .. } => e = cause,
+            mlua::Error::ExternalError(x) => {
+                return match x.downcast_ref::<Raised>() {
+                    Some(r) => (r.0.clone(), true),
+                    None => (x.to_string(), false),
+                }
+            }
+            mlua::Error::RuntimeError(m) => {
+                // mlua appends a traceback to errors of Lua code called from Rust.
+                let m = m.split("\nstack traceback:").next().unwrap_or(m);
+                return (m.to_string(), false);
+            }
+            other => return (other.to_string(), false),
+        }
+    }
+}
+
+/// `redis.register_function(name, callback)` or `redis.register_function{function_name=...,
+/// callback=..., flags={...}, description=...}`, checked as Redis's `luaRegisterFunctionReadArgs`.
+fn register_args(args: &[Value]) -> Result<(FunctionInfo, Function), &'static str> {
+    let text = |v: &Value| -> Option<String> {
+        lua_tolstring(v).map(|b| String::from_utf8_lossy(&b).into_owned())
+    };
+    let (name, desc, callback, flags) = match args {
+        [one] => {
+            let Value::Table(t) = one else {
+                return Err("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).");
+            };
+            let (mut name, mut desc, mut callback, mut flags) = (None, None, None, 0u8);
+            for pair in t.pairs::<Value, Value>() {
+                let (k, v) =
+                    pair.map_err(|_| "unknown argument given to redis.register_function")?;
+                let Some(key) = text(&k) else {
+                    return Err(
+                        "named argument key given to redis.register_function is not a string",
+                    );
+                };
+                match key.to_ascii_lowercase().as_str() {
+                    "function_name" => name = Some(text(&v).ok_or(
+                        "function_name argument given to redis.register_function must be a string",
+                    )?),
+                    "description" => desc = Some(lua_tolstring(&v).ok_or(
+                        "description argument given to redis.register_function must be a string",
+                    )?),
+                    "callback" => match v {
+                        Value::Function(f) => callback = Some(f),
+                        _ => return Err(
+                            "callback argument given to redis.register_function must be a function",
+                        ),
+                    },
+                    "flags" => {
+                        let Value::Table(list) = v else {
+                            return Err("flags argument to redis.register_function must be a table representing function flags");
+                        };
+                        flags = read_flags(&list).ok_or("unknown flag given")?;
+                    }
+                    _ => return Err("unknown argument given to redis.register_function"),
+                }
+            }
+            let name = name.ok_or("redis.register_function must get a function name argument")?;
+            let callback =
+                callback.ok_or("redis.register_function must get a callback argument")?;
+            (name, desc, callback, flags)
+        }
+        [name, callback] => {
+            let name =
+                text(name).ok_or("first argument to redis.register_function must be a string")?;
+            let Value::Function(callback) = callback else {
+                return Err("second argument to redis.register_function must be a function");
+            };
+            (name, None, callback.clone(), 0)
+        }
+        _ => return Err("wrong number of arguments to redis.register_function"),
+    };
+    if !funcs::valid_name(name.as_bytes()) {
+        return Err(funcs::INVALID_NAME);
+    }
+    Ok((
+        FunctionInfo {
+            name,
+            description: desc.map(Bytes::from),
+            flags,
+        },
+        callback,
+    ))
+}
+
+/// A `flags` table: strings naming known flags (any case), read until the first nil.
+fn read_flags(list: &Table) -> Option<u8> {
+    let mut flags = 0;
+    for i in 1.. {
+        let v = list.raw_get::<Value>(i).ok()?;
+        if matches!(v, Value::Nil) {
+            break;
+        }
+        let name = lua_tolstring(&v)?;
+        let (bit, _) = funcs::FLAG_NAMES
+            .iter()
+            .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&name))?;
+        flags |= bit;
+    }
+    Some(flags)
+}
+
+/// Runs function `name` of library `lib` (FCALL/FCALL_RO): its callback gets KEYS and ARGV as its
+/// two arguments. The caller holds every shard.
+#[allow(clippy::too_many_arguments)]
+pub fn call_function(
+    ctx: &mut ExecCtx<'_>,
+    lib: &funcs::Library,
+    name: &str,
+    keys: &[Bytes],
+    args: &[Bytes],
+    read_only: bool,
+    running: Arc<Running>,
+) -> Result<Reply, CmdError> {
+    let generation = ctx.server.functions.generation();
+    with_engine(|engine| {
+        if engine.libs_generation != generation {
+            let live = ctx.server.functions.live_ids();
+            engine.libs.retain(|id, _| live.contains(id));
+            engine.libs_generation = generation;
+        }
+        let cached = engine.libs.get(&lib.id).and_then(|m| m.get(name)).cloned();
+        let func = match cached {
+            Some(f) => f,
+            None => {
+                load_into(engine, lib.id, lib.body())?;
+                engine
+                    .libs
+                    .get(&lib.id)
+                    .and_then(|m| m.get(name))
+                    .cloned()
+                    .ok_or(CmdError::FunctionNotFound)?
+            }
+        };
+        let lua = &engine.lua;
+        let keys = strings(lua, keys).map_err(internal)?;
+        let argv = strings(lua, args).map_err(internal)?;
+        invoke(engine, ctx, name, read_only, running, |e| {
+            e.run_fn.call::<(bool, Value)>((func, keys, argv))
+        })
     })
 }
 
@@ -786,34 +1128,4 @@ mod tests {
         assert_eq!(lua_number_to_i64(f64::NAN), i64::MIN);
         assert_eq!(lua_number_to_i64(1e300), i64::MIN);
     }
-}
-
-thread_local! {
-    /// What this thread last added to [`LUA_BYTES`].
-    static REPORTED: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
-/// Bytes held by every thread's Lua state, as last reported after a script ran.
-static LUA_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// Updates this thread's share of [`lua_memory`] (after a script ran on it).
-pub fn report_memory() {
-    let now = ENGINE.with(|cell| {
-        cell.try_borrow()
-            .ok()
-            .and_then(|e| e.as_ref().map(|e| e.lua.used_memory()))
-    });
-    if let Some(now) = now {
-        let before = REPORTED.with(|r| r.replace(now));
-        if now >= before {
-            LUA_BYTES.fetch_add(now - before, Ordering::Relaxed);
-        } else {
-            LUA_BYTES.fetch_sub(before - now, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Bytes held by all Lua interpreters (INFO `used_memory_lua`).
-pub fn lua_memory() -> u64 {
-    LUA_BYTES.load(Ordering::Relaxed) as u64
 }

@@ -12,16 +12,19 @@
 //! Known differences from Redis 7.2 (vanilla Lua 5.1 has no read-only tables):
 //! * library tables (`redis`, `string`, `cjson`, ...) are read-only proxies, so `pairs(string)` is
 //!   empty and `getmetatable` of them (and of strings) is `false`; `rawset(_G, ...)` is not refused.
-//! * no `lua-time-limit`/BUSY/SCRIPT KILL (a script holds every shard until it ends), no debugger
-//!   (SCRIPT DEBUG YES/SYNC), no FUNCTION; `{big_number=...}` replies are sent as bulk strings.
+//! * no debugger (SCRIPT DEBUG YES/SYNC); `{big_number=...}` replies are sent as bulk strings.
+//! * BUSY needs `io-threads` ≥ 2 (see [`busy`]); a library's upvalues are per I/O thread (see
+//!   [`functions`]).
 //! * replies nested deeper than 1000 levels end in `reached lua stack limit` (Redis: about 8000).
 //! * `cjson`'s configuration functions answer the defaults and do not change them; `-0.0` encodes
 //!   as `0` (mlua reads integral numbers as integers).
 
 pub mod bit;
+pub mod busy;
 pub mod cjson;
 pub mod cmsgpack;
 pub mod engine;
+pub mod functions;
 pub mod structlib;
 
 use std::collections::HashMap;
@@ -57,13 +60,9 @@ impl ScriptCache {
         self.scripts.lock().len()
     }
 
-    /// Bytes of cached script bodies and their keys (INFO `used_memory_scripts_eval`).
-    pub fn bytes(&self) -> usize {
-        self.scripts
-            .lock()
-            .iter()
-            .map(|(k, v)| k.len() + v.len())
-            .sum()
+    /// Bytes held by cached script bodies.
+    pub fn memory(&self) -> usize {
+        self.scripts.lock().values().map(|b| b.len() + 40).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -77,12 +76,27 @@ impl ScriptCache {
     }
 }
 
-/// Lower-case hex SHA-1 of `data`.
-/// Bytes held by all Lua interpreters (INFO `used_memory_lua`).
-pub fn lua_memory() -> u64 {
-    engine::lua_memory()
+/// INFO memory's scripting lines, in Redis 7.0's order. One Lua state per I/O thread serves both
+/// EVAL and functions, so `used_memory_vm_eval` is every state's memory and
+/// `used_memory_vm_functions` the libraries' code and metadata (an approximation of Redis's split).
+pub fn info_memory(server: &crate::server::Server) -> String {
+    let vm = engine::lua_memory();
+    let scripts_eval = server.scripts.memory();
+    let (libraries, functions) = server.functions.counts();
+    let funcs_mem = server.functions.memory() as u64;
+    let human = crate::commands::server::human_bytes;
+    format!(
+        "used_memory_lua:{vm}\r\nused_memory_vm_eval:{vm}\r\nused_memory_lua_human:{}\r\nused_memory_scripts_eval:{scripts_eval}\r\nnumber_of_cached_scripts:{}\r\nnumber_of_functions:{functions}\r\nnumber_of_libraries:{libraries}\r\nused_memory_vm_functions:{funcs_mem}\r\nused_memory_vm_total:{}\r\nused_memory_vm_total_human:{}\r\nused_memory_functions:{funcs_mem}\r\nused_memory_scripts:{}\r\nused_memory_scripts_human:{}\r\n",
+        human(vm),
+        server.scripts.len(),
+        vm + funcs_mem,
+        human(vm + funcs_mem),
+        scripts_eval as u64 + funcs_mem,
+        human(scripts_eval as u64 + funcs_mem),
+    )
 }
 
+/// Lower-case hex SHA-1 of `data`.
 pub fn sha1_hex(data: &[u8]) -> String {
     sha1_smol::Sha1::from(data).digest().to_string()
 }
@@ -129,6 +143,8 @@ pub fn shebang(body: &[u8]) -> Result<(ScriptFlags, std::borrow::Cow<'_, [u8]>),
 
 /// Runs `body` (whose SHA-1 is `sha`) with `keys` and `args`, holding every shard for its duration.
 /// `read_only` is EVAL_RO/EVALSHA_RO; a `no-writes` shebang flag makes any script read-only.
+/// `request` is the caller's whole request (FUNCTION STATS shows it).
+#[allow(clippy::too_many_arguments)]
 pub fn run_script(
     ctx: &mut ExecCtx<'_>,
     sha: &str,
@@ -136,9 +152,64 @@ pub fn run_script(
     keys: &[Bytes],
     args: &[Bytes],
     read_only: bool,
+    request: &[Bytes],
 ) -> Result<Reply, CmdError> {
     let (flags, source) = shebang(body)?;
     let read_only = read_only || flags.no_writes;
+    with_script_env(ctx, |ctx| {
+        let server = ctx.server;
+        let guard = server
+            .script_run
+            .begin(true, sha.to_string(), request.to_vec());
+        engine::run(
+            ctx,
+            sha,
+            &source,
+            keys,
+            args,
+            read_only,
+            guard.running.clone(),
+        )
+    })
+}
+
+/// Runs function `name` (FCALL/FCALL_RO) as [`run_script`] runs a script.
+pub fn run_function(
+    ctx: &mut ExecCtx<'_>,
+    found: &functions::Found,
+    keys: &[Bytes],
+    args: &[Bytes],
+    read_only: bool,
+    request: &[Bytes],
+) -> Result<Reply, CmdError> {
+    let info = found.info();
+    if read_only && info.flags & functions::NO_WRITES == 0 {
+        return Err(CmdError::FunctionWriteFlagRo);
+    }
+    let read_only = read_only || info.flags & functions::NO_WRITES != 0;
+    let name = info.name.clone();
+    with_script_env(ctx, |ctx| {
+        let server = ctx.server;
+        let guard = server
+            .script_run
+            .begin(false, name.clone(), request.to_vec());
+        engine::call_function(
+            ctx,
+            &found.library,
+            &name,
+            keys,
+            args,
+            read_only,
+            guard.running.clone(),
+        )
+    })
+}
+
+/// Every shard locked, the client marked as inside a script, and its database restored afterwards.
+fn with_script_env(
+    ctx: &mut ExecCtx<'_>,
+    f: impl FnOnce(&mut ExecCtx<'_>) -> Result<Reply, CmdError>,
+) -> Result<Reply, CmdError> {
     // Every shard, in order (the ones dispatch locked for KEYS are released first), unless the script
     // runs inside EXEC, which holds them all already.
     if !ctx.locks.holds_all() {
@@ -147,8 +218,7 @@ pub fn run_script(
     }
     let db = ctx.client.db;
     let in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
-    let r = engine::run(ctx, sha, &source, keys, args, read_only);
-    engine::report_memory();
+    let r = f(ctx);
     ctx.client.in_exec = in_exec;
     // SELECT inside a script does not change the caller's database (Redis 7).
     ctx.client.db = db;

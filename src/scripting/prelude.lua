@@ -42,6 +42,11 @@ bridge.run = function(f)
   return xpcall(f, handler)
 end
 
+-- A function's callback gets KEYS and ARGV as its two arguments (Lua 5.1's xpcall passes none).
+bridge.run_fn = function(f, keys, args)
+  return xpcall(function() return f(keys, args) end, handler)
+end
+
 -- redis.call, redis.pcall and redis.setresp are set by Rust for the duration of each script (they
 -- borrow the running command); the functions that raise errors are Rust functions too, so a
 -- `return redis.call(...)` tail call keeps the script's frame for the error's position, as in Redis.
@@ -89,6 +94,8 @@ do
   local function caught(ok, ...)
     if ok then return ok, ... end
     local e = ...
+    -- SCRIPT KILL's error cannot be caught: the script must end.
+    if h.killed() then error(e, 0) end
     if type(e) == 'userdata' then
       local m = h.error_message(e)
       if m ~= nil then return false, m end
@@ -142,5 +149,30 @@ setmetatable(G, {
   __newindex = readonly,
   __metatable = false,
 })
+
+-- Redis Functions: a library's code and its callbacks see `fenv`. While FUNCTION LOAD runs the library,
+-- its reads go to the load-time API (only `redis.register_function`, `redis.log`, the log levels and
+-- the version; anything else is a nonexistent global); afterwards, to the ordinary globals. Writes are
+-- refused either way.
+do
+  local function missing(_, k)
+    error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+  end
+  local load_redis = setmetatable({
+    log = h.log,
+    LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+    REDIS_VERSION = h.version,
+    REDIS_VERSION_NUM = h.version_num,
+  }, {__index = missing, __newindex = readonly, __metatable = false})
+  -- Rust sets `register_function` here (raw) for the duration of a load.
+  bridge.load_redis = load_redis
+  local load_redis_proxy = setmetatable({}, {__index = load_redis, __newindex = readonly, __metatable = false})
+  local load_globals = setmetatable({redis = load_redis_proxy}, {__index = missing, __newindex = readonly, __metatable = false})
+  local fmeta = {__index = G, __newindex = readonly, __metatable = false}
+  bridge.fenv = setmetatable({}, fmeta)
+  bridge.function_mode = function(loading)
+    if loading then fmeta.__index = load_globals else fmeta.__index = G end
+  end
+end
 
 return redis

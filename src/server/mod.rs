@@ -68,6 +68,10 @@ pub struct Server {
     pub latency: crate::commands::latency::Monitor,
     /// `latency-monitor-threshold` (ms), mirrored for a lock-free read per command.
     latency_threshold_ms: AtomicU64,
+    /// Function libraries (FUNCTION LOAD, FCALL).
+    pub functions: crate::scripting::functions::Functions,
+    /// The running script, BUSY and SCRIPT/FUNCTION KILL.
+    pub script_run: crate::scripting::busy::ScriptRun,
     /// `slowlog-log-slower-than`, mirrored here so every command can read it without a lock.
     slowlog_threshold: std::sync::atomic::AtomicI64,
     next_client_id: AtomicU64,
@@ -88,6 +92,7 @@ impl Server {
         let keyspace = Arc::new(Keyspace::new(config.databases));
         keyspace.notify.set_flags(config.notify_keyspace_events);
         let latency_threshold = config.latency_monitor_threshold;
+        let busy_threshold = config.busy_reply_threshold;
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::random::<u32>() % 16, 16).unwrap_or('0'))
             .collect();
@@ -106,6 +111,8 @@ impl Server {
             latency: Default::default(),
             metrics: Default::default(),
             latency_threshold_ms: AtomicU64::new(latency_threshold),
+            functions: crate::scripting::functions::Functions::default(),
+            script_run: crate::scripting::busy::ScriptRun::new(busy_threshold),
             slowlog_threshold: std::sync::atomic::AtomicI64::new(slowlog_threshold),
             next_client_id: AtomicU64::new(1),
             started: Instant::now(),
@@ -134,6 +141,7 @@ impl Server {
             .store(cfg.slowlog_log_slower_than, Ordering::Relaxed);
         self.memory.sync_config(&cfg);
         self.keyspace.notify.set_flags(cfg.notify_keyspace_events);
+        self.script_run.set_threshold(cfg.busy_reply_threshold);
         self.latency_threshold_ms
             .store(cfg.latency_monitor_threshold, Ordering::Relaxed);
     }
