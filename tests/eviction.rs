@@ -261,3 +261,29 @@ fn a_flooding_writer_never_drives_memory_far_past_the_limit() {
         "allkeys-lru"
     );
 }
+
+#[test]
+fn evictions_publish_evicted_events() {
+    let p = Process::start(&[
+        "--maxmemory-policy",
+        "allkeys-random",
+        "--notify-keyspace-events",
+        "Ee",
+    ]);
+    let mut con = p.conn();
+    let mut sub = p.conn();
+    let mut pubsub = sub.as_pubsub();
+    pubsub
+        .subscribe("__keyevent@0__:evicted")
+        .expect("subscribe");
+    pubsub
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .expect("timeout");
+    fill(&mut con, "k", 1000, 200, None);
+    limit_at_current_plus(&mut con, 0);
+    fill(&mut con, "more", 200, 200, None);
+    let msg = pubsub.get_message().expect("an evicted event");
+    let key: String = msg.get_payload().expect("payload");
+    assert!(key.starts_with("k:") || key.starts_with("more:"), "{key}");
+    assert_eq!(msg.get_channel_name(), "__keyevent@0__:evicted");
+}
