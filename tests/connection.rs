@@ -278,3 +278,53 @@ fn client_list_shows_live_state() {
         "{list}"
     );
 }
+
+#[test]
+fn client_list_filters_by_type_and_id() {
+    let srv = TestServer::start();
+    let mut a = srv.conn();
+    let mut b = srv.conn();
+    let id_a = common::int(&mut a, &["CLIENT", "ID"]);
+    let id_b = common::int(&mut b, &["CLIENT", "ID"]);
+    let list = |con: &mut redis::Connection, args: &[&str]| -> String {
+        let mut full = vec!["CLIENT", "LIST"];
+        full.extend_from_slice(args);
+        match common::cmd(con, &full) {
+            redis::Value::BulkString(b) => String::from_utf8(b).unwrap(),
+            redis::Value::VerbatimString { text, .. } => text,
+            other => panic!("{other:?}"),
+        }
+    };
+    let ids = |text: &str| -> Vec<i64> {
+        text.lines()
+            .filter_map(|l| l.strip_prefix("id=")?.split(' ').next()?.parse().ok())
+            .collect()
+    };
+    assert_eq!(ids(&list(&mut a, &["ID", &id_b.to_string()])), vec![id_b]);
+    assert_eq!(
+        ids(&list(
+            &mut a,
+            &["ID", &id_a.to_string(), &id_b.to_string(), "0", "-1"]
+        )),
+        vec![id_a, id_b]
+    );
+    assert_eq!(ids(&list(&mut a, &["TYPE", "normal"])), vec![id_a, id_b]);
+    assert_eq!(list(&mut a, &["TYPE", "pubsub"]), "");
+    assert_eq!(list(&mut a, &["TYPE", "replica"]), "");
+    assert_eq!(
+        common::err(&mut a, &["CLIENT", "LIST", "TYPE", "foo"]),
+        "ERR Unknown client type 'foo'"
+    );
+    assert_eq!(
+        common::err(&mut a, &["CLIENT", "LIST", "ID", "1", "x"]),
+        "ERR Invalid client ID"
+    );
+    assert_eq!(
+        common::err(&mut a, &["CLIENT", "LIST", "ID"]),
+        "ERR syntax error"
+    );
+    assert_eq!(
+        common::err(&mut a, &["CLIENT", "LIST", "TYPE", "normal", "ID", "1"]),
+        "ERR syntax error"
+    );
+}

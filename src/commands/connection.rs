@@ -344,12 +344,22 @@ fn digits(n: usize) -> usize {
 
 /// `CLIENT LIST [TYPE ...] [ID ...]` → one line per connection (a verbatim string).
 fn client_list(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
+    let filter = list_filter(args)?;
     let me = own_info(ctx, args);
     let mut infos: Vec<_> = ctx
         .server
         .clients
         .iter()
         .map(|e| e.value().clone())
+        .filter(|c| match &filter {
+            ListFilter::All => true,
+            ListFilter::Ids(ids) => ids.contains(&(c.id as i64)),
+            ListFilter::Type(t) => match t.as_str() {
+                "pubsub" => c.flags.contains('P'),
+                "normal" => !c.flags.contains('P'),
+                _ => false,
+            },
+        })
         .collect();
     infos.sort_by_key(|i| i.id);
     let mut out = String::new();
@@ -359,6 +369,42 @@ fn client_list(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         out.push('\n');
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
+}
+
+/// CLIENT LIST's optional `TYPE normal|pubsub|master|replica` or `ID id [id ...]`.
+enum ListFilter {
+    All,
+    Type(String),
+    Ids(Vec<i64>),
+}
+
+fn list_filter(args: &mut Args) -> Result<ListFilter, CmdError> {
+    let rest = args.rest();
+    match rest.as_slice() {
+        [] => Ok(ListFilter::All),
+        [kw, t] if kw.eq_ignore_ascii_case(b"type") => {
+            let t = String::from_utf8_lossy(t).to_ascii_lowercase();
+            if !matches!(
+                t.as_str(),
+                "normal" | "pubsub" | "master" | "replica" | "slave"
+            ) {
+                return Err(CmdError::Generic(format!(
+                    "Unknown client type '{}'",
+                    String::from_utf8_lossy(&rest[1])
+                )));
+            }
+            Ok(ListFilter::Type(t))
+        }
+        [kw, ids @ ..] if kw.eq_ignore_ascii_case(b"id") && !ids.is_empty() => ids
+            .iter()
+            .map(|i| {
+                crate::protocol::parse_i64(i)
+                    .ok_or_else(|| CmdError::Generic("Invalid client ID".into()))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(ListFilter::Ids),
+        _ => Err(CmdError::Syntax),
+    }
 }
 
 /// `CLIENT INFO` → the calling connection's CLIENT LIST line.
