@@ -1250,7 +1250,7 @@ fn put_expired_set(srv: &TestServer, key: &[u8], members: &[&str]) {
     for m in members {
         s.add_bytes(m.as_bytes(), &lim);
     }
-    db.set(key, Value::Set(Box::new(s)), Ttl::At(1));
+    db.set(key, Value::Set(s), Ttl::At(1));
 }
 
 #[test]

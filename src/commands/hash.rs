@@ -117,7 +117,7 @@ fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[Bytes]) -> Result<u64, 
 }
 
 fn new_hash() -> Value {
-    Value::Hash(Box::default())
+    Value::Hash(HashValue::default())
 }
 
 /// The key and the field/value arguments of HSET/HMSET (borrowed from the request, no copies), with

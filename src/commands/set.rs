@@ -140,11 +140,7 @@ fn sadd_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
     let lim = limits(ctx.server);
     let mut db = ctx.db();
     let v = db.get_or_insert_with(&key, || {
-        Value::Set(Box::new(SetValue::create(
-            args.peek().unwrap_or_default(),
-            n,
-            &lim,
-        )))
+        Value::Set(SetValue::create(args.peek().unwrap_or_default(), n, &lim))
     });
     let Value::Set(set) = v else {
         return Err(CmdError::WrongType);
@@ -314,7 +310,7 @@ fn spop_count(
         dst.add_bytes(&m, &lim);
     }
     let reply = set_reply(set);
-    *v = Value::Set(Box::new(kept.unwrap_or_else(SetValue::new_intset)));
+    *v = Value::Set(kept.unwrap_or_else(SetValue::new_intset));
     Ok((reply, count as u64))
 }
 
@@ -438,7 +434,7 @@ fn smove_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cm
     if emptied {
         db.remove(&src);
     }
-    let to = db.get_or_insert_with(&dst, || Value::Set(Box::new(SetValue::create(&m, 1, &lim))));
+    let to = db.get_or_insert_with(&dst, || Value::Set(SetValue::create(&m, 1, &lim)));
     let added = match to {
         Value::Set(to) => to.add_bytes(&m, &lim),
         _ => false,
@@ -539,7 +535,7 @@ fn store(ctx: &mut ExecCtx<'_>, dst: &[u8], result: SetValue) -> (Reply, u64) {
     let changed = if n == 0 {
         db.remove(dst).is_some()
     } else {
-        db.set(dst, Value::Set(Box::new(result)), Ttl::Clear);
+        db.set(dst, Value::Set(result), Ttl::Clear);
         true
     };
     (Reply::Int(n as i64), changed as u64)

@@ -264,7 +264,7 @@ fn store(ctx: &mut ExecCtx<'_>, dst: &[u8], z: ZSet) -> Reply {
     if n == 0 {
         ctx.db().remove(dst);
     } else {
-        ctx.db().set(dst, Value::ZSet(Box::new(z)), Ttl::Clear);
+        ctx.db().set(dst, Value::ZSet(z), Ttl::Clear);
         ctx.signal_ready(dst);
     }
     Reply::Int(n as i64)
@@ -370,7 +370,7 @@ fn zadd_generic(
         let maxlen = rest.chunks_exact(2).map(|p| p[1].len()).max().unwrap_or(0);
         db.set(
             &key,
-            Value::ZSet(Box::new(ZSet::with_hint(pairs, maxlen, lim))),
+            Value::ZSet(ZSet::with_hint(pairs, maxlen, lim)),
             Ttl::Clear,
         );
     }

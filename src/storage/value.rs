@@ -105,9 +105,9 @@ pub enum Value {
     Str(StrValue),
     List(Box<ListValue>),
     /// Collections are boxed so `Value` stays three words (strings are the common case).
-    Hash(Box<HashValue>),
-    Set(Box<SetValue>),
-    ZSet(Box<super::types::zset::ZSet>),
+    Hash(HashValue),
+    Set(SetValue),
+    ZSet(super::types::zset::ZSet),
     Stream(Box<Stream>),
 }
 

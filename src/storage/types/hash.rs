@@ -38,7 +38,8 @@ impl Default for HashLimits {
 /// and the value, each as a LEB128 length followed by its bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    /// A `ThinVec` (one pointer) keeps `HashValue` two words, so it fits in `Value` unboxed.
+    buf: thin_vec::ThinVec<u8>,
 }
 
 const HEADER: usize = 4;
@@ -46,20 +47,20 @@ const HEADER: usize = 4;
 impl Default for Listpack {
     fn default() -> Self {
         Listpack {
-            buf: vec![0; HEADER],
+            buf: thin_vec::ThinVec::from(&[0u8; HEADER][..]),
         }
     }
 }
 
-fn put_len(buf: &mut Vec<u8>, mut n: usize) {
+fn put_len(buf: &mut impl Extend<u8>, mut n: usize) {
     loop {
         let byte = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
-            buf.push(byte);
+            buf.extend(Some(byte));
             return;
         }
-        buf.push(byte | 0x80);
+        buf.extend(Some(byte | 0x80));
     }
 }
 

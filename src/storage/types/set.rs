@@ -88,7 +88,7 @@ impl Member<'_> {
 /// insertion order. The count lives in the buffer so the whole value stays three words.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: thin_vec::ThinVec<u8>,
 }
 
 const HEADER: usize = 4;
@@ -110,12 +110,12 @@ fn read_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
     (v, pos - start)
 }
 
-fn write_varint(buf: &mut Vec<u8>, mut v: usize) {
+fn write_varint(buf: &mut impl Extend<u8>, mut v: usize) {
     while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
+        buf.extend(Some((v as u8) | 0x80));
         v >>= 7;
     }
-    buf.push(v as u8);
+    buf.extend(Some(v as u8));
 }
 
 impl Listpack {
@@ -197,7 +197,8 @@ impl Listpack {
 /// A set value in one of its three encodings.
 pub enum SetValue {
     /// Sorted, distinct.
-    Intset(Vec<i64>),
+    /// `ThinVec`s (one pointer each) keep `SetValue` two words, so it fits in `Value` unboxed.
+    Intset(thin_vec::ThinVec<i64>),
     Listpack(Listpack),
     Hashtable(Box<Dict<()>>),
 }
@@ -241,7 +242,7 @@ fn sdigits10(v: i64) -> usize {
 
 impl SetValue {
     pub fn new_intset() -> SetValue {
-        SetValue::Intset(Vec::new())
+        SetValue::Intset(thin_vec::ThinVec::new())
     }
 
     pub fn new_listpack() -> SetValue {
@@ -502,7 +503,7 @@ impl SetValue {
             }
         }
         v.sort_unstable();
-        *self = SetValue::Intset(v);
+        *self = SetValue::Intset(v.into());
     }
 
     /// The hash table, for cursor scans; `None` for the compact encodings (which SSCAN returns whole).

@@ -333,7 +333,7 @@ impl std::fmt::Debug for Big {
 #[derive(Debug, Clone)]
 pub enum ZSet {
     /// Sorted by `(score, member)`.
-    Listpack(Vec<(f64, SmallBytes)>),
+    Listpack(thin_vec::ThinVec<(f64, SmallBytes)>),
     Skiplist(Box<Big>),
 }
 
@@ -355,14 +355,16 @@ impl Default for ZSet {
 
 impl ZSet {
     pub fn new() -> ZSet {
-        ZSet::Listpack(Vec::new())
+        ZSet::Listpack(thin_vec::ThinVec::new())
     }
 
     /// An empty set in the encoding Redis 7.2's `zsetTypeCreate` picks for `size_hint` elements whose
     /// longest member has `max_len` bytes.
     pub fn with_hint(size_hint: usize, max_len: usize, limits: Limits) -> ZSet {
         if size_hint <= limits.entries && max_len <= limits.value && limits.entries > 0 {
-            ZSet::Listpack(Vec::with_capacity(size_hint.min(limits.entries)))
+            ZSet::Listpack(thin_vec::ThinVec::with_capacity(
+                size_hint.min(limits.entries),
+            ))
         } else {
             ZSet::Skiplist(Box::new(Big {
                 dict: Dict::new(),
