@@ -151,7 +151,7 @@ impl Listpack {
                 false
             }
             None => {
-                self.buf.reserve(field.len() + value.len() + 4);
+                self.buf.reserve_exact(field.len() + value.len() + 4);
                 put_len(&mut self.buf, field.len());
                 self.buf.extend_from_slice(field);
                 put_len(&mut self.buf, value.len());

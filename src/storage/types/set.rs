@@ -168,6 +168,8 @@ impl Listpack {
     pub fn push(&mut self, m: &[u8]) {
         let n = self.len() + 1;
         self.set_len(n);
+        // Exact growth, as a listpack reallocates per insert: small sets keep no spare capacity.
+        self.buf.reserve_exact(m.len() + 2);
         write_varint(&mut self.buf, m.len());
         self.buf.extend_from_slice(m);
     }
@@ -345,6 +347,7 @@ impl SetValue {
                     let Err(pos) = v.binary_search(&i) else {
                         return false;
                     };
+                    v.reserve_exact(1);
                     v.insert(pos, i);
                     if v.len() > lim.intset_max() {
                         self.convert_to_hashtable();
