@@ -80,7 +80,10 @@ struct Block {
     ids: Vec<StreamId>,
     /// End offset in `data` of each live entry (its start is the previous entry's end).
     ends: Vec<u32>,
-    /// Per entry: the item count (u32 LE), then each field and value as length (u32 LE) and bytes.
+    /// Per entry: `2 * item count + same`, then each field and value as its length and bytes, except
+    /// that an entry whose fields are the block's master fields (`same` = 1, the common case: a
+    /// stream's entries usually share their fields) stores only its values, as Redis's listpack
+    /// does. Counts and lengths are LEB128 varints: one byte for the usual short field or value.
     data: Vec<u8>,
     /// Entries ever appended to this block, deleted ones included.
     appended: u32,
@@ -163,6 +166,7 @@ impl Block {
         let (s, e) = self.span(i);
         Fields {
             data: &self.data[s..e],
+            master: &self.master,
         }
     }
 
@@ -197,11 +201,12 @@ impl Block {
             size += lp_int_size(2 * fields as i64 + 4);
         }
         self.lp_bytes += size;
-        self.data
-            .extend_from_slice(&(items.len() as u32).to_le_bytes());
-        for it in items {
-            self.data
-                .extend_from_slice(&(it.len() as u32).to_le_bytes());
+        put_varint(&mut self.data, items.len() * 2 + same as usize);
+        for (k, it) in items.iter().enumerate() {
+            if same && k % 2 == 0 {
+                continue;
+            }
+            put_varint(&mut self.data, it.len());
             self.data.extend_from_slice(it);
         }
         self.ids.push(id);
@@ -222,35 +227,67 @@ impl Block {
     }
 }
 
+fn put_varint(buf: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        buf.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    buf.push(n as u8);
+}
+
+/// Reads a varint at `pos`: `(value, position after it)`. The buffer is ours and well formed; a
+/// truncated one reads as what it holds rather than panicking.
+fn get_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
+    let mut n = 0usize;
+    let mut shift = 0;
+    while let Some(&b) = buf.get(pos) {
+        pos += 1;
+        n |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    (n, pos)
+}
+
 /// The fields and values of one entry, as stored.
 #[derive(Debug, Clone, Copy)]
 pub struct Fields<'a> {
     data: &'a [u8],
+    /// The block's master fields, which an entry with the same fields does not repeat.
+    master: &'a [Vec<u8>],
 }
 
 impl<'a> Fields<'a> {
     /// Fields and values alternately.
     pub fn items(&self) -> impl Iterator<Item = &'a [u8]> + 'a {
         let data = self.data;
-        let mut pos = 4usize;
+        let master = self.master;
+        let (head, mut pos) = get_varint(data, 0);
+        let same = head & 1 == 1;
+        let mut i = 0usize;
         std::iter::from_fn(move || {
-            if pos + 4 > data.len() {
+            // Fields of a `same` entry come from the master list.
+            if same && i % 2 == 0 {
+                let f = master.get(i / 2)?;
+                i += 1;
+                return Some(&f[..]);
+            }
+            if pos >= data.len() {
                 return None;
             }
-            let mut len = [0u8; 4];
-            len.copy_from_slice(&data[pos..pos + 4]);
-            let len = u32::from_le_bytes(len) as usize;
-            let item = &data[pos + 4..pos + 4 + len];
-            pos += 4 + len;
+            let (len, at) = get_varint(data, pos);
+            let item = data.get(at..at + len)?;
+            pos = at + len;
+            i += 1;
             Some(item)
         })
     }
 
     /// Number of fields and values (twice the number of pairs).
     pub fn count(&self) -> usize {
-        let mut n = [0u8; 4];
-        n.copy_from_slice(&self.data[..4]);
-        u32::from_le_bytes(n) as usize
+        get_varint(self.data, 0).0 / 2
     }
 }
 
@@ -398,6 +435,12 @@ impl Stream {
             Some((_, b)) => b.is_full_for(items),
         };
         if need_new {
+            // The last block is sealed: give back its spare capacity.
+            if let Some((_, b)) = self.blocks.iter_mut().next_back() {
+                b.ids.shrink_to_fit();
+                b.ends.shrink_to_fit();
+                b.data.shrink_to_fit();
+            }
             self.blocks.insert(
                 id,
                 Block {
@@ -630,6 +673,31 @@ mod tests {
         s.range(a, b, rev)
             .map(|(i, f)| (i, f.items().map(|x| x.to_vec()).collect()))
             .collect()
+    }
+
+    #[test]
+    fn entries_sharing_the_master_fields_read_back_whole() {
+        let mut s = Stream::new();
+        s.append(StreamId::new(1, 0), &[b"f", b"v1", b"g", b"w1"]);
+        s.append(StreamId::new(2, 0), &[b"f", b"v2", b"g", b"w2"]);
+        s.append(StreamId::new(3, 0), &[b"other", b"x"]);
+        s.append(StreamId::new(4, 0), &[b"f", b"", b"g", &[0u8, 255][..]]);
+        let read = |id| {
+            let f = s.get(StreamId::new(id, 0)).expect("entry");
+            (f.count(), f.items().map(<[u8]>::to_vec).collect::<Vec<_>>())
+        };
+        assert_eq!(
+            read(2),
+            (
+                4,
+                vec![b"f".to_vec(), b"v2".to_vec(), b"g".to_vec(), b"w2".to_vec()]
+            )
+        );
+        assert_eq!(read(3), (2, vec![b"other".to_vec(), b"x".to_vec()]));
+        assert_eq!(
+            read(4),
+            (4, vec![b"f".to_vec(), vec![], b"g".to_vec(), vec![0, 255]])
+        );
     }
 
     #[test]
