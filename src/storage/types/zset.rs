@@ -53,6 +53,10 @@ const COMPACT_MIN: usize = if cfg!(test) { 8 } else { 64 };
 struct Level {
     fwd: u32,
     span: u32,
+    /// The score of `fwd`, cached here so a search compares without visiting the next node (one cache
+    /// miss per step instead of two, as Redis's inline levels give); only a score tie reads the
+    /// member. Meaningless when `fwd` is `NIL`.
+    score: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -82,7 +86,15 @@ impl SkipList {
                 member: SmallBytes::new(b""),
                 score: 0.0,
                 back: NIL,
-                lv: vec![Level { fwd: NIL, span: 0 }; MAX_LEVEL].into_boxed_slice(),
+                lv: vec![
+                    Level {
+                        fwd: NIL,
+                        span: 0,
+                        score: 0.0
+                    };
+                    MAX_LEVEL
+                ]
+                .into_boxed_slice(),
             }],
             free: Vec::new(),
             tail: NIL,
@@ -126,13 +138,13 @@ impl SkipList {
         for i in (0..self.level).rev() {
             rank[i] = if i == self.level - 1 { 0 } else { rank[i + 1] };
             loop {
-                let f = self.fwd(x, i);
-                if f != NIL && {
-                    let n = self.node(f);
-                    before(n.score, &n.member, score, member)
-                } {
-                    rank[i] += self.span(x, i);
-                    x = f;
+                let l = self.nodes[x as usize].lv[i];
+                if l.fwd != NIL
+                    && (l.score < score
+                        || (l.score == score && &self.node(l.fwd).member[..] < member))
+                {
+                    rank[i] += l.span;
+                    x = l.fwd;
                 } else {
                     break;
                 }
@@ -158,7 +170,15 @@ impl SkipList {
             member,
             score,
             back: NIL,
-            lv: vec![Level { fwd: NIL, span: 0 }; lvl].into_boxed_slice(),
+            lv: vec![
+                Level {
+                    fwd: NIL,
+                    span: 0,
+                    score: 0.0
+                };
+                lvl
+            ]
+            .into_boxed_slice(),
         };
         let n = match self.free.pop() {
             Some(i) => {
@@ -176,10 +196,12 @@ impl SkipList {
             self.nodes[n as usize].lv[i] = Level {
                 fwd: uf.fwd,
                 span: uf.span - (rank[0] - rank[i]),
+                score: uf.score,
             };
             self.nodes[u].lv[i] = Level {
                 fwd: n,
                 span: rank[0] - rank[i] + 1,
+                score,
             };
         }
         for (i, u) in update.iter().enumerate().take(self.level).skip(lvl) {
@@ -209,6 +231,7 @@ impl SkipList {
                 self.nodes[u].lv[i].span += xl.span;
                 self.nodes[u].lv[i].span -= 1;
                 self.nodes[u].lv[i].fwd = xl.fwd;
+                self.nodes[u].lv[i].score = xl.score;
             } else {
                 self.nodes[u].lv[i].span -= 1;
             }
