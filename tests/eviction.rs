@@ -281,9 +281,25 @@ fn evictions_publish_evicted_events() {
         .expect("timeout");
     fill(&mut con, "k", 1000, 200, None);
     limit_at_current_plus(&mut con, 0);
-    fill(&mut con, "more", 200, 200, None);
+    // One command at a time, so events reach the subscriber as they come (a pipeline's events wait
+    // in memory until it is done, and count against the limit).
+    for i in 0..50 {
+        ok(&mut con, &["SET", &format!("more:{i}"), &"x".repeat(200)]);
+    }
     let msg = pubsub.get_message().expect("an evicted event");
     let key: String = msg.get_payload().expect("payload");
     assert!(key.starts_with("k:") || key.starts_with("more:"), "{key}");
     assert_eq!(msg.get_channel_name(), "__keyevent@0__:evicted");
+}
+
+#[test]
+fn running_out_of_keys_to_evict_is_an_oom() {
+    let p = Process::start(&["--maxmemory-policy", "allkeys-lru"]);
+    let mut con = p.conn();
+    fill(&mut con, "k", 100, 100, None);
+    ok(&mut con, &["CONFIG", "SET", "maxmemory", "1"]);
+    // Every key goes, and memory is still over the limit: the write is refused, as in Redis.
+    assert_eq!(common::err(&mut con, &["SET", "x", "y"]), OOM);
+    assert_eq!(int(&mut con, &["DBSIZE"]), 0);
+    assert_eq!(evicted(&mut con), 100);
 }

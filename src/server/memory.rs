@@ -303,7 +303,6 @@ impl Memory {
         let limit = self.time_limit_us();
         let lazy = self.lazy_eviction.load(Ordering::Relaxed);
         let mut rng = rand::thread_rng();
-        let mut freed_any = false;
         let mut rounds = 0u32;
         if now_ms.saturating_sub(pool.dbs_at) >= DBS_REFRESH_MS || pool.dbs.is_empty() {
             pool.dbs = candidate_dbs(ks, policy.volatile_only());
@@ -321,14 +320,16 @@ impl Memory {
                 evict_from_pool(candidates, ks, policy, lazy, events)
             };
             let Some(bytes) = freed else {
-                // Nothing qualifies (empty keyspace, or no volatile keys for a volatile policy).
-                return if freed_any {
-                    Evict::Running
+                // Nothing (more) qualifies: empty keyspace, or no volatile keys for a volatile
+                // policy. Still over the limit, so this is a failure even if some keys went, as
+                // Redis's `performEvictions` says EVICT_FAIL when it runs out of keys.
+                self.refresh();
+                return if self.used() <= max {
+                    Evict::Ok
                 } else {
                     Evict::Fail
                 };
             };
-            freed_any = true;
             self.evicted_keys.fetch_add(1, Ordering::Relaxed);
             used = used.saturating_sub(bytes);
             rounds += 1;
@@ -363,10 +364,19 @@ impl Memory {
         let lru_now = crate::storage::clock::lru_at(now_ms);
         for &db in dbs {
             let mut taken = 0;
+            // Random shards first; a database with few keys left is then swept shard by shard (from
+            // a random start), so a handful of keys spread over the shards is still found.
+            let random = samples * 4;
+            let start = rng.gen_range(0..SHARDS);
             let mut tries = 0;
-            while taken < samples && tries < samples * 4 {
+            while taken < samples && tries < random + SHARDS {
+                let s = if tries < random {
+                    rng.gen_range(0..SHARDS)
+                } else {
+                    (start + tries - random) % SHARDS
+                };
                 tries += 1;
-                let shard = ks.lock(rng.gen_range(0..SHARDS));
+                let shard = ks.lock(s);
                 let dict = &shard.dbs[db];
                 if dict.is_empty() || (volatile && dict.volatile() == 0) {
                     continue;
