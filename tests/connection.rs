@@ -328,3 +328,23 @@ fn client_list_filters_by_type_and_id() {
         "ERR syntax error"
     );
 }
+
+#[test]
+fn client_kill_reaches_a_blocked_client_at_once() {
+    let srv = TestServer::start();
+    let mut blocked = srv.raw();
+    blocked.send(b"CLIENT ID\r\n");
+    let reply = String::from_utf8(blocked.read_n(1)).unwrap();
+    let mut rest = reply.clone();
+    while !rest.ends_with("\r\n") {
+        rest.push_str(&String::from_utf8(blocked.read_n(1)).unwrap());
+    }
+    let id = rest.trim_start_matches(':').trim().to_string();
+    blocked.send(b"BLPOP nothing 0\r\n");
+    let mut con = srv.conn();
+    common::wait_blocked_clients(&mut con, 1);
+    let started = std::time::Instant::now();
+    assert_eq!(common::int(&mut con, &["CLIENT", "KILL", "ID", &id]), 1);
+    assert!(blocked.is_closed(), "the blocked client was not closed");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3));
+}

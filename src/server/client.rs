@@ -280,8 +280,10 @@ impl ClientLive {
 
     /// CLIENT KILL: the connection closes as soon as it notices (between requests or while blocked).
     pub fn kill(&self) {
-        self.killed.store(true, Ordering::Relaxed);
-        self.kill.notify_one();
+        self.killed.store(true, Ordering::SeqCst);
+        // Every waiter: the connection keeps one for its whole life, and a blocked or paused client
+        // waits on a second one.
+        self.kill.notify_waiters();
     }
 
     pub fn is_killed(&self) -> bool {
@@ -312,8 +314,14 @@ impl ClientLive {
 
     /// Resolves once the client has been killed.
     pub async fn killed(&self) {
-        if !self.is_killed() {
-            self.kill.notified().await;
+        // Register first, then check the flag: a kill between the two still wakes this waiter
+        // (`notify_waiters` stores no permit for later ones).
+        let notified = self.kill.notified();
+        tokio::pin!(notified);
+        notified.as_mut().enable();
+        if self.killed.load(Ordering::SeqCst) {
+            return;
         }
+        notified.await;
     }
 }

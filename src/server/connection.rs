@@ -111,21 +111,25 @@ async fn serve(
         .store(0, inbuf.capacity(), out.capacity(), 0);
     // Pub/sub messages for this client, once it has subscribed to something.
     let mut messages: Option<mpsc::UnboundedReceiver<Message>> = None;
+    // One kill-notification future for the connection's life: creating one per read registered and
+    // unregistered a waiter (a lock and two list operations) on every request.
+    let live = client.live.clone();
+    let killed = live.killed();
+    tokio::pin!(killed);
     loop {
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
             inbuf.reserve(READ_CHUNK);
         }
-        let live = client.live.clone();
         let n = match messages.as_mut() {
             None => tokio::select! {
                 biased;
-                _ = live.killed() => return Ok(()),
+                _ = &mut killed => return Ok(()),
                 r = stream.read_buf(&mut inbuf) => r?,
             },
             Some(rx) => {
                 tokio::select! {
                     biased;
-                    _ = live.killed() => return Ok(()),
+                    _ = &mut killed => return Ok(()),
                     r = stream.read_buf(&mut inbuf) => r?,
                     m = rx.recv() => {
                         if let Some(m) = m {
