@@ -84,6 +84,8 @@ pub async fn run(server: Arc<Server>) {
         }
         let now = crate::storage::clock::now_ms();
         server.metrics.sample(&server, now);
+        // used_memory_peak follows the process between INFO calls, as Redis's cron samples it.
+        server.memory.refresh();
         ticks = ticks.wrapping_add(1);
         if ticks % (1000 / PERIOD_MS) == 0 {
             close_idle_clients(&server, now);

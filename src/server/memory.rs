@@ -197,31 +197,37 @@ impl Memory {
         Policy::from_u8(self.policy.load(Ordering::Relaxed))
     }
 
-    /// The last `used_memory` reading.
+    /// `used_memory` now: the counting allocator's figure (one atomic load), or the last jemalloc
+    /// reading where that allocator is not installed.
     pub fn used(&self) -> u64 {
-        self.used.load(Ordering::Relaxed)
+        crate::alloc::used_memory().unwrap_or_else(|| self.used.load(Ordering::Relaxed))
     }
 
     pub fn peak(&self) -> u64 {
         self.peak.load(Ordering::Relaxed)
     }
 
-    /// Reads `used_memory` now and records the peak.
+    /// Raises the peak to `used` (a write only when it is a new peak).
+    fn record_peak(&self, used: u64) {
+        if used > self.peak.load(Ordering::Relaxed) {
+            self.peak.fetch_max(used, Ordering::Relaxed);
+        }
+    }
+
+    /// Reads `used_memory` now and records the peak (INFO, MEMORY, the cron task).
     pub fn refresh(&self) -> u64 {
         let used = allocated_now();
         self.used.store(used, Ordering::Relaxed);
-        self.peak.fetch_max(used, Ordering::Relaxed);
+        self.record_peak(used);
         used
     }
 
-    /// Refreshes the reading: at once with the counting allocator (one atomic load), else at most once
-    /// per millisecond (one thread does it; a jemalloc statistics refresh costs microseconds).
+    /// `used_memory` for the check before a command. Without the counting allocator the jemalloc
+    /// reading (microseconds) is refreshed at most once per millisecond, by one thread.
     #[inline]
-    pub fn refresh_if_stale(&self, now_ms: u64) {
+    fn current(&self, now_ms: u64) -> u64 {
         if let Some(used) = crate::alloc::used_memory() {
-            self.used.store(used, Ordering::Relaxed);
-            self.peak.fetch_max(used, Ordering::Relaxed);
-            return;
+            return used;
         }
         let last = self.refreshed_ms.load(Ordering::Relaxed);
         if last != now_ms
@@ -230,20 +236,23 @@ impl Memory {
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
         {
-            self.refresh();
+            return self.refresh();
         }
+        self.used.load(Ordering::Relaxed)
     }
 
-    /// Called before each command: frees keys if `maxmemory` is exceeded. Cheap when there is no limit.
+    /// Called before each command: frees keys if `maxmemory` is exceeded. Cheap when there is no
+    /// limit (one load) and under it (two loads; nothing is written, so threads share the lines).
     #[inline]
     pub fn check(&self, ks: &Keyspace, now_ms: u64, events: &mut Vec<Event>) -> Evict {
         let max = self.maxmemory();
         if max == 0 {
             return Evict::Ok;
         }
-        self.refresh_if_stale(now_ms);
-        if self.used() <= max {
-            self.end_exceeded();
+        if self.current(now_ms) <= max {
+            if self.exceeded_since.load(Ordering::Relaxed) != 0 {
+                self.end_exceeded();
+            }
             return Evict::Ok;
         }
         self.perform_evictions(ks, now_ms, events)
@@ -364,18 +373,9 @@ impl Memory {
         let lru_now = crate::storage::clock::lru_at(now_ms);
         for &db in dbs {
             let mut taken = 0;
-            // Random shards first; a database with few keys left is then swept shard by shard (from
-            // a random start), so a handful of keys spread over the shards is still found.
-            let random = samples * 4;
-            let start = rng.gen_range(0..SHARDS);
-            let mut tries = 0;
-            while taken < samples && tries < random + SHARDS {
-                let s = if tries < random {
-                    rng.gen_range(0..SHARDS)
-                } else {
-                    (start + tries - random) % SHARDS
-                };
-                tries += 1;
+            let mut probe = Probe::new(samples * 4, rng);
+            while taken < samples {
+                let Some(s) = probe.next(rng) else { break };
                 let shard = ks.lock(s);
                 let dict = &shard.dbs[db];
                 if dict.is_empty() || (volatile && dict.volatile() == 0) {
@@ -451,6 +451,36 @@ fn evict_from_pool(
     None
 }
 
+/// The shards an eviction looks at, in order: `random` random ones, then every shard once from a
+/// random start, so the last few keys of a database spread over the shards are still found.
+struct Probe {
+    random: usize,
+    start: usize,
+    step: usize,
+}
+
+impl Probe {
+    fn new(random: usize, rng: &mut impl Rng) -> Probe {
+        Probe {
+            random,
+            start: rng.gen_range(0..SHARDS),
+            step: 0,
+        }
+    }
+
+    fn next(&mut self, rng: &mut impl Rng) -> Option<usize> {
+        let step = self.step;
+        self.step += 1;
+        if step < self.random {
+            Some(rng.gen_range(0..SHARDS))
+        } else if step < self.random + SHARDS {
+            Some((self.start + step - self.random) % SHARDS)
+        } else {
+            None
+        }
+    }
+}
+
 /// Databases with keys that may be evicted (any key, or keys with a TTL for a volatile policy).
 fn candidate_dbs(ks: &Keyspace, volatile: bool) -> Vec<usize> {
     let mut has = vec![false; ks.databases()];
@@ -484,12 +514,8 @@ fn evict_random(
     for _ in 0..dbs.len() {
         let db = dbs[*next_db % dbs.len()];
         *next_db = next_db.wrapping_add(1);
-        // Random shards first, then every shard once before giving up on this database.
-        let shards = (0..16)
-            .map(|_| rng.gen_range(0..SHARDS))
-            .chain(0..SHARDS)
-            .collect::<Vec<_>>();
-        for s in shards {
+        let mut probe = Probe::new(16, rng);
+        while let Some(s) = probe.next(rng) {
             let key = {
                 let shard = ks.lock(s);
                 let dict = &shard.dbs[db];
