@@ -473,9 +473,7 @@ fn client_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }
 
 /// `CLIENT REPLY ON|OFF|SKIP` → `+OK` for ON; OFF and SKIP send nothing (not even their own reply).

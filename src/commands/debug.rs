@@ -102,9 +102,7 @@ fn debug(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let argc = args.remaining() + 2;
     let name = String::from_utf8_lossy(&sub).to_ascii_lowercase();
     match (name.as_str(), argc) {
-        ("help", 2) => Ok(Reply::Array(
-            HELP.iter().map(|l| Reply::Simple(l)).collect(),
-        )),
+        ("help", 2) => Ok(Reply::help(HELP)),
         ("sleep", 3) => {
             let secs = atof(&args.next_bytes()?);
             if secs.is_finite() && secs > 0.0 {

@@ -11,7 +11,7 @@ use bytes::Bytes;
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
-use crate::protocol::{parse_i64, Reply};
+use crate::protocol::Reply;
 use crate::scripting::busy::BUSY_EVAL;
 use crate::scripting::functions::{self, Library, RestorePolicy, FLAG_NAMES};
 use crate::scripting::{self, engine};
@@ -63,16 +63,7 @@ fn fcall_generic(
         .functions
         .find(&name)
         .ok_or(CmdError::FunctionNotFound)?;
-    let numkeys = parse_i64(&args.next_bytes()?).ok_or(CmdError::FunctionBadNumkeys)?;
-    let rest = args.rest();
-    if numkeys > rest.len() as i64 {
-        return Err(CmdError::NumkeysTooMany);
-    }
-    if numkeys < 0 {
-        return Err(CmdError::NumkeysNegative);
-    }
-    let mut keys = rest;
-    let argv = keys.split_off(numkeys as usize);
+    let (keys, argv) = super::scripting::keys_and_args(args, CmdError::FunctionBadNumkeys)?;
     scripting::run_function(ctx, &found, &keys, &argv, read_only, args.argv())
 }
 
@@ -364,7 +355,5 @@ fn function_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }

@@ -652,9 +652,7 @@ fn object_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        LINES.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(LINES))
 }
 
 /// `SWAPDB index1 index2` → `+OK`. Swaps the two databases' tables in every shard, under all shard locks,

@@ -435,9 +435,7 @@ fn latency_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }
 
 #[cfg(test)]

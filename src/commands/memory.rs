@@ -455,9 +455,7 @@ fn help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        LINES.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(LINES))
 }
 
 #[cfg(test)]

@@ -45,9 +45,13 @@ static SCRIPT: &[CommandSpec] = &[
     CommandSpec { name: "script|load", group: Group::Scripting, arity: 3, flags: NOSCRIPT | STALE, acl: SC, tips: &["request_policy:all_nodes", "response_policy:all_succeeded"], docs: docs("Loads a server-side Lua script to the script cache.", "2.6.0", "O(N) with N being the length in bytes of the script body."), handler: script_load, ..CommandSpec::DEFAULT },
 ];
 
-/// The `numkeys key [key ...] arg [arg ...]` part of an EVAL-like request, with Redis's errors.
-fn keys_and_args(args: &mut Args) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
-    let numkeys = parse_i64(&args.next_bytes()?).ok_or(CmdError::NotInteger)?;
+/// The `numkeys key [key ...] arg [arg ...]` part of an EVAL- or FCALL-like request, with Redis's
+/// errors; `not_integer` is the one for a `numkeys` that is not a number (EVAL and FCALL differ).
+pub(super) fn keys_and_args(
+    args: &mut Args,
+    not_integer: CmdError,
+) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
+    let numkeys = parse_i64(&args.next_bytes()?).ok_or(not_integer)?;
     let rest = args.rest();
     if numkeys > rest.len() as i64 {
         return Err(CmdError::NumkeysTooMany);
@@ -62,7 +66,7 @@ fn keys_and_args(args: &mut Args) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> 
 
 fn eval_body(ctx: &mut ExecCtx<'_>, args: &mut Args, read_only: bool) -> Result<Reply, CmdError> {
     let body = args.next_bytes()?;
-    let (keys, argv) = keys_and_args(args)?;
+    let (keys, argv) = keys_and_args(args, CmdError::NotInteger)?;
     let sha = sha1_hex(&body);
     let cache = &ctx.server.scripts;
     if !cache.contains(&sha) {
@@ -78,7 +82,7 @@ fn evalsha_body(
     read_only: bool,
 ) -> Result<Reply, CmdError> {
     let sha = args.next_bytes()?;
-    let (keys, argv) = keys_and_args(args)?;
+    let (keys, argv) = keys_and_args(args, CmdError::NotInteger)?;
     if sha.len() != 40 {
         return Err(CmdError::NoScript);
     }
@@ -178,7 +182,5 @@ fn script_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }

@@ -565,9 +565,7 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }
 
 /// `SLOWLOG GET [count]` → the newest entries (10 by default, -1 for all): each
@@ -630,9 +628,7 @@ fn slowlog_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         "HELP",
         "    Prints this help.",
     ];
-    Ok(Reply::Array(
-        lines.iter().map(|l| Reply::Simple(l)).collect(),
-    ))
+    Ok(Reply::help(&lines))
 }
 
 /// `MONITOR` → `+OK`, then every command the server runs, one status line each.

@@ -71,6 +71,11 @@ impl Reply {
         }
     }
 
+    /// A `HELP` subcommand's reply: one status line per text line, as Redis's `addReplyHelp`.
+    pub fn help(lines: &[&'static str]) -> Reply {
+        Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect())
+    }
+
     pub fn bulk_str(s: &'static str) -> Reply {
         Reply::Bulk(Bytes::from_static(s.as_bytes()))
     }

@@ -517,6 +517,15 @@ fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value> {
     })
 }
 
+/// A compile error as Redis prints it: the parser's message alone, on one line.
+fn compile_error(e: &mlua::Error) -> String {
+    let msg = match e {
+        mlua::Error::SyntaxError { message, .. } => message.clone(),
+        other => other.to_string(),
+    };
+    one_line(msg.as_bytes())
+}
+
 /// Replaces CR and LF with spaces, as Redis does for status and error lines built from script values.
 fn one_line(b: &[u8]) -> String {
     String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
@@ -684,13 +693,9 @@ fn compiled(engine: &mut Engine, sha: &str, body: &[u8]) -> Result<Function, Cmd
         .set_name("@user_script")
         .into_function()
         .map_err(|e| {
-            let msg = match &e {
-                mlua::Error::SyntaxError { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
             CmdError::Script(format!(
                 "ERR Error compiling script (new function): {}",
-                one_line(msg.as_bytes())
+                compile_error(&e)
             ))
         })?;
     engine.funcs.insert(sha.to_string(), f.clone());
@@ -850,14 +855,7 @@ fn load_into(
         .set_environment(engine.fenv.clone())
         .into_function()
         .map_err(|e| {
-            let msg = match &e {
-                mlua::Error::SyntaxError { message, .. } => message.clone(),
-                other => other.to_string(),
-            };
-            CmdError::Function(format!(
-                "Error compiling function: {}",
-                one_line(msg.as_bytes())
-            ))
+            CmdError::Function(format!("Error compiling function: {}", compile_error(&e)))
         })?;
     let registered: RefCell<Vec<(FunctionInfo, Function)>> = RefCell::new(Vec::new());
     let setup = |e: mlua::Error| CmdError::Function(format!("Error registering functions: {e}"));

@@ -179,7 +179,7 @@ pub(super) fn xgroup_delconsumer(
 }
 
 fn help(lines: &[&'static str]) -> Reply {
-    Reply::Array(lines.iter().map(|l| Reply::Simple(l)).collect())
+    Reply::help(lines)
 }
 
 /// `XGROUP HELP` → the help text.
