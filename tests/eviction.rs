@@ -282,8 +282,9 @@ fn evictions_publish_evicted_events() {
     fill(&mut con, "k", 1000, 200, None);
     limit_at_current_plus(&mut con, 0);
     // One command at a time, so events reach the subscriber as they come (a pipeline's events wait
-    // in memory until it is done, and count against the limit).
-    for i in 0..50 {
+    // in memory until it is done, and count against the limit). Enough of them to move the
+    // allocator's figure past the limit: threads publish their balance in 16 KB steps.
+    for i in 0..400 {
         ok(&mut con, &["SET", &format!("more:{i}"), &"x".repeat(200)]);
     }
     let msg = pubsub.get_message().expect("an evicted event");
