@@ -4,6 +4,7 @@
 pub mod bitmap;
 pub mod hash;
 pub mod list;
+pub mod packed;
 pub mod set;
 pub mod stream;
 pub mod zset;
