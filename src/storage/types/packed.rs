@@ -116,21 +116,21 @@ pub fn varint_len(n: usize) -> usize {
     bits.div_ceil(7) as usize
 }
 
-/// Reads a varint at `pos`: `(value, position after it)`. The buffers are this crate's own and
-/// always well formed, so this does not guard against a truncated varint.
+/// Reads a varint at `pos`: `(value, position after it)`. The buffers are this crate's own and well
+/// formed; a truncated one reads as what it holds rather than panicking.
 #[inline]
 pub fn get_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
     let mut n = 0usize;
     let mut shift = 0;
-    loop {
-        let b = buf[pos];
+    while let Some(&b) = buf.get(pos) {
         pos += 1;
-        n |= ((b & 0x7f) as usize) << shift;
+        n |= ((b & 0x7f) as usize).wrapping_shl(shift);
         if b & 0x80 == 0 {
-            return (n, pos);
+            break;
         }
         shift += 7;
     }
+    (n, pos)
 }
 
 #[cfg(test)]

@@ -17,6 +17,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+use super::packed::{get_varint, put_varint};
+
 /// Entries appended to a block before a new one is started (Redis's `stream-node-max-entries`).
 pub const BLOCK_MAX_ENTRIES: u32 = 100;
 /// Listpack size past which a new block is started (Redis's `stream-node-max-bytes`, measured as
@@ -74,13 +76,15 @@ impl fmt::Display for StreamId {
     }
 }
 
-/// One block of entries: live IDs in order, their fields and values in one buffer.
+/// One block of entries: live entries in ID order, all in one buffer.
 #[derive(Debug, Clone, PartialEq)]
 struct Block {
-    ids: Vec<StreamId>,
     /// End offset in `data` of each live entry (its start is the previous entry's end).
     ends: Vec<u32>,
-    /// Per entry: `2 * item count + same`, then each field and value as its length and bytes, except
+    /// Per entry: its ID relative to the block's first ID (`ms - first.ms`, then `seq - first.seq`
+    /// when the milliseconds are the first's, else `seq`: one or two bytes each for a stream fed by
+    /// XADD `*`, where a 16-byte ID would be most of a small entry), `2 * item count + same`, then
+    /// each field and value as its length and bytes, except
     /// that an entry whose fields are the block's master fields (`same` = 1, the common case: a
     /// stream's entries usually share their fields) stores only its values, as Redis's listpack
     /// does. Counts and lengths are LEB128 varints: one byte for the usual short field or value.
@@ -157,17 +161,52 @@ fn lp_block_base(items: &[&[u8]]) -> usize {
 }
 
 impl Block {
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
     fn span(&self, i: usize) -> (usize, usize) {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         (start, self.ends[i] as usize)
     }
 
-    fn entry(&self, i: usize) -> Fields<'_> {
-        let (s, e) = self.span(i);
-        Fields {
-            data: &self.data[s..e],
+    /// Entry `i`'s ID and the position after it in `data`.
+    fn id_at(&self, i: usize) -> (StreamId, usize) {
+        let (s, _) = self.span(i);
+        let (ms, p) = get_varint(&self.data, s);
+        let (seq, p) = get_varint(&self.data, p);
+        let ms = self.first.ms.wrapping_add(ms as u64);
+        let seq = if ms == self.first.ms {
+            self.first.seq.wrapping_add(seq as u64)
+        } else {
+            seq as u64
+        };
+        (StreamId::new(ms, seq), p)
+    }
+
+    /// Entry `i`: its ID and its fields.
+    fn entry(&self, i: usize) -> (StreamId, Fields<'_>) {
+        let (id, p) = self.id_at(i);
+        let e = self.ends[i] as usize;
+        let fields = Fields {
+            data: &self.data[p..e],
             master: &self.master,
+        };
+        (id, fields)
+    }
+
+    /// Where `id` is among the live entries: `Ok(index)` or `Err(insertion point)`.
+    fn search(&self, id: StreamId) -> Result<usize, usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match self.id_at(mid).0.cmp(&id) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
         }
+        Err(lo)
     }
 
     /// Whether Redis would start a new node before appending an entry of `items`.
@@ -201,6 +240,14 @@ impl Block {
             size += lp_int_size(2 * fields as i64 + 4);
         }
         self.lp_bytes += size;
+        // IDs only grow within a block, so both differences are non-negative.
+        put_varint(&mut self.data, id.ms.wrapping_sub(self.first.ms) as usize);
+        let seq = if id.ms == self.first.ms {
+            id.seq.wrapping_sub(self.first.seq)
+        } else {
+            id.seq
+        };
+        put_varint(&mut self.data, seq as usize);
         put_varint(&mut self.data, items.len() * 2 + same as usize);
         for (k, it) in items.iter().enumerate() {
             if same && k % 2 == 0 {
@@ -209,7 +256,6 @@ impl Block {
             put_varint(&mut self.data, it.len());
             self.data.extend_from_slice(it);
         }
-        self.ids.push(id);
         self.ends.push(self.data.len() as u32);
         self.appended += 1;
         self.last = id;
@@ -219,36 +265,11 @@ impl Block {
         let (s, e) = self.span(i);
         let n = (e - s) as u32;
         self.data.drain(s..e);
-        self.ids.remove(i);
         self.ends.remove(i);
         for end in &mut self.ends[i..] {
             *end -= n;
         }
     }
-}
-
-fn put_varint(buf: &mut Vec<u8>, mut n: usize) {
-    while n >= 0x80 {
-        buf.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    buf.push(n as u8);
-}
-
-/// Reads a varint at `pos`: `(value, position after it)`. The buffer is ours and well formed; a
-/// truncated one reads as what it holds rather than panicking.
-fn get_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
-    let mut n = 0usize;
-    let mut shift = 0;
-    while let Some(&b) = buf.get(pos) {
-        pos += 1;
-        n |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            break;
-        }
-        shift += 7;
-    }
-    (n, pos)
 }
 
 /// The fields and values of one entry, as stored.
@@ -437,14 +458,12 @@ impl Stream {
         if need_new {
             // The last block is sealed: give back its spare capacity.
             if let Some((_, b)) = self.blocks.iter_mut().next_back() {
-                b.ids.shrink_to_fit();
                 b.ends.shrink_to_fit();
                 b.data.shrink_to_fit();
             }
             self.blocks.insert(
                 id,
                 Block {
-                    ids: Vec::new(),
                     ends: Vec::new(),
                     data: Vec::new(),
                     appended: 0,
@@ -466,8 +485,8 @@ impl Stream {
     /// The entry `id`, if present.
     pub fn get(&self, id: StreamId) -> Option<Fields<'_>> {
         let (_, b) = self.blocks.range(..=id).next_back()?;
-        let i = b.ids.binary_search(&id).ok()?;
-        Some(b.entry(i))
+        let i = b.search(id).ok()?;
+        Some(b.entry(i).1)
     }
 
     /// Entries with IDs in `start..=end`, in ascending order or (`rev`) descending.
@@ -489,15 +508,15 @@ impl Stream {
         let in_range = move |id: &StreamId| *id >= start && *id <= end;
         if rev {
             Box::new(blocks.rev().flat_map(move |(_, b)| {
-                (0..b.ids.len())
+                (0..b.len())
                     .rev()
-                    .map(move |i| (b.ids[i], b.entry(i)))
+                    .map(move |i| b.entry(i))
                     .filter(move |(id, _)| in_range(id))
             }))
         } else {
             Box::new(blocks.flat_map(move |(_, b)| {
-                (0..b.ids.len())
-                    .map(move |i| (b.ids[i], b.entry(i)))
+                (0..b.len())
+                    .map(move |i| b.entry(i))
                     .filter(move |(id, _)| in_range(id))
             }))
         }
@@ -508,11 +527,11 @@ impl Stream {
         let Some((&key, b)) = self.blocks.range_mut(..=id).next_back() else {
             return false;
         };
-        let Ok(i) = b.ids.binary_search(&id) else {
+        let Ok(i) = b.search(id) else {
             return false;
         };
         b.remove_at(i);
-        if b.ids.is_empty() {
+        if b.len() == 0 {
             self.blocks.remove(&key);
         }
         self.len -= 1;
@@ -530,7 +549,7 @@ impl Stream {
                     break;
                 }
             }
-            let entries = b.ids.len() as u64;
+            let entries = b.len() as u64;
             if limit != 0 && deleted + entries > limit {
                 break;
             }
@@ -551,7 +570,8 @@ impl Stream {
                 break;
             };
             let mut n = 0usize;
-            for &id in &b.ids {
+            for i in 0..b.len() {
+                let id = b.id_at(i).0;
                 let stop = match how {
                     Trim::MaxLen(max) => self.len - n as u64 <= max,
                     Trim::MinId(min) => id >= min,
@@ -564,7 +584,6 @@ impl Stream {
             if n > 0 {
                 let cut = b.ends[n - 1];
                 b.data.drain(..cut as usize);
-                b.ids.drain(..n);
                 b.ends.drain(..n);
                 for e in &mut b.ends {
                     *e -= cut;
@@ -636,11 +655,7 @@ impl Stream {
     /// consumer groups and their pending entries.
     pub fn heap_bytes(&self, samples: usize) -> usize {
         let block = |b: &Block| {
-            std::mem::size_of::<Block>()
-                + b.ids.capacity() * std::mem::size_of::<StreamId>()
-                + b.ends.capacity() * 4
-                + b.data.capacity()
-                + 32
+            std::mem::size_of::<Block>() + b.ends.capacity() * 4 + b.data.capacity() + 32
         };
         let blocks = super::sampled(self.blocks.values(), self.blocks.len(), samples, block);
         let groups: usize = self
@@ -673,6 +688,39 @@ mod tests {
         s.range(a, b, rev)
             .map(|(i, f)| (i, f.items().map(|x| x.to_vec()).collect()))
             .collect()
+    }
+
+    #[test]
+    fn ids_relative_to_the_block_round_trip() {
+        let ids = [
+            StreamId::new(5, 3),
+            StreamId::new(5, 10),
+            StreamId::new(6, 0),
+            StreamId::new(6, u64::MAX),
+            StreamId::new(u64::MAX - 1, 2),
+            StreamId::new(u64::MAX, u64::MAX),
+        ];
+        let mut s = Stream::new();
+        for (k, &i) in ids.iter().enumerate() {
+            s.append(i, &[b"f", format!("v{k}").as_bytes()]);
+        }
+        let got: Vec<StreamId> = s
+            .range(StreamId::MIN, StreamId::MAX, false)
+            .map(|e| e.0)
+            .collect();
+        assert_eq!(got, ids);
+        for (k, &i) in ids.iter().enumerate() {
+            let f = s
+                .get(i)
+                .map(|f| f.items().map(|x| x.to_vec()).collect::<Vec<_>>());
+            assert_eq!(f, Some(vec![b"f".to_vec(), format!("v{k}").into_bytes()]));
+        }
+        assert!(s.get(StreamId::new(5, 4)).is_none());
+        assert!(s.remove(StreamId::new(6, 0)));
+        assert_eq!(s.first_id(), StreamId::new(5, 3));
+        assert_eq!(s.trim(Trim::MinId(StreamId::new(6, 1)), false, 0), 2);
+        assert_eq!(s.first_id(), StreamId::new(6, u64::MAX));
+        assert_eq!(s.last_entry().map(|e| e.0), Some(StreamId::MAX));
     }
 
     #[test]
