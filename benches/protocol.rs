@@ -1,5 +1,6 @@
 //! Criterion benches for the request path's pure parts: decoding, reply encoding, command lookup and
-//! keyspace operations. Side-by-side numbers against redis-server come from `scripts/vs_redis.sh`.
+//! keyspace operations. Side-by-side numbers against redis-server come from `bench/compare.py`; whole commands are
+//! benched in `commands.rs`.
 
 use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
