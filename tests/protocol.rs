@@ -326,3 +326,45 @@ fn one_bad_client_does_not_hurt_another() {
     bad.send(&[0xff; 1000]);
     good.roundtrip(b"GET a\r\n", b"$1\r\n1\r\n");
 }
+
+/// One write holding more requests than the connection's decode window (16), of every kind: a
+/// database switch, a transaction, a blocking pop served at once and one that times out, multi-key
+/// commands, then a malformed frame. Replies come in order and the error closes the connection, as
+/// redis-server 7.0 answers the same bytes.
+#[test]
+fn a_mixed_pipeline_runs_in_order_across_decode_windows() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let mut req = [
+        resp(&[b"RPUSH", b"q", b"a"]),
+        resp(&[b"SELECT", b"1"]),
+        resp(&[b"SET", b"k", b"one"]),
+        resp(&[b"SELECT", b"0"]),
+    ]
+    .concat();
+    let mut expected = b":1\r\n+OK\r\n+OK\r\n+OK\r\n".to_vec();
+    for i in 1..=20 {
+        req.extend(resp(&[b"INCR", b"c"]));
+        expected.extend(format!(":{i}\r\n").as_bytes());
+    }
+    for r in [
+        resp(&[b"MULTI"]),
+        resp(&[b"SET", b"x", b"1"]),
+        resp(&[b"GET", b"x"]),
+        resp(&[b"EXEC"]),
+        resp(&[b"BLPOP", b"q", b"1"]),
+        resp(&[b"BLPOP", b"q2", b"0.05"]),
+        resp(&[b"GET", b"k"]),
+        resp(&[b"MSET", b"a", b"1", b"b", b"2"]),
+        resp(&[b"MGET", b"a", b"b", b"k"]),
+    ] {
+        req.extend(r);
+    }
+    req.extend_from_slice(b"*1\r\n$abc\r\n");
+    expected.extend_from_slice(
+        b"+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n+OK\r\n$1\r\n1\r\n*2\r\n$1\r\nq\r\n$1\r\na\r\n*-1\r\n$-1\r\n\
++OK\r\n*3\r\n$1\r\n1\r\n$1\r\n2\r\n$-1\r\n-ERR Protocol error: invalid bulk length\r\n",
+    );
+    raw.roundtrip(&req, &expected);
+    assert!(raw.is_closed());
+}

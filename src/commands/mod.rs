@@ -242,6 +242,32 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 }
 
 /// Finds a subcommand of a container command, ignoring ASCII case.
+/// Starts loading from memory what a batch of pipelined requests is about to look up: the keys
+/// their key specs name, in database `db` (see [`crate::storage::Keyspace::prefetch`]). A request
+/// that does not resolve is skipped; the batch then runs as usual, so this changes only timing.
+pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
+    const MAX_KEYS: usize = 64;
+    let mut hashes: smallvec::SmallVec<[u64; MAX_KEYS]> = smallvec::SmallVec::new();
+    for argv in batch {
+        let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
+            continue;
+        };
+        if !spec.subcommands.is_empty() {
+            continue;
+        }
+        let Ok(positions) = spec.key_positions(argv) else {
+            continue;
+        };
+        for key in positions.iter().filter_map(|&i| argv.get(i)) {
+            if hashes.len() == MAX_KEYS {
+                break;
+            }
+            hashes.push(crate::storage::hash_key(key));
+        }
+    }
+    server.keyspace.prefetch(db, &hashes);
+}
+
 pub fn lookup_sub(container: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {
     container
         .subcommands
