@@ -247,7 +247,7 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 /// that does not resolve is skipped; the batch then runs as usual, so this changes only timing.
 pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
     const MAX_KEYS: usize = 64;
-    let mut hashes: smallvec::SmallVec<[u64; MAX_KEYS]> = smallvec::SmallVec::new();
+    let mut keys: smallvec::SmallVec<[(u64, &[u8]); MAX_KEYS]> = smallvec::SmallVec::new();
     for argv in batch {
         let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
             continue;
@@ -259,13 +259,13 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
             continue;
         };
         for key in positions.iter().filter_map(|&i| argv.get(i)) {
-            if hashes.len() == MAX_KEYS {
+            if keys.len() == MAX_KEYS {
                 break;
             }
-            hashes.push(crate::storage::hash_key(key));
+            keys.push((crate::storage::hash_key(key), key));
         }
     }
-    server.keyspace.prefetch(db, &hashes);
+    server.keyspace.prefetch(db, &keys);
 }
 
 pub fn lookup_sub(container: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {

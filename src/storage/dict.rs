@@ -62,7 +62,7 @@ const MIN_BUCKETS: usize = 4;
 
 /// Asks the CPU to start loading the cache line at `p` (no-op where there is no stable intrinsic).
 #[inline(always)]
-fn prefetch<T>(p: &T) {
+pub fn prefetch<T: ?Sized>(p: &T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: a prefetch is a hint: it never faults and has no effect on program state.
     unsafe {

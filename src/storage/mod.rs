@@ -104,25 +104,28 @@ impl Keyspace {
         self.shards[shard].0.lock()
     }
 
-    /// Starts loading, for each key hash of a batch of requests about to run, the bucket slot and
-    /// then the first node its lookup will read, so the batch waits for memory once, in parallel,
-    /// instead of once per key in turn (a lookup in a large keyspace is two dependent cache misses,
-    /// most of a pipelined GET's time). Shards another thread holds are skipped: this is a hint.
-    pub fn prefetch(&self, db: usize, hashes: &[u64]) {
-        for &h in hashes {
-            if let Some(s) = self.shards[shard_of(h)].0.try_lock() {
-                if let Some(d) = s.dbs.get(db) {
-                    d.prefetch_bucket(h);
+    /// Starts loading what a batch of requests about to run will read for each of its keys (`(hash,
+    /// key)` pairs): the bucket slot, then the chain's first node, then the value's heap block. The
+    /// batch then waits for memory once, in parallel, instead of once per key in turn (a lookup in a
+    /// large keyspace is two or three dependent cache misses, most of a pipelined GET's time).
+    /// Shards another thread holds are skipped: this is a hint and changes nothing but timing.
+    pub fn prefetch(&self, db: usize, keys: &[(u64, &[u8])]) {
+        let dicts = |f: &mut dyn FnMut(&Dict, u64, &[u8])| {
+            for &(h, k) in keys {
+                if let Some(s) = self.shards[shard_of(h)].0.try_lock() {
+                    if let Some(d) = s.dbs.get(db) {
+                        f(d, h, k);
+                    }
                 }
             }
-        }
-        for &h in hashes {
-            if let Some(s) = self.shards[shard_of(h)].0.try_lock() {
-                if let Some(d) = s.dbs.get(db) {
-                    d.prefetch_node(h);
-                }
+        };
+        dicts(&mut |d, h, _| d.prefetch_bucket(h));
+        dicts(&mut |d, h, _| d.prefetch_node(h));
+        dicts(&mut |d, h, k| {
+            if let Some(n) = d.get(h, k) {
+                n.entry.value.prefetch();
             }
-        }
+        });
     }
 
     /// Number of keys in database `db` (may include keys that expired but were not yet reclaimed).

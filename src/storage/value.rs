@@ -31,6 +31,22 @@ pub enum StrValue {
     Raw(RawBytes),
 }
 
+impl Value {
+    /// Starts loading the heap block a read of this value touches first (see
+    /// [`crate::storage::Keyspace::prefetch`]); nothing for values stored inline.
+    #[inline]
+    pub fn prefetch(&self) {
+        use crate::storage::dict::prefetch;
+        match self {
+            Value::Str(StrValue::Emb(SmallBytes::Heap(b))) => prefetch(&**b),
+            Value::Str(StrValue::Raw(v)) => prefetch(&**v),
+            Value::List(l) => prefetch(&**l),
+            Value::Stream(s) => prefetch(&**s),
+            _ => {}
+        }
+    }
+}
+
 impl StrValue {
     /// Encodes bytes the way `SET` does: an integer if the text is a canonical i64, else a string.
     pub fn from_bytes(b: &[u8]) -> StrValue {
