@@ -1119,6 +1119,9 @@ fn busy_script_killed_with_script_kill(io_threads: usize) {
         err(&mut other, &["EXEC"]),
         format!("EXECABORT Transaction discarded because of: {BUSY_EVAL}")
     );
+    // WATCH is served too, without waiting for the keys' locks the script holds.
+    assert_eq!(run(&mut other, &["WATCH", "k"]), Ok(Value::Okay));
+    assert_eq!(run(&mut other, &["UNWATCH"]), Ok(Value::Okay));
     assert_eq!(err(&mut third, &["GET", "k"]), BUSY_EVAL);
     assert_eq!(run(&mut third, &["SCRIPT", "KILL"]), Ok(Value::Okay));
     let expected = format!(

@@ -328,9 +328,15 @@ fn dispatch(
     // `busy-reply-threshold`; only `allow-busy` commands go ahead. One relaxed load on the common
     // path, checked before any shard lock, which the script holds (see `scripting::busy`).
     let busy = server.script_run.busy();
-    if busy != 0 && !spec.has(flags::ALLOW_BUSY) {
-        if let Err(err) = server.script_run.wait_unless_busy(busy) {
-            return Err(refuse_busy(server, client, spec, err));
+    if busy != 0 {
+        if !spec.has(flags::ALLOW_BUSY) {
+            if let Err(err) = server.script_run.wait_unless_busy(busy) {
+                return Err(refuse_busy(server, client, spec, err));
+            }
+        } else if !spec.keys.is_empty() {
+            // WATCH: waits for a script below the threshold like any command; past it, it runs
+            // without the key locks the script holds (`run`), as Redis serves it from the hook.
+            let _ = server.script_run.wait_unless_busy(busy);
         }
     }
     // Over `maxmemory`: free keys first; refuse what would grow memory if nothing can be freed.
@@ -484,7 +490,10 @@ fn run(
     let positions = spec.key_positions(&argv).unwrap_or_default();
     let locks = if spec.has(flags::ALL_SHARDS) {
         Locks::all(ks)
-    } else if positions.is_empty() {
+    } else if positions.is_empty()
+        || (spec.has(flags::ALLOW_BUSY)
+            && crate::scripting::busy::is_busy(server.script_run.busy()))
+    {
         Locks::none(ks)
     } else {
         Locks::for_keys(ks, positions.iter().map(|&i| &argv[i][..]))

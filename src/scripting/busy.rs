@@ -30,8 +30,8 @@
 //! Differences from Redis: a SCRIPT KILL from a client of another I/O thread that arrives before the
 //! threshold is served at once (it takes no lock) and kills the script. A command of another I/O
 //! thread that passed the state check in the instant before a script took its locks waits on the
-//! shard mutex until the script ends (without BUSY); the `allow-busy` commands that lock keys (WATCH)
-//! wait likewise. After a hand-off the script's old thread keeps its Lua state until it is
+//! shard mutex until the script ends (without BUSY). WATCH (`allow-busy`, with keys) waits for a
+//! script below the threshold like any command and past it runs without the key locks. After a hand-off the script's old thread keeps its Lua state until it is
 //! reclaimed, and the worker's new thread builds its own (compiled scripts and a library's upvalues
 //! are per thread, see [`super::functions`]).
 
