@@ -14,7 +14,9 @@
 //!   until the new thread has really taken the worker, so the hand-off cannot be undone by the
 //!   script's return. Those connections then read their requests and get BUSY, SCRIPT KILL, ...
 //!   A short script never reaches the hook's check, so EVAL/FCALL cost what they did: the price is
-//!   one relaxed store when a script starts and one mutex round when it ends (see below).
+//!   one relaxed store of the state word when a script starts and a condition-variable notify (one
+//!   atomic load when nobody waits) when it ends. Measured on the 2-core box: EVAL `incr` at -P 1
+//!   and -P 16 within noise of before (CPU time per request ratio 0.94-1.01), GET/SET likewise.
 //! * **Other I/O threads** (`io-threads` ≥ 2). Their commands would block their whole thread on a
 //!   shard mutex until the script ends, and never see BUSY. So the state word [`ScriptRun::busy`] is
 //!   [`RUNNING`] for any running script, and dispatch, which loads it once per command (one relaxed
@@ -27,13 +29,14 @@
 //! The hook raises the kill error once SCRIPT KILL, FUNCTION KILL or SHUTDOWN NOSAVE asked for it.
 //! Commands flagged `allow-busy` (SCRIPT KILL, FUNCTION KILL/STATS, SHUTDOWN, ...) carry on.
 //!
-//! Differences from Redis: a SCRIPT KILL from a client of another I/O thread that arrives before the
-//! threshold is served at once (it takes no lock) and kills the script. A command of another I/O
-//! thread that passed the state check in the instant before a script took its locks waits on the
-//! shard mutex until the script ends (without BUSY). WATCH (`allow-busy`, with keys) waits for a
-//! script below the threshold like any command and past it runs without the key locks. After a hand-off the script's old thread keeps its Lua state until it is
-//! reclaimed, and the worker's new thread builds its own (compiled scripts and a library's upvalues
-//! are per thread, see [`super::functions`]).
+//! Differences from Redis: a SCRIPT KILL (or SHUTDOWN NOSAVE) from a client of another I/O thread
+//! that arrives before the threshold is served at once (it takes no lock) and stops the script. A
+//! command of another I/O thread that passed the state check in the instant before a script took
+//! its locks waits on the shard mutex until the script ends (without BUSY). WATCH (`allow-busy`,
+//! with keys) waits for a script below the threshold like any command and past it runs without the
+//! key locks. After a hand-off the script's old thread keeps its Lua state until it is reclaimed,
+//! and the worker's new thread builds its own (compiled scripts and a library's upvalues are per
+//! thread, see [`super::functions`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
