@@ -1,6 +1,7 @@
 //! Redis Functions through real clients: FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP,
 //! FCALL and FCALL_RO, with the error texts and reply shapes of Redis 7.0.15 (each expected value
-//! below was read from a real redis-server). Busy functions and FUNCTION KILL are in scripting.rs.
+//! below was read from a real redis-server). A busy function and FUNCTION KILL on one I/O thread are
+//! here; the other I/O-thread layouts are in scripting.rs.
 
 mod common;
 
@@ -347,4 +348,56 @@ fn dump_and_restore() {
     );
     // Nothing changed through the failures.
     assert_eq!(int(&mut con, &["FCALL", "f", "0"]), 1);
+}
+
+/// Polls with PING until the server answers an error (panics after 10 seconds); returns it.
+fn wait_busy(con: &mut redis::Connection) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Err(e) = common::run(con, &["PING"]) {
+            return format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or(""));
+        }
+        assert!(std::time::Instant::now() < deadline, "never saw BUSY");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
+
+/// A runaway FCALL with every client on the function's own I/O thread (io-threads 1, and the
+/// default): the others get BUSY once the threshold has passed, FUNCTION KILL from a third client
+/// stops it, the caller gets the kill error, and everything works afterwards.
+#[test]
+fn busy_function_killed_with_function_kill() {
+    const BUSY: &str =
+        "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+    for io_threads in [1, 0] {
+        let srv = TestServer::with_config(|c| {
+            c.io_threads = io_threads;
+            c.busy_reply_threshold = 150;
+        });
+        let mut other = srv.conn();
+        let mut runner = srv.raw();
+        let mut third = srv.conn();
+        let lib =
+            "#!lua name=spin\nredis.register_function('spin', function() while true do end end)";
+        assert_eq!(load(&mut other, lib), "spin");
+        ok(&mut other, &["SET", "k", "v"]);
+        runner.send(&resp(&[b"FCALL", b"spin", b"0"]));
+        assert_eq!(wait_busy(&mut other), BUSY);
+        assert_eq!(err(&mut third, &["GET", "k"]), BUSY);
+        assert_eq!(err(&mut third, &["SCRIPT", "KILL"]), BUSY);
+        ok(&mut third, &["FUNCTION", "KILL"]);
+        let expected =
+            "-ERR Script killed by user with SCRIPT KILL... script: spin, on @user_function:2.\r\n";
+        assert_eq!(
+            String::from_utf8_lossy(&runner.read_n(expected.len())),
+            expected
+        );
+        assert_eq!(bulk(&mut other, &["GET", "k"]).as_deref(), Some("v"));
+        assert_eq!(bulk(&mut third, &["GET", "k"]).as_deref(), Some("v"));
+        runner.roundtrip(&resp(&[b"GET", b"k"]), b"$1\r\nv\r\n");
+        assert_eq!(
+            err(&mut other, &["FUNCTION", "KILL"]),
+            "NOTBUSY No scripts in execution right now."
+        );
+    }
 }

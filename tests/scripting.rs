@@ -1055,11 +1055,13 @@ fn resp3_client() {
     );
 }
 
-/// A server whose scripts turn BUSY after 100 ms, with two I/O threads: consecutive connections
-/// land on different threads, so a second client is served while the first one's script runs.
-fn busy_server() -> TestServer {
+/// A server whose scripts turn BUSY after 100 ms, with `io_threads` I/O threads (0: the default, one
+/// per core but one). With one thread every client shares the script's thread, which must hand its
+/// other connections over once the script is busy; with two, consecutive connections land on
+/// different threads.
+fn busy_server(io_threads: usize) -> TestServer {
     TestServer::with_config(|c| {
-        c.io_threads = 2;
+        c.io_threads = io_threads;
         c.busy_reply_threshold = 100;
     })
 }
@@ -1083,10 +1085,25 @@ const BUSY_FUNCTION: &str =
 const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
 
 #[test]
-fn busy_script_killed_with_script_kill() {
-    let srv = busy_server();
+fn busy_script_killed_with_script_kill_default_io_threads() {
+    busy_script_killed_with_script_kill(0);
+}
+
+#[test]
+fn busy_script_killed_with_script_kill_one_io_thread() {
+    busy_script_killed_with_script_kill(1);
+}
+
+#[test]
+fn busy_script_killed_with_script_kill_two_io_threads() {
+    busy_script_killed_with_script_kill(2);
+}
+
+fn busy_script_killed_with_script_kill(io_threads: usize) {
+    let srv = busy_server(io_threads);
     let mut other = srv.conn();
     let mut runner = srv.raw();
+    let mut third = srv.conn();
     let script = "while true do end";
     runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
     assert_eq!(wait_busy(&mut other), BUSY_EVAL);
@@ -1102,7 +1119,11 @@ fn busy_script_killed_with_script_kill() {
         err(&mut other, &["EXEC"]),
         format!("EXECABORT Transaction discarded because of: {BUSY_EVAL}")
     );
-    assert_eq!(run(&mut other, &["SCRIPT", "KILL"]), Ok(Value::Okay));
+    // WATCH is served too, without waiting for the keys' locks the script holds.
+    assert_eq!(run(&mut other, &["WATCH", "k"]), Ok(Value::Okay));
+    assert_eq!(run(&mut other, &["UNWATCH"]), Ok(Value::Okay));
+    assert_eq!(err(&mut third, &["GET", "k"]), BUSY_EVAL);
+    assert_eq!(run(&mut third, &["SCRIPT", "KILL"]), Ok(Value::Okay));
     let expected = format!(
         "-ERR Script killed by user with SCRIPT KILL... script: {}, on @user_script:1.\r\n",
         sha1(script)
@@ -1115,6 +1136,12 @@ fn busy_script_killed_with_script_kill() {
         run(&mut other, &["PING"]),
         Ok(Value::SimpleString("PONG".into()))
     );
+    assert_eq!(run(&mut third, &["SET", "k", "v"]), Ok(Value::Okay));
+    assert_eq!(
+        common::bulk(&mut other, &["GET", "k"]).as_deref(),
+        Some("v")
+    );
+    runner.roundtrip(&common::resp(&[b"GET", b"k"]), b"$1\r\nv\r\n");
     assert_eq!(
         err(&mut other, &["SCRIPT", "KILL"]),
         "NOTBUSY No scripts in execution right now."
@@ -1132,8 +1159,17 @@ fn busy_script_killed_with_script_kill() {
 }
 
 #[test]
-fn busy_script_that_wrote_is_unkillable() {
-    let srv = busy_server();
+fn busy_script_that_wrote_is_unkillable_one_io_thread() {
+    busy_script_that_wrote_is_unkillable(1);
+}
+
+#[test]
+fn busy_script_that_wrote_is_unkillable_two_io_threads() {
+    busy_script_that_wrote_is_unkillable(2);
+}
+
+fn busy_script_that_wrote_is_unkillable(io_threads: usize) {
+    let srv = busy_server(io_threads);
     let mut other = srv.conn();
     let mut runner = srv.raw();
     let script = "redis.call('set', 'k', 'v') while true do end";
@@ -1148,8 +1184,8 @@ fn busy_script_that_wrote_is_unkillable() {
 }
 
 #[test]
-fn busy_function_killed_with_function_kill() {
-    let srv = busy_server();
+fn busy_function_killed_with_function_kill_two_io_threads() {
+    let srv = busy_server(2);
     let mut other = srv.conn();
     let mut runner = srv.raw();
     let lib = "#!lua name=loop\nredis.register_function('loop', function() while true do end end)";
@@ -1192,4 +1228,38 @@ fn busy_function_killed_with_function_kill() {
             Value::BulkString(b"100".to_vec()),
         ]))
     );
+}
+
+/// Commands that arrive while a script runs below the threshold wait for it, then run normally (no
+/// BUSY), whether their client shares the script's I/O thread or not.
+#[test]
+fn commands_waiting_for_a_short_script_run_normally() {
+    for io_threads in [1, 2] {
+        let srv = TestServer::with_config(|c| c.io_threads = io_threads);
+        let mut a = srv.conn();
+        let mut runner = srv.raw();
+        let mut b = srv.conn();
+        assert_eq!(run(&mut a, &["SET", "k", "before"]), Ok(Value::Okay));
+        // Runs for 300 ms (below the default 5 s threshold), then writes.
+        let script = "local s = redis.call('TIME') \
+            repeat local n = redis.call('TIME') \
+            until (n[1] - s[1]) * 1000000 + (n[2] - s[2]) > 300000 \
+            redis.call('SET', 'k', 'after') return 1";
+        runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while srv.server.script_run.current().is_none() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the script never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        // Sent while the script runs: both wait for it and see its write.
+        let got = [
+            common::bulk(&mut a, &["GET", "k"]),
+            common::bulk(&mut b, &["GET", "k"]),
+        ];
+        assert_eq!(got, [Some("after".into()), Some("after".into())]);
+        assert_eq!(runner.read_n(4), b":1\r\n");
+    }
 }

@@ -350,22 +350,20 @@ fn dispatch(
     if client.in_subscribed_mode() && !spec.has(flags::SUBSCRIBED_OK) {
         return Err(CmdError::SubscribedMode(spec.full_name()));
     }
-    // A script running past `busy-reply-threshold`: only `allow-busy` commands run (one relaxed load
-    // on the common path; checked before any shard lock, which the script holds).
+    // A script running (on another thread): wait for it to end, or answer BUSY once it has run past
+    // `busy-reply-threshold`; only `allow-busy` commands go ahead. One relaxed load on the common
+    // path, checked before any shard lock, which the script holds (see `scripting::busy`).
     let busy = server.script_run.busy();
-    if busy != 0 && !spec.has(flags::ALLOW_BUSY) {
-        let err = crate::scripting::busy::ScriptRun::busy_error(busy);
-        // A refused EXEC ends the transaction, as Redis's `execCommandAbort`.
-        if client.multi.is_some() && spec.name == "exec" {
-            client.multi = None;
-            client.info_changed = true;
-            transaction::unwatch_all(server, client);
-            return Err(CmdError::ExecAbortBecause(err.to_string()));
+    if busy != 0 {
+        if !spec.has(flags::ALLOW_BUSY) {
+            if let Err(err) = server.script_run.wait_unless_busy(busy) {
+                return Err(refuse_busy(server, client, spec, err));
+            }
+        } else if !spec.keys.is_empty() {
+            // WATCH: waits for a script below the threshold like any command; past it, it runs
+            // without the key locks the script holds (`run`), as Redis serves it from the hook.
+            let _ = server.script_run.wait_unless_busy(busy);
         }
-        if let Some(m) = client.multi.as_mut() {
-            m.aborted = true;
-        }
-        return Err(err);
     }
     // Over `maxmemory`: free keys first; refuse what would grow memory if nothing can be freed.
     if server.memory.maxmemory() > 0 {
@@ -385,6 +383,27 @@ fn dispatch(
         }
     }
     run(server, client, spec, start, argv, request, now)
+}
+
+/// A command refused while a script is busy; a refused EXEC ends the transaction, as Redis's
+/// `execCommandAbort`, and anything else dooms an open one.
+#[cold]
+fn refuse_busy(
+    server: &Server,
+    client: &mut ClientState,
+    spec: &'static CommandSpec,
+    err: CmdError,
+) -> CmdError {
+    if client.multi.is_some() && spec.name == "exec" {
+        client.multi = None;
+        client.info_changed = true;
+        transaction::unwatch_all(server, client);
+        return CmdError::ExecAbortBecause(err.to_string());
+    }
+    if let Some(m) = client.multi.as_mut() {
+        m.aborted = true;
+    }
+    err
 }
 
 /// Runs evictions if memory is over `maxmemory` and refuses the command as Redis's `processCommand`
@@ -497,7 +516,10 @@ fn run(
     let positions = spec.key_positions(&argv).unwrap_or_default();
     let locks = if spec.has(flags::ALL_SHARDS) {
         Locks::all(ks)
-    } else if positions.is_empty() {
+    } else if positions.is_empty()
+        || (spec.has(flags::ALLOW_BUSY)
+            && crate::scripting::busy::is_busy(server.script_run.busy()))
+    {
         Locks::none(ks)
     } else {
         Locks::for_keys(ks, positions.iter().map(|&i| &argv[i][..]))

@@ -429,13 +429,15 @@ fn shutdown(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         }
         nosave |= a == b"NOSAVE";
     }
-    // During a busy script only SHUTDOWN NOSAVE goes ahead, and it stops the script.
+    // During a script only SHUTDOWN NOSAVE goes ahead, and it stops the script; a plain SHUTDOWN
+    // waits for a script below the threshold (as every command does) and is refused once it is busy.
     let busy = ctx.server.script_run.busy();
     if busy != 0 {
-        if !nosave {
-            return Err(crate::scripting::busy::ScriptRun::busy_error(busy));
+        if nosave {
+            ctx.server.script_run.abort();
+        } else {
+            ctx.server.script_run.wait_unless_busy(busy)?;
         }
-        ctx.server.script_run.abort();
     }
     ctx.server.request_shutdown();
     ctx.client.close_after_reply = true;

@@ -65,6 +65,17 @@ struct Engine {
     libs_generation: u64,
 }
 
+impl Drop for Engine {
+    /// A thread's state goes away with its thread (an I/O worker that moved away during a busy script
+    /// leaves its old thread, which ends later): its share of [`LUA_MEMORY`] goes with it.
+    fn drop(&mut self) {
+        let reported = REPORTED_MEMORY.try_with(|m| m.replace(0)).unwrap_or(0);
+        let _ = LUA_MEMORY.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+            Some(v.saturating_sub(reported))
+        });
+    }
+}
+
 thread_local! {
     static ENGINE: RefCell<Option<Engine>> = const { RefCell::new(None) };
     /// Set when the hook raised the kill error: the prelude's `pcall` re-raises it.

@@ -2,8 +2,9 @@
 //! FUNCTION DUMP/RESTORE payload.
 //!
 //! Why it is built this way: the registry holds what a library *is* (its code, and the name,
-//! description and flags of each function it registered), not compiled Lua, because every I/O thread
-//! has its own Lua state (see [`super::engine`]). A thread compiles a library the first time one of
+//! description and flags of each function it registered), not compiled Lua, because every thread that
+//! runs scripts (an I/O thread's worker, which a busy script moves to a new thread: see
+//! [`super::busy`]) has its own Lua state (see [`super::engine`]). A thread compiles a library the first time one of
 //! its functions is called there, keyed by the library's load id, which changes on every (re)load;
 //! a bumped [`Functions::generation`] tells threads to drop libraries that are gone. A library's
 //! top-level code therefore runs once per thread that calls it: local state kept in upvalues is

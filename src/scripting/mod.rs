@@ -13,8 +13,9 @@
 //! * library tables (`redis`, `string`, `cjson`, ...) are read-only proxies, so `pairs(string)` is
 //!   empty and `getmetatable` of them (and of strings) is `false`; `rawset(_G, ...)` is not refused.
 //! * no debugger (SCRIPT DEBUG YES/SYNC); `{big_number=...}` replies are sent as bulk strings.
-//! * BUSY needs `io-threads` ≥ 2 (see [`busy`]); a library's upvalues are per I/O thread (see
-//!   [`functions`]).
+//! * a library's upvalues are per thread (see [`functions`]); a script past `busy-reply-threshold`
+//!   moves its I/O thread's other clients to a new thread, which starts with fresh upvalues (see
+//!   [`busy`]).
 //! * replies nested deeper than 1000 levels end in `reached lua stack limit` (Redis: about 8000).
 //! * `cjson`'s configuration functions answer the defaults and do not change them; `-0.0` encodes
 //!   as `0` (mlua reads integral numbers as integers).

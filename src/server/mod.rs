@@ -289,7 +289,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
         let server = server.clone();
         match std::thread::Builder::new()
             .name(format!("ferrite-io-{i}"))
-            .spawn(move || io_thread(server, rx))
+            .spawn(move || io_thread(i, server, rx))
         {
             Ok(t) => {
                 senders.push(tx);
@@ -357,11 +357,22 @@ fn io_threads(server: &Server) -> usize {
     }
 }
 
-/// One I/O thread: a single-threaded runtime that owns its connections for their whole life, so a
-/// request never wakes another thread (thread-per-core, as measured faster than a work-stealing pool:
-/// see the commit that introduced it). Runs until shutdown.
-fn io_thread(server: Arc<Server>, mut rx: tokio::sync::mpsc::UnboundedReceiver<NewConnection>) {
-    let rt = match tokio::runtime::Builder::new_current_thread()
+/// One I/O thread: a runtime with a single worker that owns its connections for their whole life, so
+/// a request never wakes another thread (thread-per-core, as measured faster than a work-stealing
+/// pool: see the commit that introduced it). Runs until shutdown.
+///
+/// The runtime is Tokio's multi-thread flavour with one worker rather than the current-thread one
+/// for a single reason: its worker can move to another OS thread (`block_in_place`). A script that
+/// runs past `busy-reply-threshold` does that from its hook, so this thread's other clients get BUSY
+/// and can send SCRIPT KILL while the script goes on (see [`crate::scripting::busy`]).
+fn io_thread(
+    index: usize,
+    server: Arc<Server>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<NewConnection>,
+) {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(format!("ferrite-io-{index}w"))
         .enable_all()
         .build()
     {
