@@ -211,10 +211,52 @@ fn watch_sees_deletes_flushes_expiry_and_other_databases() {
     );
 }
 
+/// EXEC of keyed commands locks only their shards; one keyless or keyspace-wide request (or a
+/// script) makes it lock every shard. Mixed transactions from several threads must neither deadlock
+/// nor interleave.
+#[test]
+fn transactions_mixing_keyed_and_keyspace_wide_requests_run_side_by_side() {
+    let srv = TestServer::with_config(|c| c.io_threads = 4);
+    let workers: Vec<_> = (0..4)
+        .map(|t| {
+            let client = srv.client();
+            std::thread::spawn(move || {
+                let mut c = client.get_connection().unwrap();
+                for i in 0..100 {
+                    let mut p = redis::pipe();
+                    p.atomic().incr(format!("a{t}"), 1).incr("shared", 1);
+                    match (t + i) % 4 {
+                        0 => p.cmd("DBSIZE"),
+                        1 => p
+                            .cmd("EVAL")
+                            .arg("return redis.call('incr', 'other')")
+                            .arg(0),
+                        2 => p.cmd("SORT").arg("l").arg("BY").arg("nosort"),
+                        _ => p.set(format!("b{t}"), i),
+                    };
+                    let _: Value = p.query(&mut c).unwrap();
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    let mut con = srv.conn();
+    let shared: i64 = con.get("shared").unwrap();
+    let other: i64 = con.get("other").unwrap();
+    assert_eq!((shared, other), (400, 100));
+    for t in 0..4 {
+        let a: i64 = con.get(format!("a{t}")).unwrap();
+        assert_eq!(a, 100);
+    }
+}
+
 #[test]
 fn exec_is_atomic_across_clients() {
     // Many clients move value between two keys in transactions; a reader never sees the total change.
-    let srv = TestServer::start();
+    // Four I/O threads, so transactions really run side by side (EXEC locks only its keys' shards).
+    let srv = TestServer::with_config(|c| c.io_threads = 4);
     let mut con = srv.conn();
     let _: () = con.set("x", 1000).unwrap();
     let _: () = con.set("y", 0).unwrap();

@@ -133,6 +133,39 @@ fn watch_failed(ctx: &mut ExecCtx<'_>) -> bool {
     })
 }
 
+/// The shard locks EXEC holds for the whole transaction, so nobody sees it half done: the shards of
+/// every key its requests and its watched keys name, taken at once in ascending order (a typical
+/// EXEC, a redis-py pipeline or a job push, then costs a few lock operations instead of one per
+/// shard). A request that may touch keys it does not name takes every shard: keyless ones (DBSIZE,
+/// FLUSHDB, KEYS, SELECT ... walk the shards themselves and would otherwise wait on a lock this
+/// transaction holds), `ALL_SHARDS` ones (SORT with BY/GET), and scripts and functions.
+fn exec_locks<'a>(
+    ks: &'a crate::storage::Keyspace,
+    queue: &[Queued],
+    watch: Option<&WatchState>,
+) -> Locks<'a> {
+    let mut keys: Vec<&[u8]> = Vec::new();
+    for q in queue {
+        let positions = match q.spec.key_positions(&q.argv) {
+            Ok(p) if !p.is_empty() => p,
+            _ => return Locks::all(ks),
+        };
+        if q.spec.has(ALL_SHARDS) || q.spec.group == Group::Scripting {
+            return Locks::all(ks);
+        }
+        keys.extend(
+            positions
+                .iter()
+                .filter_map(|&i| q.argv.get(i))
+                .map(|k| &k[..]),
+        );
+    }
+    if let Some(w) = watch {
+        keys.extend(w.keys.iter().map(|(_, k)| &k[..]));
+    }
+    Locks::for_keys(ks, keys.into_iter())
+}
+
 /// `EXEC` → an array with each queued request's reply (errors in place), nil if a watched key changed,
 /// or `EXECABORT` if a request failed its checks while queueing.
 fn exec(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
@@ -144,8 +177,11 @@ fn exec(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
         unwatch_all(ctx.server, ctx.client);
         return Err(CmdError::ExecAbort);
     }
-    // Every shard, in order: nobody sees a partial transaction, and any key may be touched.
-    ctx.locks = Locks::all(&ctx.server.keyspace);
+    ctx.locks = exec_locks(
+        &ctx.server.keyspace,
+        &state.queue,
+        ctx.client.watch.as_ref(),
+    );
     if watch_failed(ctx) {
         unwatch_all(ctx.server, ctx.client);
         return Ok(Reply::NilArray);
