@@ -51,6 +51,8 @@ const SIZE_ESTIMATE_OVERHEAD: usize = 8;
 pub enum Item<'a> {
     Str(&'a [u8]),
     Int(i64),
+    /// An element of a ring list, as stored (a reply can copy it whole, inline bytes and all).
+    Ref(&'a SmallBytes),
 }
 
 impl<'a> Item<'a> {
@@ -59,6 +61,7 @@ impl<'a> Item<'a> {
     pub fn with_bytes<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
         match self {
             Item::Str(s) => f(s),
+            Item::Ref(s) => f(s),
             Item::Int(i) => f(itoa::Buffer::new().format(*i).as_bytes()),
         }
     }
@@ -66,6 +69,7 @@ impl<'a> Item<'a> {
     pub fn to_bytes(&self) -> Cow<'a, [u8]> {
         match *self {
             Item::Str(s) => Cow::Borrowed(s),
+            Item::Ref(s) => Cow::Borrowed(s.as_slice()),
             Item::Int(i) => Cow::Owned(itoa::Buffer::new().format(i).as_bytes().to_vec()),
         }
     }
@@ -75,18 +79,22 @@ impl<'a> Item<'a> {
     }
 
     pub fn to_small(&self) -> SmallBytes {
-        self.with_bytes(SmallBytes::new)
+        match self {
+            Item::Ref(s) => (*s).clone(),
+            _ => self.with_bytes(SmallBytes::new),
+        }
     }
 
     pub fn len(&self) -> usize {
         match self {
             Item::Str(s) => s.len(),
+            Item::Ref(s) => s.len(),
             Item::Int(i) => itoa::Buffer::new().format(*i).len(),
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        matches!(self, Item::Str(s) if s.is_empty())
+        self.len() == 0
     }
 
     /// Whether this element equals the searched bytes.
@@ -94,6 +102,7 @@ impl<'a> Item<'a> {
     pub fn matches(&self, n: &Needle<'_>) -> bool {
         match self {
             Item::Str(s) => *s == n.bytes,
+            Item::Ref(s) => s.as_slice() == n.bytes,
             Item::Int(i) => n.int == Some(*i),
         }
     }
@@ -310,7 +319,11 @@ impl Default for ListValue {
 
 impl PartialEq for ListValue {
     fn eq(&self, other: &ListValue) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
+        self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|(a, b)| a.to_bytes() == b.to_bytes())
     }
 }
 
@@ -538,15 +551,25 @@ impl ListValue {
     }
 
     pub fn pop(&mut self, end: End) -> Option<SmallBytes> {
-        self.pop_many(end, 1).pop()
+        let mut out = None;
+        self.pop_each(end, 1, |i| out = Some(i.to_small()));
+        out
     }
 
     /// Pops up to `n` elements from `end`, in the order popped.
     pub fn pop_many(&mut self, end: End, n: usize) -> Vec<SmallBytes> {
+        let mut out = Vec::with_capacity(n.min(self.len()));
+        self.pop_each(end, n, |i| out.push(i.to_small()));
+        out
+    }
+
+    /// Pops up to `n` elements from `end`, handing each to `f` in the order popped (a listpack is
+    /// cut once for all of them). Returns how many were popped.
+    #[inline]
+    pub fn pop_each(&mut self, end: End, n: usize, mut f: impl FnMut(Item<'_>)) -> usize {
         match self {
             ListValue::Deque(d) => {
                 let n = n.min(d.items.len());
-                let mut out = Vec::with_capacity(n);
                 for _ in 0..n {
                     let v = match end {
                         End::Left => d.items.pop_front(),
@@ -554,25 +577,24 @@ impl ListValue {
                     };
                     if let Some(v) = v {
                         d.bytes -= lp_entry_size(&v);
-                        out.push(v);
+                        f(Item::Ref(&v));
                     }
                 }
-                out
+                n
             }
             ListValue::Packed(p) => {
                 let count = packed_count(p);
                 let n = n.min(count);
                 if n == 0 {
-                    return Vec::new();
+                    return 0;
                 }
-                let mut out = Vec::with_capacity(n);
                 let buf = p.as_slice();
                 let range = match end {
                     End::Left => {
                         let mut pos = HDR;
                         for _ in 0..n {
                             let (item, size) = decode(buf, pos);
-                            out.push(item.to_small());
+                            f(item);
                             pos += size;
                         }
                         HDR..pos
@@ -581,14 +603,14 @@ impl ListValue {
                         let mut pos = buf.len();
                         for _ in 0..n {
                             pos = prev_start(buf, pos);
-                            out.push(decode(buf, pos).0.to_small());
+                            f(decode(buf, pos).0);
                         }
                         pos..buf.len()
                     }
                 };
                 p.remove(range);
                 set_count(p, count - n);
-                out
+                n
             }
         }
     }
@@ -596,7 +618,7 @@ impl ListValue {
     /// Element `i`, or `None` past the end.
     pub fn get(&self, i: usize) -> Option<Item<'_>> {
         match self {
-            ListValue::Deque(d) => d.items.get(i).map(|v| Item::Str(v)),
+            ListValue::Deque(d) => d.items.get(i).map(Item::Ref),
             ListValue::Packed(p) => {
                 let count = packed_count(p);
                 (i < count).then(|| decode(p.as_slice(), seek(p.as_slice(), count, i)).0)
@@ -686,6 +708,40 @@ impl ListValue {
             ListValue::Deque(d) => Iter::Deque(d.items.range(start.min(d.items.len())..)),
         };
         it.take(take)
+    }
+
+    /// Calls `f` on elements `start..=stop` (clamped by the caller) in order: one tight loop per
+    /// representation (LRANGE on a long list is the hot path redis-benchmark measures).
+    #[inline]
+    pub fn range_each(&self, start: usize, stop: usize, mut f: impl FnMut(Item<'_>)) {
+        match self {
+            ListValue::Deque(d) => {
+                let stop = stop.min(d.items.len().saturating_sub(1));
+                if start <= stop {
+                    d.items.range(start..=stop).for_each(|v| f(Item::Ref(v)));
+                }
+            }
+            ListValue::Packed(_) => self.range(start, stop).for_each(f),
+        }
+    }
+
+    /// Elements `start..=stop` (clamped by the caller) of a ring list as stored, or `None` for a
+    /// listpack: lets LRANGE on a long list collect its replies in one inlined loop.
+    pub fn ring_range(
+        &self,
+        start: usize,
+        stop: usize,
+    ) -> Option<std::collections::vec_deque::Iter<'_, SmallBytes>> {
+        match self {
+            ListValue::Deque(d) => {
+                let n = d.items.len();
+                Some(
+                    d.items
+                        .range(start.min(n)..(stop.saturating_add(1)).min(n).max(start.min(n))),
+                )
+            }
+            ListValue::Packed(_) => None,
+        }
     }
 
     /// Index of the first element equal to `e`, searching from the head.
@@ -866,7 +922,7 @@ impl<'a> Iterator for Iter<'a> {
     fn next(&mut self) -> Option<Item<'a>> {
         match self {
             Iter::Packed(p) => p.next(),
-            Iter::Deque(d) => d.next().map(|v| Item::Str(v)),
+            Iter::Deque(d) => d.next().map(Item::Ref),
         }
     }
 
@@ -882,7 +938,7 @@ impl<'a> DoubleEndedIterator for Iter<'a> {
     fn next_back(&mut self) -> Option<Item<'a>> {
         match self {
             Iter::Packed(p) => p.next_back(),
-            Iter::Deque(d) => d.next_back().map(|v| Item::Str(v)),
+            Iter::Deque(d) => d.next_back().map(Item::Ref),
         }
     }
 }
