@@ -554,3 +554,175 @@ fn client_unblock_releases_a_blocked_client() {
     // The connection still works.
     raw.roundtrip(b"PING\r\n", b"+PONG\r\n");
 }
+
+/// Elements of every listpack entry width (7-bit to 64-bit integers, non-canonical numbers, 6/12/32-bit
+/// string lengths) through every list command while small limits make the lists cross the
+/// listpack/quicklist boundary both ways: the replies match a real Redis byte for byte.
+#[test]
+fn lists_crossing_the_listpack_boundary_match_redis() {
+    let Some(redis) = common::diff::start_redis() else {
+        return;
+    };
+    let srv = TestServer::start();
+    let long = "y".repeat(5000);
+    let mid = "q".repeat(100);
+    for seed in 0..12u64 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let fill = ["-1", "2", "5", "-2", "0"][seed as usize % 5];
+        let mut cmds: Vec<Vec<Vec<u8>>> = vec![
+            vec![b"FLUSHALL".to_vec()],
+            ["CONFIG", "SET", "list-max-listpack-size", fill]
+                .iter()
+                .map(|s| s.as_bytes().to_vec())
+                .collect(),
+        ];
+        let keys = ["l1", "l2"];
+        let vals = [
+            "0",
+            "127",
+            "128",
+            "-4096",
+            "4096",
+            "-32769",
+            "8388608",
+            "-2147483649",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "01",
+            "-0",
+            "+1",
+            "a",
+            "",
+            mid.as_str(),
+            long.as_str(),
+        ];
+        let idx = ["0", "1", "-1", "3", "-4", "20"];
+        for _ in 0..300 {
+            let k = keys[rng.gen_range(0..2)];
+            let k2 = keys[rng.gen_range(0..2)];
+            let v = vals[rng.gen_range(0..vals.len())];
+            let w = vals[rng.gen_range(0..vals.len())];
+            let i = idx[rng.gen_range(0..idx.len())];
+            let j = idx[rng.gen_range(0..idx.len())];
+            let side = ["LEFT", "RIGHT"][rng.gen_range(0..2)];
+            let c: Vec<&str> = match rng.gen_range(0..16) {
+                0..=2 => vec!["RPUSH", k, v, w, v],
+                3 | 4 => vec!["LPUSH", k, v, w],
+                5 => vec!["LPOP", k, i.trim_start_matches('-')],
+                6 => vec!["RPOP", k],
+                7 => vec!["LRANGE", k, i, j],
+                8 => vec!["LINDEX", k, i],
+                9 => vec!["LSET", k, i, v],
+                10 => vec!["LINSERT", k, "BEFORE", v, w],
+                11 => vec!["LREM", k, i, v],
+                12 => vec!["LTRIM", k, i, j],
+                13 => vec!["LPOS", k, v, "RANK", "-1", "COUNT", "0"],
+                14 => vec!["LMOVE", k, k2, side, "LEFT"],
+                _ => vec!["SORT", k, "ALPHA", "STORE", k2],
+            };
+            cmds.push(c.iter().map(|s| s.as_bytes().to_vec()).collect());
+            cmds.push(vec![
+                b"LRANGE".to_vec(),
+                k.into(),
+                b"0".to_vec(),
+                b"-1".to_vec(),
+            ]);
+        }
+        common::diff::compare_all(redis.port, srv.port, &format!("boundary seed {seed}"), cmds);
+    }
+}
+
+fn encoding(con: &mut Connection, key: &str) -> String {
+    redis::cmd("OBJECT")
+        .arg("ENCODING")
+        .arg(key)
+        .query(con)
+        .unwrap()
+}
+
+/// Redis 7.2's conversions (t_list.c `listTypeTryConversion*`; the installed oracle is 7.0, which
+/// reports every list as quicklist): checked before adding, on the listpack's bytes plus the new
+/// elements' raw lengths; back to listpack at half the limit after removing.
+#[test]
+fn encoding_follows_redis_7_2_conversions() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    common::ok(&mut con, &["CONFIG", "SET", "list-max-listpack-size", "4"]);
+    assert_eq!(
+        common::int(&mut con, &["RPUSH", "c", "a", "b", "c", "d"]),
+        4
+    );
+    assert_eq!(encoding(&mut con, "c"), "listpack");
+    common::int(&mut con, &["RPUSH", "c", "e"]);
+    assert_eq!(encoding(&mut con, "c"), "quicklist");
+    common::bulk(&mut con, &["RPOP", "c"]);
+    common::bulk(&mut con, &["RPOP", "c"]);
+    assert_eq!(encoding(&mut con, "c"), "quicklist", "3 > 4/2");
+    common::bulk(&mut con, &["RPOP", "c"]);
+    assert_eq!(encoding(&mut con, "c"), "listpack");
+    assert_eq!(strs(&mut con, &["LRANGE", "c", "0", "-1"]), ["a", "b"]);
+
+    // Size limit 4096: 7 header bytes + 4089 raw bytes is not over it (the entry itself takes
+    // 4096 + 6), but one more byte is.
+    common::ok(&mut con, &["CONFIG", "SET", "list-max-listpack-size", "-1"]);
+    let big = "x".repeat(4089);
+    common::int(&mut con, &["RPUSH", "s", &big]);
+    assert_eq!(encoding(&mut con, "s"), "listpack");
+    common::int(&mut con, &["RPUSH", "s", "1"]);
+    assert_eq!(encoding(&mut con, "s"), "quicklist");
+    common::bulk(&mut con, &["LPOP", "s"]);
+    assert_eq!(encoding(&mut con, "s"), "listpack");
+
+    // LINSERT converts before looking for the pivot, LSET before checking the index.
+    common::int(&mut con, &["RPUSH", "i", "a"]);
+    assert_eq!(
+        common::int(&mut con, &["LINSERT", "i", "BEFORE", "nope", &big]),
+        -1
+    );
+    assert_eq!(common::int(&mut con, &["LLEN", "i"]), 1);
+    assert_eq!(encoding(&mut con, "i"), "quicklist");
+    common::int(&mut con, &["RPUSH", "j", "a"]);
+    assert_eq!(
+        err(&mut con, &["LSET", "j", "5", &big]),
+        "ERR index out of range"
+    );
+    assert_eq!(encoding(&mut con, "j"), "quicklist");
+
+    // SORT STORE: a listpack when the result fits one quicklist node.
+    common::ok(&mut con, &["CONFIG", "SET", "list-max-listpack-size", "3"]);
+    common::int(&mut con, &["RPUSH", "src", "3", "1", "2"]);
+    assert_eq!(common::int(&mut con, &["SORT", "src", "STORE", "dst"]), 3);
+    assert_eq!(encoding(&mut con, "dst"), "listpack");
+    assert_eq!(
+        strs(&mut con, &["LRANGE", "dst", "0", "-1"]),
+        ["1", "2", "3"]
+    );
+    common::int(&mut con, &["RPUSH", "src", "0"]);
+    common::int(&mut con, &["SORT", "src", "STORE", "dst"]);
+    assert_eq!(encoding(&mut con, "dst"), "quicklist");
+}
+
+/// A small list is one buffer of Redis's listpack entries behind a 2-byte count: MEMORY USAGE
+/// counts it exactly.
+#[test]
+fn small_lists_are_compact() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    common::int(&mut con, &["RPUSH", "l", "a1", "a2", "a3", "a4", "a5"]);
+    common::int(
+        &mut con,
+        &["RPUSH", "m", "a1", "a2", "a3", "a4", "a5", "a6"],
+    );
+    let l = common::int(&mut con, &["MEMORY", "USAGE", "l"]);
+    let m = common::int(&mut con, &["MEMORY", "USAGE", "m"]);
+    // Each "aN" entry is 4 bytes: encoding byte, 2 bytes, backlen.
+    assert_eq!(m - l, 4);
+    common::int(&mut con, &["RPUSH", "n", "1", "2", "300"]);
+    common::int(&mut con, &["RPUSH", "o", "1", "2", "300", "100000"]);
+    let n = common::int(&mut con, &["MEMORY", "USAGE", "n"]);
+    let o = common::int(&mut con, &["MEMORY", "USAGE", "o"]);
+    // 100000 is a 24-bit integer entry: 4 bytes + backlen.
+    assert_eq!(o - n, 5);
+    assert!(l < 120, "{l}");
+}

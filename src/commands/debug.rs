@@ -176,7 +176,12 @@ fn rdb_string_len(b: &[u8]) -> usize {
 fn serialized_len(v: &Value) -> usize {
     match v {
         Value::Str(s) => rdb_string_len(&s.as_bytes()),
-        Value::List(l) => rdb_len(l.len()) + l.iter().map(|e| rdb_string_len(e)).sum::<usize>(),
+        Value::List(l) => {
+            rdb_len(l.len())
+                + l.iter()
+                    .map(|e| e.with_bytes(rdb_string_len))
+                    .sum::<usize>()
+        }
         other => {
             // Collections are saved as a listpack or element by element; both are close to the
             // sum of the element encodings, which the command table's reply text sizes give.

@@ -12,7 +12,7 @@ use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, BlockOn, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
-use crate::storage::types::list::{clamp_range, End, ListValue};
+use crate::storage::types::list::{clamp_range, End, Item, ListValue, Needle};
 use crate::storage::{Db, Value};
 
 const L: u64 = acl::LIST;
@@ -85,6 +85,18 @@ fn list_mut<'d>(db: &'d mut Db<'_, '_>, key: &[u8]) -> Result<Option<&'d mut Lis
     }
 }
 
+/// The bulk reply of one element: a ring list's element is copied as stored (no re-encoding of
+/// inline bytes), a listpack integer formatted once. Always inlined so the reply is built in its
+/// slot of the reply array (built elsewhere and copied, it stalls on store forwarding: measured).
+#[inline(always)]
+fn item_reply(i: Item<'_>) -> Reply {
+    match i {
+        Item::Ref(s) => Reply::SmallBulk(s.clone()),
+        Item::Str(b) => Reply::bulk_copy(b),
+        Item::Int(n) => Reply::bulk_int(n),
+    }
+}
+
 fn max_listpack(ctx: &ExecCtx<'_>) -> i64 {
     ctx.server.config.read().list_max_listpack_size
 }
@@ -115,15 +127,13 @@ fn push(
             None => return Ok(Reply::Int(0)),
         }
     } else {
-        match db.get_or_create(&key, is_list, || Value::List(Box::default())) {
+        match db.get_or_create(&key, is_list, || Value::List(ListValue::new())) {
             Ok(Value::List(l)) => l,
             _ => return Err(CmdError::WrongType),
         }
     };
-    for e in &elems {
-        list.push(end, e);
-    }
-    list.update_encoding(max);
+    list.grow(max, elems.iter().map(|e| &e[..]));
+    list.push_all(end, elems.iter().map(|e| &e[..]));
     Ok(Reply::Int(list.len() as i64))
 }
 
@@ -175,16 +185,13 @@ fn pop_n(
     let Some(list) = list_mut(db, key)? else {
         return Ok(None);
     };
-    let n = count.min(list.len());
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        if let Some(e) = list.pop(end) {
-            out.push(Reply::bulk_copy(&e));
-        }
-    }
-    list.update_encoding(max);
+    let mut out = Vec::with_capacity(count.min(list.len()));
+    list.pop_each(end, count, |e| out.push(item_reply(e)));
     let empty = list.is_empty();
-    if n > 0 {
+    if !empty && !out.is_empty() {
+        list.shrink(max);
+    }
+    if !out.is_empty() {
         db.notify(notify::LIST, pop_event(end), key);
     }
     if empty {
@@ -250,7 +257,15 @@ fn lrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Array(vec![]));
     };
     Ok(Reply::Array(match clamp_range(start, stop, list.len()) {
-        Some((s, e)) => list.range(s, e).map(|v| Reply::bulk_copy(v)).collect(),
+        Some((s, e)) => match list.ring_range(s, e) {
+            // Kept as one `collect` so the replies are written straight into the array.
+            Some(ring) => ring.map(|v| Reply::bulk_copy(v)).collect(),
+            None => {
+                let mut out = Vec::with_capacity(e - s + 1);
+                list.range_each(s, e, |v| out.push(item_reply(v)));
+                out
+            }
+        },
         None => vec![],
     }))
 }
@@ -276,7 +291,7 @@ fn lindex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let idx = args.next_i64()?;
     Ok(index_of(idx, list.len())
         .and_then(|i| list.get(i))
-        .map_or(Reply::Nil, |v| Reply::bulk_copy(v)))
+        .map_or(Reply::Nil, |v| item_reply(v)))
 }
 
 /// `LSET key index element` → `+OK`; `ERR no such key`, `ERR index out of range`.
@@ -288,9 +303,11 @@ fn lset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let list = list_mut(&mut db, &key)?.ok_or(CmdError::NoSuchKey)?;
     let idx = args.next_i64()?;
     let elem = args.next_bytes()?;
+    // As Redis: the growing conversion happens before the range check.
+    list.grow(max, std::iter::once(&elem[..]));
     let i = index_of(idx, list.len()).ok_or(CmdError::IndexOutOfRange)?;
     list.set(i, &elem);
-    list.update_encoding(max);
+    list.shrink(max);
     Ok(Reply::Ok)
 }
 
@@ -313,13 +330,14 @@ fn linsert(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(list) = list_mut(&mut db, &key)? else {
         return Ok(Reply::Int(0));
     };
-    let Some(pos) = list.iter().position(|e| e.as_slice() == &pivot[..]) else {
+    // As Redis: converted as if the element will be inserted, before looking for the pivot.
+    list.grow(max, std::iter::once(&elem[..]));
+    let Some(pos) = list.position(&pivot) else {
         // Nothing changed: no write counted, no event (as Redis).
         ctx.dirty = dirty;
         return Ok(Reply::Int(-1));
     };
     list.insert(if after { pos + 1 } else { pos }, &elem);
-    list.update_encoding(max);
     Ok(Reply::Int(list.len() as i64))
 }
 
@@ -340,9 +358,10 @@ fn lrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         count.unsigned_abs().min(usize::MAX as u64) as usize,
         count >= 0,
     );
-    list.update_encoding(max);
     if list.is_empty() {
         db.remove(&key);
+    } else if removed > 0 {
+        list.shrink(max);
     }
     if removed == 0 {
         // Nothing changed: no write counted, no event (as Redis).
@@ -365,9 +384,10 @@ fn ltrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         Some((s, e)) => list.trim(s, e),
         None => list.trim(1, 0),
     }
-    list.update_encoding(max);
     if list.is_empty() {
         db.remove(&key);
+    } else {
+        list.shrink(max);
     }
     Ok(Reply::Ok)
 }
@@ -426,14 +446,18 @@ fn lpos(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         rank.unsigned_abs() - 1
     };
     let mut found = Vec::new();
+    let needle = Needle::new(&elem);
     let forward = rank > 0;
+    let mut it = list.iter();
     for step in 0..scan_limit {
-        let i = if forward { step } else { len - 1 - step };
-        if list.get(i).is_some_and(|e| e.as_slice() == &elem[..]) {
+        let item = if forward { it.next() } else { it.next_back() };
+        let Some(item) = item else { break };
+        if item.matches(&needle) {
             if skip > 0 {
                 skip -= 1;
                 continue;
             }
+            let i = if forward { step } else { len - 1 - step };
             found.push(Reply::Int(i as i64));
             if found.len() as u64 >= want {
                 break;
@@ -471,21 +495,24 @@ fn move_one(
     let Some(elem) = list.pop(from) else {
         return Ok(None);
     };
-    list.update_encoding(max);
     // As Redis: the push (and its events) first, then the pop's event, then `del` if `src` emptied.
-    match db.get_or_create(dst, is_list, || Value::List(Box::default())) {
+    match db.get_or_create(dst, is_list, || Value::List(ListValue::new())) {
         Ok(Value::List(l)) => {
+            l.grow(max, std::iter::once(&elem[..]));
             l.push(to, &elem);
-            l.update_encoding(max);
         }
         _ => return Err(CmdError::WrongType),
     }
     db.notify(notify::LIST, push_event(to), dst);
     db.notify(notify::LIST, pop_event(from), src);
-    if list_mut(&mut db, src)?.is_some_and(|l| l.is_empty()) {
-        db.remove(src);
+    match list_mut(&mut db, src)? {
+        Some(l) if l.is_empty() => {
+            db.remove(src);
+        }
+        Some(l) => l.shrink(max),
+        None => {}
     }
-    Ok(Some(Reply::bulk_copy(&elem)))
+    Ok(Some(Reply::SmallBulk(elem)))
 }
 
 /// `LMOVE source destination LEFT|RIGHT LEFT|RIGHT` → the element moved, or nil.

@@ -19,7 +19,7 @@ use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::storage::db::Ttl;
-use crate::storage::types::list::{End, ListValue};
+use crate::storage::types::list::ListValue;
 use crate::storage::{Db, Value};
 
 const fn docs(summary: &'static str, since: &'static str, complexity: &'static str) -> Docs {
@@ -247,13 +247,10 @@ fn sort_generic(
             if n == 0 {
                 db.remove(&dest);
             } else {
-                let mut list = ListValue::new();
-                for v in &out {
-                    list.push(End::Right, v.as_deref().unwrap_or(b""));
-                }
                 let max = ctx.server.config.read().list_max_listpack_size;
-                list.update_encoding(max);
-                ctx.db().set(&dest, Value::List(Box::new(list)), Ttl::Clear);
+                let list =
+                    ListValue::from_elements(max, out.iter().map(|v| v.as_deref().unwrap_or(b"")));
+                ctx.db().set(&dest, Value::List(list), Ttl::Clear);
             }
             Ok(Reply::Int(n as i64))
         }

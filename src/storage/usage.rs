@@ -21,7 +21,7 @@ pub fn value_bytes(v: &Value, samples: usize) -> usize {
         Value::Str(StrValue::Int(_)) => 0,
         Value::Str(StrValue::Emb(b)) => heap_len(b),
         Value::Str(StrValue::Raw(b)) => b.capacity(),
-        Value::List(l) => std::mem::size_of_val(&**l) + l.heap_bytes(samples),
+        Value::List(l) => l.heap_bytes(samples),
         Value::Hash(h) => h.heap_bytes(samples),
         Value::Set(s) => s.heap_bytes(samples),
         Value::ZSet(z) => z.heap_bytes(samples),

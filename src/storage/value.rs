@@ -119,7 +119,8 @@ impl StrValue {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Value {
     Str(StrValue),
-    List(Box<ListValue>),
+    /// Unboxed: a listpack buffer or a boxed ring, 16 bytes either way.
+    List(ListValue),
     /// Collections are boxed so `Value` stays three words (strings are the common case).
     Hash(HashValue),
     Set(SetValue),
