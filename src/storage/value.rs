@@ -40,7 +40,8 @@ impl Value {
         match self {
             Value::Str(StrValue::Emb(SmallBytes::Heap(b))) => prefetch(&**b),
             Value::Str(StrValue::Raw(v)) => prefetch(&**v),
-            Value::List(l) => prefetch(&**l),
+            Value::List(ListValue::Packed(p)) => prefetch(p.as_slice()),
+            Value::List(ListValue::Deque(d)) => prefetch(&**d),
             Value::Stream(s) => prefetch(&**s),
             _ => {}
         }
