@@ -3,10 +3,12 @@
 //! Why it is built this way: rank lookups, rank-to-element and range counts must all be O(log n), which
 //! the spans give. A search is a chain of dependent loads, so what matters is how many cache lines each
 //! step touches. Every node is one record in a single byte arena: header (score, back link, level
-//! count, member length), then its levels (`fwd`, `span`: 8 bytes each), then the member bytes, all
-//! inline. A step reads the current node's level (in a line the previous step already brought in) and
-//! the next node's score and, on a score tie, its member: one miss per step, as Redis's inline
-//! `level[]` gives, where a node with separately allocated levels and member cost two or three.
+//! count, member length), then its levels (`fwd`, `span`, and `fwd`'s score cached: 16 bytes each),
+//! then the member bytes, all inline. A step compares with the score cached in the current node's
+//! level (in a line the previous step already brought in); only advancing, or a score tie (which reads
+//! the next member), touches the next node, whose levels and member sit in the same record. That is
+//! at most one miss per step, and none for the compare that ends each level's walk; a node with
+//! separately allocated levels cost two.
 //! Nodes are named by their offset in 8-byte words (`u32`), so links are 4 bytes, nothing is boxed
 //! (no per-node allocation or allocator rounding) and there is no `unsafe`.
 //!
@@ -27,6 +29,9 @@ const HEAD: usize = 0;
 const MAX_LEVEL: usize = 32;
 /// Header bytes: score (8), back link (4), level count (1), member length (3).
 const HDR: usize = 16;
+/// Level bytes: `fwd` (4), `span` (4), and `fwd`'s score (8), cached so that the compare that ends a
+/// level's walk does not visit the node it stops before.
+const LV: usize = 16;
 /// A member length field this large means "long member": its length is in the word after the levels.
 /// (Small in tests so the model test covers both forms.)
 const LONG: usize = if cfg!(test) { 40 } else { 0xFF_FFFF };
@@ -52,7 +57,7 @@ fn at(id: u32) -> usize {
 /// Size in words of a record with `lvl` levels and a member of `len` bytes.
 #[inline]
 fn record_words(lvl: usize, len: usize) -> usize {
-    2 + lvl + usize::from(len >= LONG) + len.div_ceil(8)
+    2 + 2 * lvl + usize::from(len >= LONG) + len.div_ceil(8)
 }
 
 /// A skiplist with spans over one byte arena, as Redis's `zskiplist`.
@@ -163,13 +168,24 @@ impl SkipList {
     /// `(fwd, span)` of level `i` of the record at byte offset `o`.
     #[inline]
     fn lvl(&self, o: usize, i: usize) -> (u32, u32) {
-        let w = self.rd64(o + HDR + 8 * i);
+        let w = self.rd64(o + HDR + LV * i);
         (w as u32, (w >> 32) as u32)
     }
 
     #[inline]
     fn set_lvl(&mut self, o: usize, i: usize, fwd: u32, span: u32) {
-        self.wr64(o + HDR + 8 * i, u64::from(fwd) | u64::from(span) << 32);
+        self.wr64(o + HDR + LV * i, u64::from(fwd) | u64::from(span) << 32);
+    }
+
+    /// The score of level `i`'s `fwd`, cached in the level (meaningless when `fwd` is `NIL`).
+    #[inline]
+    fn cached(&self, o: usize, i: usize) -> f64 {
+        f64::from_bits(self.rd64(o + HDR + LV * i + 8))
+    }
+
+    #[inline]
+    fn set_cached(&mut self, o: usize, i: usize, score: f64) {
+        self.wr64(o + HDR + LV * i + 8, score.to_bits());
     }
 
     #[inline]
@@ -182,7 +198,7 @@ impl SkipList {
     fn member_at(&self, o: usize) -> &[u8] {
         let (_, lvl, lenf) = self.meta(o);
         let r = self.bytes(o);
-        let mut p = HDR + 8 * lvl;
+        let mut p = HDR + LV * lvl;
         let len = if lenf == LONG {
             p += 8;
             self.rd64(o + p - 8) as usize
@@ -219,7 +235,7 @@ impl SkipList {
         for i in 0..lvl {
             self.set_lvl(o, i, NIL, 0);
         }
-        let mut p = HDR + 8 * lvl;
+        let mut p = HDR + LV * lvl;
         if lenf == LONG {
             self.wr64(o + p, member.len() as u64);
             p += 8;
@@ -272,7 +288,7 @@ impl SkipList {
                     break;
                 }
                 let fo = at(f);
-                let s = self.score_at(fo);
+                let s = self.cached(x, i);
                 if s < score || (s == score && self.member_at(fo) < member) {
                     r += span;
                     x = fo;
@@ -301,8 +317,11 @@ impl SkipList {
         for i in 0..lvl {
             let u = at(update[i]);
             let (uf, us) = self.lvl(u, i);
+            let uc = self.cached(u, i);
             self.set_lvl(no, i, uf, us - (rank[0] - rank[i]));
+            self.set_cached(no, i, uc);
             self.set_lvl(u, i, n, rank[0] - rank[i] + 1);
+            self.set_cached(u, i, score);
         }
         for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
             let u = at(u);
@@ -328,6 +347,8 @@ impl SkipList {
             if uf == x {
                 let (xf, xs) = self.lvl(xo, i);
                 self.set_lvl(u, i, xf, us + xs - 1);
+                let xc = self.cached(xo, i);
+                self.set_cached(u, i, xc);
             } else {
                 self.set_lvl(u, i, uf, us - 1);
             }
@@ -384,6 +405,11 @@ impl SkipList {
             && (next == NIL || self.score_at(at(next)) > new)
         {
             self.wr64(xo, new.to_bits());
+            for (i, &u) in update.iter().enumerate().take(lvl) {
+                if self.fwd(at(u), i) == x {
+                    self.set_cached(at(u), i, new);
+                }
+            }
             return true;
         }
         self.unlink(x, &update);
