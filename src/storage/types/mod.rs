@@ -6,6 +6,7 @@ pub mod hash;
 pub mod list;
 pub mod packed;
 pub mod set;
+mod skiplist;
 pub mod stream;
 pub mod zset;
 
