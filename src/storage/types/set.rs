@@ -4,12 +4,15 @@
 //! * `intset`: sorted integers while every member is a canonical 64-bit integer (the text `string2ll`
 //!   accepts: no `+`, no leading zeros, no `-0`) and there are at most `set-max-intset-entries`. As in
 //!   Redis, every value is stored at one width (2, 4 or 8 bytes, widened when a bigger value arrives)
-//!   in one exactly-sized [`Packed`] buffer ([`Intset`]): five small integers are 11 bytes. Binary
+//!   in one exactly-sized [`Packed`] buffer: five small integers are 11 bytes. Binary
 //!   search, and members come out in numeric order, as in Redis.
 //! * `listpack`: one exactly-sized buffer of a member count and length-prefixed entries in insertion
 //!   order, for small sets of short strings (at most `set-max-listpack-entries` members of at most
 //!   `set-max-listpack-value` bytes). Lookups are linear, which beats hashing at these sizes and costs
 //!   no per-member allocation.
+//!   The two compact encodings share one enum variant and tell each other apart by the buffer's first
+//!   byte (an intset's width is even, a listpack's `2n+1` header odd): a `Packed` has a single niche,
+//!   so two `Packed` variants would make `SetValue` 24 bytes and every `Value` 32.
 //! * `hashtable`: the keyspace's own chained [`Dict`] (keyed by member, no payload), whose reverse-binary
 //!   cursor gives SSCAN the SCAN guarantee.
 //!
