@@ -1061,7 +1061,19 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     } else {
         rand::seq::index::sample(&mut rng, len, count as usize).into_vec()
     };
-    let items = picks.into_iter().filter_map(|r| z.at(r));
+    // A listpack finds a rank by walking its entries: decode them once rather than once per pick.
+    let walked: Vec<(&[u8], f64)> = if z.encoding() == "listpack" && picks.len() > 1 {
+        z.iter().collect()
+    } else {
+        Vec::new()
+    };
+    let items = picks.into_iter().filter_map(|r| {
+        if walked.is_empty() {
+            z.at(r)
+        } else {
+            walked.get(r).copied()
+        }
+    });
     Ok(if withscores {
         Reply::Pairs(
             items

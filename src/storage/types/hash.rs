@@ -1,7 +1,8 @@
 //! The hash type: a map from field bytes to value bytes, in Redis's two encodings.
 //!
-//! * `listpack`: small hashes live in one contiguous buffer of length-prefixed field/value pairs
-//!   ([`Listpack`]), in insertion order, as Redis's listpack does. Lookups walk the buffer; at the
+//! * `listpack`: small hashes live in one exactly-sized buffer of length-prefixed field/value pairs
+//!   ([`Listpack`] over [`Packed`]), in insertion order, as Redis's listpack does: a 5-pair hash of
+//!   short strings is 31 bytes, one 32-byte allocation. Lookups walk the buffer; at the
 //!   default thresholds (128 pairs of at most 64 bytes) that is a few cache lines, cheaper than
 //!   hashing, and a small hash costs one allocation. Redis replies with the listpack's order
 //!   (HGETALL, HKEYS, HSCAN), so keeping insertion order makes those replies match it exactly.
@@ -16,6 +17,7 @@
 use crate::smallbytes::SmallBytes;
 use crate::storage::dict::{Dict, Key};
 use crate::storage::hash_key;
+use crate::storage::types::packed::{get_varint, put_varint, Packed};
 
 /// The conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,51 +36,13 @@ impl Default for HashLimits {
     }
 }
 
-/// Field/value pairs in one buffer: a little-endian `u32` pair count, then for each pair the field
-/// and the value, each as a LEB128 length followed by its bytes.
-#[derive(Clone, PartialEq, Eq)]
+/// Field/value pairs in one exactly-sized buffer ([`Packed`], counted): a varint pair count (one
+/// byte below 128 pairs, so HLEN reads it without a walk), then for each pair the field and the
+/// value, each as a varint length followed by its bytes. An empty hash is an empty buffer.
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct Listpack {
-    /// A `ThinVec` (one pointer) keeps `HashValue` two words, so it fits in `Value` unboxed.
-    buf: thin_vec::ThinVec<u8>,
-}
-
-const HEADER: usize = 4;
-
-impl Default for Listpack {
-    fn default() -> Self {
-        Listpack {
-            buf: thin_vec::ThinVec::from(&[0u8; HEADER][..]),
-        }
-    }
-}
-
-fn put_len(buf: &mut impl Extend<u8>, mut n: usize) {
-    loop {
-        let byte = (n & 0x7f) as u8;
-        n >>= 7;
-        if n == 0 {
-            buf.extend(Some(byte));
-            return;
-        }
-        buf.extend(Some(byte | 0x80));
-    }
-}
-
-/// Reads a LEB128 length at `pos`: `(length, position after it)`. The buffer is ours, always well
-/// formed, so this cannot run off its end.
-#[inline]
-fn get_len(buf: &[u8], mut pos: usize) -> (usize, usize) {
-    let mut n = 0usize;
-    let mut shift = 0;
-    loop {
-        let b = buf[pos];
-        pos += 1;
-        n |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            return (n, pos);
-        }
-        shift += 7;
-    }
+    /// 16 bytes with a non-null pointer keeps `HashValue` two words, so it fits in `Value` unboxed.
+    buf: Packed,
 }
 
 /// Where one pair sits in the buffer.
@@ -91,17 +55,24 @@ struct Slot {
     value: (usize, usize),
 }
 
+/// `varint(len) bytes` for each of `parts`.
+fn encode(parts: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(parts.iter().map(|p| p.len() + 2).sum());
+    for p in parts {
+        put_varint(&mut out, p.len());
+        out.extend_from_slice(p);
+    }
+    out
+}
+
 impl Listpack {
+    #[inline]
     pub fn len(&self) -> usize {
-        u32::from_le_bytes([self.buf[0], self.buf[1], self.buf[2], self.buf[3]]) as usize
+        self.buf.count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn set_count(&mut self, n: usize) {
-        self.buf[..HEADER].copy_from_slice(&(n as u32).to_le_bytes());
+        self.buf.is_empty()
     }
 
     /// Bytes used by the encoding (for memory estimates).
@@ -110,15 +81,14 @@ impl Listpack {
     }
 
     fn find(&self, field: &[u8]) -> Option<Slot> {
-        let buf = &self.buf[..];
-        let mut pos = HEADER;
+        let buf = self.buf.as_slice();
+        let mut pos = self.buf.body();
         while pos < buf.len() {
             let start = pos;
-            let (flen, p) = get_len(buf, pos);
-            let f = &buf[p..p + flen];
+            let (flen, p) = get_varint(buf, pos);
             let value_at = p + flen;
-            let (vlen, vp) = get_len(buf, value_at);
-            if f == field {
+            let (vlen, vp) = get_varint(buf, value_at);
+            if flen == field.len() && &buf[p..value_at] == field {
                 return Some(Slot {
                     start,
                     value_at,
@@ -131,7 +101,8 @@ impl Listpack {
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        self.find(field).map(|s| &self.buf[s.value.0..s.value.1])
+        self.find(field)
+            .map(|s| &self.buf.as_slice()[s.value.0..s.value.1])
     }
 
     /// Sets `field` to `value`: replaced in place if present (its position stays), appended otherwise.
@@ -140,24 +111,18 @@ impl Listpack {
         match self.find(field) {
             Some(s) if s.value.1 - s.value.0 == value.len() => {
                 // Same length (so same prefix): overwrite in place.
-                self.buf[s.value.0..s.value.1].copy_from_slice(value);
+                self.buf.as_mut_slice()[s.value.0..s.value.1].copy_from_slice(value);
                 false
             }
             Some(s) => {
-                let mut enc = Vec::with_capacity(value.len() + 2);
-                put_len(&mut enc, value.len());
-                enc.extend_from_slice(value);
-                self.buf.splice(s.value_at..s.value.1, enc);
+                self.buf.splice(s.value_at..s.value.1, &encode(&[value]));
                 false
             }
             None => {
-                self.buf.reserve_exact(field.len() + value.len() + 4);
-                put_len(&mut self.buf, field.len());
-                self.buf.extend_from_slice(field);
-                put_len(&mut self.buf, value.len());
-                self.buf.extend_from_slice(value);
+                let end = self.buf.len();
                 let n = self.len() + 1;
-                self.set_count(n);
+                self.buf
+                    .splice_counted(end..end, &encode(&[field, value]), n);
                 true
             }
         }
@@ -167,9 +132,8 @@ impl Listpack {
     pub fn remove(&mut self, field: &[u8]) -> bool {
         match self.find(field) {
             Some(s) => {
-                self.buf.drain(s.start..s.value.1);
                 let n = self.len() - 1;
-                self.set_count(n);
+                self.buf.splice_counted(s.start..s.value.1, &[], n);
                 true
             }
             None => false,
@@ -179,8 +143,8 @@ impl Listpack {
     /// The pairs in insertion order.
     pub fn iter(&self) -> ListpackIter<'_> {
         ListpackIter {
-            buf: &self.buf,
-            pos: HEADER,
+            buf: self.buf.as_slice(),
+            pos: self.buf.body(),
         }
     }
 }
@@ -197,9 +161,9 @@ impl<'a> Iterator for ListpackIter<'a> {
         if self.pos >= self.buf.len() {
             return None;
         }
-        let (flen, p) = get_len(self.buf, self.pos);
+        let (flen, p) = get_varint(self.buf, self.pos);
         let f = &self.buf[p..p + flen];
-        let (vlen, vp) = get_len(self.buf, p + flen);
+        let (vlen, vp) = get_varint(self.buf, p + flen);
         let v = &self.buf[vp..vp + vlen];
         self.pos = vp + vlen;
         Some((f, v))
@@ -411,7 +375,7 @@ impl HashValue {
     /// Heap bytes held (MEMORY USAGE), sampling up to `samples` fields of a hashtable (0: all).
     pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
-            HashValue::Listpack(lp) => lp.buf.capacity(),
+            HashValue::Listpack(lp) => lp.buf.heap_bytes(),
             HashValue::Hashtable(d) => {
                 std::mem::size_of::<Dict<SmallBytes>>()
                     + d.allocated()
@@ -460,6 +424,28 @@ mod tests {
         assert_eq!(keys, vec![&b"a"[..], &b"c"[..], &b"b"[..]]);
         assert_eq!(h.get(b"b"), Some(&b""[..]));
         assert_eq!(h.encoding(), "listpack");
+    }
+
+    #[test]
+    fn listpack_is_one_exact_buffer() {
+        let mut h = HashValue::new();
+        let l = HashLimits::default();
+        assert_eq!(h.heap_bytes(0), 0);
+        for i in 1..=5 {
+            h.set(format!("f{i}").as_bytes(), format!("v{i}").as_bytes(), &l);
+        }
+        // Count byte + 5 × (2 length bytes, 4 bytes of text).
+        assert_eq!(h.heap_bytes(0), 31);
+        assert_eq!(h.len(), 5);
+        // 128 pairs need a two-byte count; back to one byte below that.
+        for i in 6..=128 {
+            h.set(format!("f{i}").as_bytes(), b"v", &l);
+        }
+        assert_eq!((h.len(), h.encoding()), (128, "listpack"));
+        assert!(h.remove(b"f1"));
+        assert_eq!(h.len(), 127);
+        assert_eq!(h.get(b"f128"), Some(&b"v"[..]));
+        assert_eq!(std::mem::size_of::<HashValue>(), 16);
     }
 
     #[test]

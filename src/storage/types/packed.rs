@@ -89,6 +89,75 @@ impl Packed {
     }
 }
 
+/// A counted buffer: a varint entry count, then the entries (hash, set and sorted-set listpacks).
+/// An empty collection is an empty buffer (no allocation), so the count is only written when there
+/// is something to count; below 128 entries it is one byte.
+impl Packed {
+    /// The entry count of a counted buffer.
+    #[inline]
+    pub fn count(&self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            get_varint(&self.0, 0).0
+        }
+    }
+
+    /// Where the entries of a counted buffer start (after the count).
+    #[inline]
+    pub fn body(&self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            get_varint(&self.0, 0).1
+        }
+    }
+
+    /// Replaces the bytes in `range` (offsets into the whole buffer, inside the body) with `with`
+    /// and sets the count to `count`, in one reallocation: the count is rewritten in place unless its
+    /// varint changes length (crossing 0, 128, 16384 ...), when the buffer is rebuilt.
+    pub fn splice_counted(&mut self, range: Range<usize>, with: &[u8], count: usize) {
+        if count == 0 {
+            debug_assert_eq!(self.0.len() - range.len() + with.len(), self.body());
+            self.0 = Box::default();
+            return;
+        }
+        let old = self.body();
+        let new = varint_len(count);
+        if old == new {
+            self.splice(range, with);
+            let mut hdr = [0u8; 10];
+            let n = write_varint(&mut hdr, count);
+            self.0[..n].copy_from_slice(&hdr[..n]);
+            return;
+        }
+        let body = &self.0[old..];
+        let (start, end) = (range.start - old, range.end - old);
+        let mut v = Vec::with_capacity(new + body.len() - (end - start) + with.len());
+        put_varint(&mut v, count);
+        v.extend_from_slice(&body[..start]);
+        v.extend_from_slice(with);
+        v.extend_from_slice(&body[end..]);
+        self.0 = v.into_boxed_slice();
+    }
+}
+
+/// Writes `n` as a varint into `out`, returning the bytes used (at most 10).
+#[inline]
+fn write_varint(out: &mut [u8; 10], mut n: usize) -> usize {
+    let mut i = 0;
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out[i] = byte;
+            return i + 1;
+        }
+        out[i] = byte | 0x80;
+        i += 1;
+    }
+}
+
 impl std::fmt::Debug for Packed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Packed({} bytes)", self.0.len())
@@ -152,6 +221,24 @@ mod tests {
         assert_eq!(p.as_slice(), b"howdy ");
         assert_eq!(p.heap_bytes(), 6);
         assert_eq!(std::mem::size_of::<Packed>(), 16);
+    }
+
+    #[test]
+    fn counted_buffers_rewrite_their_count() {
+        let mut p = Packed::new();
+        assert_eq!((p.count(), p.body(), p.heap_bytes()), (0, 0, 0));
+        p.splice_counted(0..0, b"ab", 1);
+        assert_eq!(p.as_slice(), b"\x01ab");
+        let end = p.len();
+        p.splice_counted(end..end, b"c", 2);
+        assert_eq!(p.as_slice(), b"\x02abc");
+        p.splice_counted(1..2, b"", 128);
+        assert_eq!(p.as_slice(), b"\x80\x01bc");
+        assert_eq!((p.count(), p.body()), (128, 2));
+        p.splice_counted(3..4, b"xy", 127);
+        assert_eq!(p.as_slice(), b"\x7fbxy");
+        p.splice_counted(1..4, b"", 0);
+        assert_eq!(p.heap_bytes(), 0);
     }
 
     #[test]

@@ -1,12 +1,18 @@
 //! The set type: a set of binary-safe byte strings in one of Redis 7.2's three encodings.
 //!
 //! Why three encodings, and why they mimic Redis's conversion rules exactly:
-//! * `intset`: a sorted `Vec<i64>` while every member is a canonical 64-bit integer (the text `string2ll`
-//!   accepts: no `+`, no leading zeros, no `-0`) and there are at most `set-max-intset-entries`. One
-//!   allocation, binary search, and members come out in numeric order, as in Redis.
-//! * `listpack`: one `Vec<u8>` of length-prefixed entries in insertion order, for small sets of short
-//!   strings (at most `set-max-listpack-entries` members of at most `set-max-listpack-value` bytes).
-//!   Lookups are linear, which beats hashing at these sizes and costs no per-member allocation.
+//! * `intset`: sorted integers while every member is a canonical 64-bit integer (the text `string2ll`
+//!   accepts: no `+`, no leading zeros, no `-0`) and there are at most `set-max-intset-entries`. As in
+//!   Redis, every value is stored at one width (2, 4 or 8 bytes, widened when a bigger value arrives)
+//!   in one exactly-sized [`Packed`] buffer: five small integers are 11 bytes. Binary
+//!   search, and members come out in numeric order, as in Redis.
+//! * `listpack`: one exactly-sized buffer of a member count and length-prefixed entries in insertion
+//!   order, for small sets of short strings (at most `set-max-listpack-entries` members of at most
+//!   `set-max-listpack-value` bytes). Lookups are linear, which beats hashing at these sizes and costs
+//!   no per-member allocation.
+//!   The two compact encodings share one enum variant and tell each other apart by the buffer's first
+//!   byte (an intset's width is even, a listpack's `2n+1` header odd): a `Packed` has a single niche,
+//!   so two `Packed` variants would make `SetValue` 24 bytes and every `Value` 32.
 //! * `hashtable`: the keyspace's own chained [`Dict`] (keyed by member, no payload), whose reverse-binary
 //!   cursor gives SSCAN the SCAN guarantee.
 //!
@@ -24,6 +30,7 @@ use crate::protocol::parse_i64;
 use crate::smallbytes::SmallBytes;
 use crate::storage::dict::{Dict, Key};
 use crate::storage::hash_key;
+use crate::storage::types::packed::{get_varint, put_varint, Packed};
 
 /// The conversion thresholds (`set-max-intset-entries`, `set-max-listpack-entries`,
 /// `set-max-listpack-value`), read from the configuration by the caller.
@@ -84,125 +91,252 @@ impl Member<'_> {
     }
 }
 
-/// Listpack: a 4-byte little-endian member count, then entries `varint(len) bytes` back to back, in
-/// insertion order. The count lives in the buffer so the whole value stays three words.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Listpack {
-    buf: thin_vec::ThinVec<u8>,
-}
+/// A listpack set in its buffer (read view): a varint header `2 * count + 1` (odd, which tells it
+/// from an intset; one byte below 64 members), then entries `varint(len) bytes` back to back, in
+/// insertion order. An empty listpack is the one byte `1`.
+#[derive(Clone, Copy)]
+struct Members<'a>(&'a [u8]);
 
-const HEADER: usize = 4;
-
-/// Reads a LEB128 length at `pos`: (length, bytes used).
-#[inline]
-fn read_varint(buf: &[u8], mut pos: usize) -> (usize, usize) {
-    let start = pos;
-    let mut v = 0usize;
-    let mut shift = 0;
-    while let Some(&b) = buf.get(pos) {
-        pos += 1;
-        v |= ((b & 0x7f) as usize) << shift;
-        if b & 0x80 == 0 {
-            break;
+impl<'a> Members<'a> {
+    #[inline]
+    fn len(self) -> usize {
+        if self.0.is_empty() {
+            0
+        } else {
+            get_varint(self.0, 0).0 >> 1
         }
-        shift += 7;
     }
-    (v, pos - start)
+
+    /// Entries as `(offset of the entry, its bytes)`.
+    fn entries(self) -> impl Iterator<Item = (usize, &'a [u8])> {
+        let buf = self.0;
+        let mut pos = if buf.is_empty() {
+            0
+        } else {
+            get_varint(buf, 0).1
+        };
+        std::iter::from_fn(move || {
+            if pos >= buf.len() {
+                return None;
+            }
+            let at = pos;
+            let (n, start) = get_varint(buf, pos);
+            pos = start + n;
+            Some((at, &buf[start..pos]))
+        })
+    }
+
+    fn iter(self) -> impl Iterator<Item = &'a [u8]> {
+        self.entries().map(|(_, b)| b)
+    }
+
+    fn find(self, m: &[u8]) -> Option<usize> {
+        self.entries().find(|(_, b)| *b == m).map(|(at, _)| at)
+    }
+
+    fn contains(self, m: &[u8]) -> bool {
+        self.find(m).is_some()
+    }
 }
 
-fn write_varint(buf: &mut impl Extend<u8>, mut v: usize) {
-    while v >= 0x80 {
-        buf.extend(Some((v as u8) | 0x80));
-        v >>= 7;
-    }
-    buf.extend(Some(v as u8));
+/// An empty listpack set.
+fn lp_new() -> Packed {
+    Packed::from_slice(&[1])
 }
 
-impl Listpack {
-    pub fn len(&self) -> usize {
-        match self.buf.get(..HEADER) {
-            Some(h) => u32::from_le_bytes([h[0], h[1], h[2], h[3]]) as usize,
+/// A listpack of `n` encoded entries, in one allocation.
+fn lp_from_body(body: &[u8], n: usize) -> Packed {
+    let mut p = lp_new();
+    p.splice_counted(1..1, body, 2 * n + 1);
+    p
+}
+
+/// Appends a member known to be absent.
+fn lp_push(p: &mut Packed, m: &[u8]) {
+    let mut e = Vec::with_capacity(m.len() + 2);
+    put_varint(&mut e, m.len());
+    e.extend_from_slice(m);
+    let end = p.len();
+    let n = Members(p.as_slice()).len() + 1;
+    p.splice_counted(end..end, &e, 2 * n + 1);
+}
+
+/// Removes the entry at byte offset `at`.
+fn lp_remove_at(p: &mut Packed, at: usize) {
+    let (n, start) = get_varint(p.as_slice(), at);
+    let left = Members(p.as_slice()).len() - 1;
+    p.splice_counted(at..start + n, &[], 2 * left + 1);
+}
+
+/// An intset in its buffer (read view), Redis's layout: one byte giving the width of every value (2,
+/// 4 or 8: the narrowest that holds them all; even, which tells it from a listpack), then the values
+/// sorted ascending, little endian, at that width. The count is `(bytes - 1) / width`, so it is not
+/// stored. A value too wide for the current width upgrades the whole buffer (never downgraded, as in
+/// Redis). An empty intset is an empty buffer.
+#[derive(Clone, Copy)]
+struct Ints<'a>(&'a [u8]);
+
+/// The narrowest intset width (bytes) that holds `v`.
+fn int_width(v: i64) -> usize {
+    if i16::try_from(v).is_ok() {
+        2
+    } else if i32::try_from(v).is_ok() {
+        4
+    } else {
+        8
+    }
+}
+
+/// Reads the value of `width` bytes at `b`.
+#[inline]
+fn read_int(b: &[u8], width: usize) -> i64 {
+    match width {
+        2 => i64::from(i16::from_le_bytes([b[0], b[1]])),
+        4 => i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => i64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+    }
+}
+
+/// Appends `v` at `width` bytes (which holds it).
+fn write_int(out: &mut Vec<u8>, v: i64, width: usize) {
+    out.extend_from_slice(&v.to_le_bytes()[..width]);
+}
+
+impl<'a> Ints<'a> {
+    #[inline]
+    fn width(self) -> usize {
+        self.0.first().map_or(2, |&w| usize::from(w))
+    }
+
+    #[inline]
+    fn len(self) -> usize {
+        match self.0.first() {
+            Some(&w) => (self.0.len() - 1) / usize::from(w),
             None => 0,
         }
     }
 
-    fn set_len(&mut self, n: usize) {
-        if self.buf.len() < HEADER {
-            self.buf.resize(HEADER, 0);
+    /// The `i`-th smallest value.
+    #[inline]
+    fn get(self, i: usize) -> Option<i64> {
+        if i >= self.len() {
+            return None;
         }
-        self.buf[..HEADER].copy_from_slice(&(n as u32).to_le_bytes());
+        let w = self.width();
+        Some(read_int(&self.0[1 + i * w..], w))
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Entries as `(offset of the entry, its bytes)`.
-    fn entries(&self) -> impl Iterator<Item = (usize, &[u8])> {
-        let mut pos = HEADER;
-        std::iter::from_fn(move || {
-            if pos >= self.buf.len() {
-                return None;
-            }
-            let (n, used) = read_varint(&self.buf, pos);
-            let at = pos;
-            let start = pos + used;
-            pos = start + n;
-            Some((at, &self.buf[start..start + n]))
-        })
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.entries().map(|(_, b)| b)
-    }
-
-    fn find(&self, m: &[u8]) -> Option<usize> {
-        self.entries().find(|(_, b)| *b == m).map(|(at, _)| at)
-    }
-
-    pub fn contains(&self, m: &[u8]) -> bool {
-        self.find(m).is_some()
-    }
-
-    /// Appends a member known to be absent.
-    pub fn push(&mut self, m: &[u8]) {
-        let n = self.len() + 1;
-        self.set_len(n);
-        // Exact growth, as a listpack reallocates per insert: small sets keep no spare capacity.
-        self.buf.reserve_exact(m.len() + 2);
-        write_varint(&mut self.buf, m.len());
-        self.buf.extend_from_slice(m);
-    }
-
-    fn remove_at(&mut self, at: usize) {
-        let (n, used) = read_varint(&self.buf, at);
-        self.buf.drain(at..at + used + n);
-        let left = self.len() - 1;
-        self.set_len(left);
-    }
-
-    pub fn remove(&mut self, m: &[u8]) -> bool {
-        match self.find(m) {
-            Some(at) => {
-                self.remove_at(at);
-                true
-            }
-            None => false,
+    /// `Ok(index)` of `v`, or `Err(index it would go at)`.
+    fn search(self, v: i64) -> Result<usize, usize> {
+        let w = self.width();
+        let len = self.len();
+        if len == 0 || int_width(v) > w {
+            // Wider than every value here: below or above them all.
+            return Err(if v < 0 { 0 } else { len });
         }
+        let (mut lo, mut hi) = (0, len);
+        let b = &self.0[1..];
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            match read_int(&b[mid * w..], w).cmp(&v) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Ok(mid),
+            }
+        }
+        Err(lo)
     }
 
-    pub fn nth(&self, i: usize) -> Option<&[u8]> {
-        self.iter().nth(i)
+    fn contains(self, v: i64) -> bool {
+        self.search(v).is_ok()
     }
+
+    /// The values, ascending.
+    fn iter(self) -> impl Iterator<Item = i64> + 'a {
+        let w = self.width();
+        self.0
+            .get(1..)
+            .unwrap_or(&[])
+            .chunks_exact(w)
+            .map(move |c| read_int(c, w))
+    }
+}
+
+/// Inserts `v` into an intset; false if it was there.
+fn ints_insert(p: &mut Packed, v: i64) -> bool {
+    let ints = Ints(p.as_slice());
+    let pos = match ints.search(v) {
+        Ok(_) => return false,
+        Err(pos) => pos,
+    };
+    let (w, len) = (ints.width(), ints.len());
+    let need = int_width(v);
+    if len == 0 || need > w {
+        // Upgrade (or first value): rewrite every value at the new width.
+        let nw = if len == 0 { need } else { need.max(w) };
+        let mut out = Vec::with_capacity(1 + (len + 1) * nw);
+        out.push(nw as u8);
+        for (i, x) in ints.iter().enumerate() {
+            if i == pos {
+                write_int(&mut out, v, nw);
+            }
+            write_int(&mut out, x, nw);
+        }
+        if pos == len {
+            write_int(&mut out, v, nw);
+        }
+        *p = Packed::from_slice(&out);
+    } else {
+        p.insert(1 + pos * w, &v.to_le_bytes()[..w]);
+    }
+    true
+}
+
+/// Removes the value at index `i` (which exists) from an intset.
+fn ints_remove_at(p: &mut Packed, i: usize) {
+    let ints = Ints(p.as_slice());
+    if ints.len() == 1 {
+        *p = Packed::new();
+        return;
+    }
+    let w = ints.width();
+    p.remove(1 + i * w..1 + (i + 1) * w);
+}
+
+/// An intset of sorted, distinct values, in one allocation.
+fn ints_from_sorted(v: &[i64]) -> Packed {
+    let (Some(&lo), Some(&hi)) = (v.first(), v.last()) else {
+        return Packed::new();
+    };
+    let w = int_width(lo).max(int_width(hi));
+    let mut out = Vec::with_capacity(1 + v.len() * w);
+    out.push(w as u8);
+    for &x in v {
+        write_int(&mut out, x, w);
+    }
+    Packed::from_slice(&out)
 }
 
 /// A set value in one of its three encodings.
 pub enum SetValue {
-    /// Sorted, distinct.
-    /// `ThinVec`s (one pointer each) keep `SetValue` two words, so it fits in `Value` unboxed.
-    Intset(thin_vec::ThinVec<i64>),
-    Listpack(Listpack),
+    /// An intset or a listpack, told apart by the buffer's first byte (even or absent: intset; odd:
+    /// listpack). One variant for both because a [`Packed`] has a single niche (its non-null
+    /// pointer), room for one more variant: this way `SetValue` stays 16 bytes and `Value` 24.
+    Compact(Packed),
     Hashtable(Box<Dict<()>>),
+}
+
+/// A set's contents, seen through its encoding.
+enum View<'a> {
+    Int(Ints<'a>),
+    Lp(Members<'a>),
+    Table(&'a Dict<()>),
+}
+
+/// Whether a compact buffer holds a listpack (else an intset).
+#[inline]
+fn is_listpack(p: &Packed) -> bool {
+    p.as_slice().first().is_some_and(|b| b & 1 == 1)
 }
 
 /// Which encoding a set has (Redis's `OBJECT ENCODING` names via [`Encoding::name`]).
@@ -244,11 +378,11 @@ fn sdigits10(v: i64) -> usize {
 
 impl SetValue {
     pub fn new_intset() -> SetValue {
-        SetValue::Intset(thin_vec::ThinVec::new())
+        SetValue::Compact(Packed::new())
     }
 
     pub fn new_listpack() -> SetValue {
-        SetValue::Listpack(Listpack::default())
+        SetValue::Compact(lp_new())
     }
 
     /// An empty set able to hold `first`, sized for about `size_hint` members (Redis's `setTypeCreate`).
@@ -262,19 +396,28 @@ impl SetValue {
         }
     }
 
-    pub fn encoding(&self) -> Encoding {
+    #[inline]
+    fn view(&self) -> View<'_> {
         match self {
-            SetValue::Intset(_) => Encoding::Intset,
-            SetValue::Listpack(_) => Encoding::Listpack,
-            SetValue::Hashtable(_) => Encoding::Hashtable,
+            SetValue::Compact(p) if is_listpack(p) => View::Lp(Members(p.as_slice())),
+            SetValue::Compact(p) => View::Int(Ints(p.as_slice())),
+            SetValue::Hashtable(d) => View::Table(d),
+        }
+    }
+
+    pub fn encoding(&self) -> Encoding {
+        match self.view() {
+            View::Int(_) => Encoding::Intset,
+            View::Lp(_) => Encoding::Listpack,
+            View::Table(_) => Encoding::Hashtable,
         }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            SetValue::Intset(v) => v.len(),
-            SetValue::Listpack(l) => l.len(),
-            SetValue::Hashtable(d) => d.len(),
+        match self.view() {
+            View::Int(v) => v.len(),
+            View::Lp(l) => l.len(),
+            View::Table(d) => d.len(),
         }
     }
 
@@ -285,10 +428,10 @@ impl SetValue {
     /// Converts to a hash table before adding about `size_hint` members when a compact encoding could
     /// not hold that many anyway (Redis's `setTypeMaybeConvert`, used by SADD).
     pub fn maybe_convert(&mut self, size_hint: usize, lim: &SetLimits) {
-        let convert = match self {
-            SetValue::Listpack(_) => size_hint > lim.listpack_entries,
-            SetValue::Intset(_) => size_hint > lim.intset_entries,
-            SetValue::Hashtable(_) => false,
+        let convert = match self.view() {
+            View::Lp(_) => size_hint > lim.listpack_entries,
+            View::Int(_) => size_hint > lim.intset_entries,
+            View::Table(_) => false,
         };
         if convert {
             self.convert_to_hashtable();
@@ -298,15 +441,15 @@ impl SetValue {
     /// Converts to the hash-table encoding (keeps it if already so).
     pub fn convert_to_hashtable(&mut self) {
         let mut d = dict_with(self.len());
-        match self {
-            SetValue::Hashtable(_) => return,
-            SetValue::Intset(v) => {
+        match self.view() {
+            View::Table(_) => return,
+            View::Int(v) => {
                 let mut b = itoa::Buffer::new();
-                for &i in v.iter() {
+                for i in v.iter() {
                     dict_insert(&mut d, b.format(i).as_bytes());
                 }
             }
-            SetValue::Listpack(l) => {
+            View::Lp(l) => {
                 for m in l.iter() {
                     dict_insert(&mut d, m);
                 }
@@ -315,13 +458,18 @@ impl SetValue {
         *self = SetValue::Hashtable(d);
     }
 
-    fn intset_to_listpack(v: &[i64]) -> Listpack {
-        let mut l = Listpack::default();
+    /// The intset's members as text, then `extra`, as a listpack in one allocation.
+    fn intset_to_listpack(v: Ints<'_>, extra: &[u8]) -> Packed {
         let mut b = itoa::Buffer::new();
-        for &i in v {
-            l.push(b.format(i).as_bytes());
+        let mut body = Vec::new();
+        for i in v.iter() {
+            let t = b.format(i).as_bytes();
+            put_varint(&mut body, t.len());
+            body.extend_from_slice(t);
         }
-        l
+        put_varint(&mut body, extra.len());
+        body.extend_from_slice(extra);
+        lp_from_body(&body, v.len() + 1)
     }
 
     /// Adds a member; true if it was not there (Redis's `setTypeAddAux`, conversions included).
@@ -333,39 +481,37 @@ impl SetValue {
         };
         match self {
             SetValue::Hashtable(d) => return dict_insert(d, s),
-            SetValue::Listpack(l) => {
+            SetValue::Compact(p) if is_listpack(p) => {
+                let l = Members(p.as_slice());
                 if l.contains(s) {
                     return false;
                 }
                 if l.len() < lim.listpack_entries && s.len() <= lim.listpack_value {
-                    l.push(s);
+                    lp_push(p, s);
                     return true;
                 }
             }
-            SetValue::Intset(v) => {
+            SetValue::Compact(p) => {
                 if let Some(i) = m.as_int() {
-                    let Err(pos) = v.binary_search(&i) else {
+                    if !ints_insert(p, i) {
                         return false;
-                    };
-                    v.reserve_exact(1);
-                    v.insert(pos, i);
-                    if v.len() > lim.intset_max() {
+                    }
+                    if Ints(p.as_slice()).len() > lim.intset_max() {
                         self.convert_to_hashtable();
                     }
                     return true;
                 }
                 // A non-integer: become a listpack if everything fits, else a hash table.
-                let maxelelen = match (v.first(), v.last()) {
-                    (Some(&lo), Some(&hi)) => sdigits10(lo).max(sdigits10(hi)),
+                let v = Ints(p.as_slice());
+                let maxelelen = match (v.get(0), v.len().checked_sub(1).and_then(|i| v.get(i))) {
+                    (Some(lo), Some(hi)) => sdigits10(lo).max(sdigits10(hi)),
                     _ => 0,
                 };
                 if v.len() < lim.listpack_entries
                     && s.len() <= lim.listpack_value
                     && maxelelen <= lim.listpack_value
                 {
-                    let mut l = Self::intset_to_listpack(v);
-                    l.push(s);
-                    *self = SetValue::Listpack(l);
+                    *p = Self::intset_to_listpack(v, s);
                     return true;
                 }
             }
@@ -386,23 +532,31 @@ impl SetValue {
     /// Removes a member; true if it was there. Never changes the encoding.
     pub fn remove(&mut self, m: Member<'_>) -> bool {
         match self {
-            SetValue::Intset(v) => match m.as_int().map(|i| v.binary_search(&i)) {
-                Some(Ok(pos)) => {
-                    v.remove(pos);
+            SetValue::Compact(p) if is_listpack(p) => {
+                m.with_bytes(|s| match Members(p.as_slice()).find(s) {
+                    Some(at) => {
+                        lp_remove_at(p, at);
+                        true
+                    }
+                    None => false,
+                })
+            }
+            SetValue::Compact(p) => match m.as_int().map(|i| Ints(p.as_slice()).search(i)) {
+                Some(Ok(at)) => {
+                    ints_remove_at(p, at);
                     true
                 }
                 _ => false,
             },
-            SetValue::Listpack(l) => m.with_bytes(|s| l.remove(s)),
             SetValue::Hashtable(d) => m.with_bytes(|s| d.remove(hash_key(s), s).is_some()),
         }
     }
 
     pub fn contains(&self, m: Member<'_>) -> bool {
-        match self {
-            SetValue::Intset(v) => m.as_int().is_some_and(|i| v.binary_search(&i).is_ok()),
-            SetValue::Listpack(l) => m.with_bytes(|s| l.contains(s)),
-            SetValue::Hashtable(d) => m.with_bytes(|s| d.get(hash_key(s), s).is_some()),
+        match self.view() {
+            View::Int(v) => m.as_int().is_some_and(|i| v.contains(i)),
+            View::Lp(l) => m.with_bytes(|s| l.contains(s)),
+            View::Table(d) => m.with_bytes(|s| d.get(hash_key(s), s).is_some()),
         }
     }
 
@@ -413,19 +567,19 @@ impl SetValue {
     /// Members in the encoding's order: numeric for an intset, insertion order for a listpack, table
     /// order for a hash table.
     pub fn iter(&self) -> Box<dyn Iterator<Item = Member<'_>> + '_> {
-        match self {
-            SetValue::Intset(v) => Box::new(v.iter().map(|&i| Member::Int(i))),
-            SetValue::Listpack(l) => Box::new(l.iter().map(Member::Str)),
-            SetValue::Hashtable(d) => Box::new(d.iter().map(|n| Member::Str(&n.key))),
+        match self.view() {
+            View::Int(v) => Box::new(v.iter().map(Member::Int)),
+            View::Lp(l) => Box::new(l.iter().map(Member::Str)),
+            View::Table(d) => Box::new(d.iter().map(|n| Member::Str(&n.key))),
         }
     }
 
     /// The `i`-th member in iteration order (O(1) for an intset, O(n) otherwise).
     fn nth(&self, i: usize) -> Option<Member<'_>> {
-        match self {
-            SetValue::Intset(v) => v.get(i).map(|&x| Member::Int(x)),
-            SetValue::Listpack(l) => l.nth(i).map(Member::Str),
-            SetValue::Hashtable(d) => d.iter().nth(i).map(|n| Member::Str(&n.key)),
+        match self.view() {
+            View::Int(v) => v.get(i).map(Member::Int),
+            View::Lp(l) => l.iter().nth(i).map(Member::Str),
+            View::Table(d) => d.iter().nth(i).map(|n| Member::Str(&n.key)),
         }
     }
 
@@ -441,21 +595,25 @@ impl SetValue {
     /// Removes and returns a random member.
     pub fn pop_random(&mut self, rng: &mut impl Rng) -> Option<SmallBytes> {
         match self {
-            SetValue::Intset(v) => {
-                if v.is_empty() {
-                    return None;
-                }
-                let i = v.remove(rng.gen_range(0..v.len()));
-                Some(Member::Int(i).to_small())
-            }
-            SetValue::Listpack(l) => {
-                if l.is_empty() {
+            SetValue::Compact(p) if is_listpack(p) => {
+                let l = Members(p.as_slice());
+                if l.len() == 0 {
                     return None;
                 }
                 let (at, m) = l.entries().nth(rng.gen_range(0..l.len()))?;
                 let out = SmallBytes::new(m);
-                l.remove_at(at);
+                lp_remove_at(p, at);
                 Some(out)
+            }
+            SetValue::Compact(p) => {
+                let v = Ints(p.as_slice());
+                if v.len() == 0 {
+                    return None;
+                }
+                let at = rng.gen_range(0..v.len());
+                let i = v.get(at)?;
+                ints_remove_at(p, at);
+                Some(Member::Int(i).to_small())
             }
             SetValue::Hashtable(d) => {
                 let key = d.random_node(rng, |_| true)?.key.clone();
@@ -472,8 +630,11 @@ impl SetValue {
         let count = count.min(n);
         let mut idx = sample(rng, n, count).into_vec();
         idx.sort_unstable();
-        match self {
-            SetValue::Intset(v) => idx.into_iter().map(|i| Member::Int(v[i])).collect(),
+        match self.view() {
+            View::Int(v) => idx
+                .into_iter()
+                .filter_map(|i| v.get(i).map(Member::Int))
+                .collect(),
             _ => {
                 let mut out = Vec::with_capacity(count);
                 let mut want = idx.into_iter().peekable();
@@ -495,7 +656,7 @@ impl SetValue {
     /// Converts to an intset if every member is an integer and there are few enough of them (Redis's
     /// `maybeConvertToIntset`, used on SINTERSTORE's result).
     pub fn maybe_convert_to_intset(&mut self, lim: &SetLimits) {
-        if matches!(self, SetValue::Intset(_)) || self.len() > lim.intset_max() {
+        if self.encoding() == Encoding::Intset || self.len() > lim.intset_max() {
             return;
         }
         let mut v = Vec::with_capacity(self.len());
@@ -506,7 +667,7 @@ impl SetValue {
             }
         }
         v.sort_unstable();
-        *self = SetValue::Intset(v.into());
+        *self = SetValue::Compact(ints_from_sorted(&v));
     }
 
     /// The hash table, for cursor scans; `None` for the compact encodings (which SSCAN returns whole).
@@ -522,8 +683,7 @@ impl Clone for SetValue {
     /// Keeps the encoding, as Redis's `setTypeDup` (COPY).
     fn clone(&self) -> Self {
         match self {
-            SetValue::Intset(v) => SetValue::Intset(v.clone()),
-            SetValue::Listpack(l) => SetValue::Listpack(l.clone()),
+            SetValue::Compact(p) => SetValue::Compact(p.clone()),
             SetValue::Hashtable(d) => {
                 let mut nd = dict_with(d.len());
                 for n in d.iter() {
@@ -557,8 +717,7 @@ impl SetValue {
     /// Heap bytes held (MEMORY USAGE), sampling up to `samples` members of a hashtable (0: all).
     pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
-            SetValue::Intset(v) => v.capacity() * 8,
-            SetValue::Listpack(lp) => lp.buf.capacity(),
+            SetValue::Compact(p) => p.heap_bytes(),
             SetValue::Hashtable(d) => {
                 std::mem::size_of::<Dict<()>>()
                     + d.allocated()
@@ -598,6 +757,79 @@ mod tests {
         assert!(s.add_bytes(b"a", &SetLimits::default()));
         assert_eq!(s.encoding(), Encoding::Listpack);
         assert_eq!(members(&s), ["-5", "1", "2", "3", "a"]);
+    }
+
+    #[test]
+    fn intset_widens_when_a_wider_value_arrives() {
+        let mut p = Packed::new();
+        let ints = |p: &Packed| Ints(p.as_slice()).iter().collect::<Vec<_>>();
+        assert_eq!(Ints(p.as_slice()).len(), 0);
+        for x in [5, -3, 1000] {
+            assert!(ints_insert(&mut p, x));
+        }
+        assert!(!ints_insert(&mut p, 5));
+        assert_eq!((Ints(p.as_slice()).width(), p.heap_bytes()), (2, 1 + 3 * 2));
+        // Past i16: every value rewritten at 4 bytes, order kept, the new one placed.
+        assert!(ints_insert(&mut p, -40_000));
+        assert_eq!(
+            (Ints(p.as_slice()).width(), Ints(p.as_slice()).len()),
+            (4, 4)
+        );
+        assert_eq!(ints(&p), [-40_000, -3, 5, 1000]);
+        for x in [i64::MAX, i64::MIN, 3_000_000_000] {
+            assert!(ints_insert(&mut p, x));
+        }
+        assert_eq!((Ints(p.as_slice()).width(), p.heap_bytes()), (8, 1 + 7 * 8));
+        let all = [i64::MIN, -40_000, -3, 5, 1000, 3_000_000_000, i64::MAX];
+        assert_eq!(ints(&p), all);
+        for x in all {
+            assert!(Ints(p.as_slice()).contains(x));
+        }
+        for x in [4, i64::MAX - 1, -70_000] {
+            assert!(!Ints(p.as_slice()).contains(x));
+        }
+        // Removing the wide values keeps the width, as in Redis.
+        let mut s = SetValue::Compact(p);
+        assert!(s.remove(Member::Int(i64::MAX)) && s.remove(Member::Int(i64::MIN)));
+        assert!(!s.remove(Member::Int(i64::MIN)));
+        assert_eq!(s.encoding(), Encoding::Intset);
+        assert_eq!(s.heap_bytes(0), 1 + 5 * 8);
+        assert_eq!(s.nth(0), Some(Member::Int(-40_000)));
+        assert_eq!(s.nth(4), Some(Member::Int(3_000_000_000)));
+        assert_eq!(s.nth(5), None);
+        // A wide value below or above a narrow set, and narrow values around it.
+        let mut w = ints_from_sorted(&[1, 2, 3]);
+        assert_eq!(Ints(w.as_slice()).width(), 2);
+        for x in [-(1 << 40), 1 << 40, 0] {
+            assert!(ints_insert(&mut w, x));
+        }
+        assert_eq!(ints(&w), [-(1 << 40), 0, 1, 2, 3, 1 << 40]);
+        let mut s = SetValue::Compact(w);
+        for x in [-(1 << 40), 0, 1, 2, 3, 1 << 40] {
+            assert!(s.remove(Member::Int(x)));
+        }
+        assert!(s.is_empty());
+        assert_eq!(s.heap_bytes(0), 0);
+        assert_eq!(s.encoding(), Encoding::Intset);
+    }
+
+    #[test]
+    fn compact_sets_are_exact_buffers() {
+        assert_eq!(std::mem::size_of::<SetValue>(), 16);
+        let s = set_of(&["1", "2", "3", "4", "5"]);
+        assert_eq!((s.encoding(), s.heap_bytes(0)), (Encoding::Intset, 11));
+        let s = set_of(&["m1", "m2", "m3", "m4", "m5"]);
+        assert_eq!((s.encoding(), s.heap_bytes(0)), (Encoding::Listpack, 16));
+        // The header is 2n+1: two bytes from 64 members.
+        let lim = SetLimits::default();
+        let mut s = SetValue::new_listpack();
+        for i in 0..64 {
+            s.add_bytes(format!("{i:02}x").as_bytes(), &lim);
+        }
+        assert_eq!((s.len(), s.heap_bytes(0)), (64, 2 + 64 * 4));
+        assert!(s.remove(Member::Str(b"00x")));
+        assert_eq!((s.len(), s.heap_bytes(0)), (63, 1 + 63 * 4));
+        assert!(s.contains_bytes(b"63x") && !s.contains_bytes(b"00x"));
     }
 
     #[test]
@@ -741,11 +973,12 @@ mod tests {
                 prop_assert_eq!(s.len(), model.len());
                 let got: BTreeSet<Vec<u8>> = s.iter().map(|m| m.to_small().to_vec()).collect();
                 prop_assert_eq!(&got, &model);
-                if let SetValue::Intset(v) = &s {
+                if let View::Int(v) = s.view() {
+                    let v: Vec<i64> = v.iter().collect();
                     prop_assert!(v.windows(2).all(|w| w[0] < w[1]));
                     prop_assert!(v.len() <= 16);
                 }
-                if let SetValue::Listpack(l) = &s {
+                if let View::Lp(l) = s.view() {
                     prop_assert!(l.len() <= 8);
                     prop_assert!(l.iter().all(|m| m.len() <= 64));
                 }

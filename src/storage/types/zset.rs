@@ -1,10 +1,12 @@
 //! Sorted sets: members ordered by `(score, member)`, with O(log n) rank operations.
 //!
 //! Why it is built this way (after Redis's `t_zset.c`):
-//! * Small sets use the `listpack` encoding: one sorted `Vec` of `(score, member)` pairs (members up to
-//!   22 bytes live inline in the entry, so a typical small set is one allocation). Every operation is a
-//!   scan or a binary search over at most `zset-max-listpack-entries` entries, which beats any pointer
-//!   structure at that size.
+//! * Small sets use the `listpack` encoding ([`Zpack`]): `(score, member)` entries, sorted, packed in
+//!   one exactly-sized buffer, integer scores as one-byte-or-so varints (five members `m1`..`m5` with
+//!   scores 1..5 are 21 bytes, where a `Vec` of `(f64, SmallBytes)` took 160 plus its header). Every
+//!   operation is a scan over at most `zset-max-listpack-entries` entries, as Redis's listpack, which
+//!   beats any pointer structure at that size; descending ranges note the offsets they walk, since the
+//!   entries carry no back links.
 //! * Past the thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`) a set converts, one way,
 //!   to the `skiplist` encoding: a [`Dict`] from member to score (O(1) ZSCORE, and ZSCAN's cursor
 //!   guarantee through `scan_step`) plus a skiplist with spans, as Redis's `zskiplist`, so rank lookups,
@@ -21,6 +23,7 @@ use super::skiplist::{SkipList, NIL};
 use crate::smallbytes::SmallBytes;
 use crate::storage::dict::Dict;
 use crate::storage::hash_key;
+use crate::storage::types::packed::{get_varint, put_varint, Packed};
 
 /// The conversion thresholds (`zset-max-listpack-entries`, `zset-max-listpack-value`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,11 +72,141 @@ impl std::fmt::Debug for Big {
     }
 }
 
+/// The `listpack` encoding: `(score, member)` entries sorted by score then member, in one counted
+/// [`Packed`] buffer (a varint entry count, then the entries; empty set, empty buffer). Each entry is
+/// a score then `varint(len) member`. A score that is an integer below 2^62 in magnitude (and not
+/// -0.0) is one varint `zigzag(score) << 1` (one byte for -31..=31); any other score is the byte 1
+/// followed by its 8 IEEE bytes, so every `f64` (infinities, -0.0, fractions) comes back bit for bit.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Zpack {
+    buf: Packed,
+}
+
+/// One decoded entry: where it starts and ends in the buffer, its score and member.
+struct ZEntry<'a> {
+    at: usize,
+    end: usize,
+    score: f64,
+    member: &'a [u8],
+}
+
+/// Integers up to this magnitude are stored as varints (their zigzag form, shifted, fits in 64 bits).
+const INT_SCORE_LIMIT: f64 = 4_611_686_018_427_387_904.0; // 2^62
+
+/// Appends `score`'s encoding.
+fn put_score(out: &mut Vec<u8>, score: f64) {
+    if score.fract() == 0.0
+        && score.abs() < INT_SCORE_LIMIT
+        && !(score == 0.0 && score.is_sign_negative())
+    {
+        let i = score as i64;
+        let zz = ((i << 1) ^ (i >> 63)) as u64;
+        if let Ok(h) = usize::try_from(zz << 1) {
+            put_varint(out, h);
+            return;
+        }
+    }
+    out.push(1);
+    out.extend_from_slice(&score.to_bits().to_le_bytes());
+}
+
+/// Reads a score at `pos`: `(score, position after it)`.
+#[inline]
+fn get_score(buf: &[u8], pos: usize) -> (f64, usize) {
+    let (h, p) = get_varint(buf, pos);
+    if h & 1 == 0 {
+        let zz = (h >> 1) as u64;
+        let i = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
+        (i as f64, p)
+    } else {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&buf[p..p + 8]);
+        (f64::from_bits(u64::from_le_bytes(b)), p + 8)
+    }
+}
+
+fn encode_entry(score: f64, member: &[u8]) -> Vec<u8> {
+    let mut e = Vec::with_capacity(member.len() + 11);
+    put_score(&mut e, score);
+    put_varint(&mut e, member.len());
+    e.extend_from_slice(member);
+    e
+}
+
+/// Decodes the entry at `pos` (which is inside the body).
+#[inline]
+fn entry_at(buf: &[u8], pos: usize) -> ZEntry<'_> {
+    let (score, p) = get_score(buf, pos);
+    let (n, m) = get_varint(buf, p);
+    ZEntry {
+        at: pos,
+        end: m + n,
+        score,
+        member: &buf[m..m + n],
+    }
+}
+
+impl Zpack {
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.buf.count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    /// The entries in order.
+    fn entries(&self) -> impl Iterator<Item = ZEntry<'_>> {
+        let buf = self.buf.as_slice();
+        let mut pos = self.buf.body();
+        std::iter::from_fn(move || {
+            (pos < buf.len()).then(|| {
+                let e = entry_at(buf, pos);
+                pos = e.end;
+                e
+            })
+        })
+    }
+
+    /// `member`'s rank and entry.
+    fn find(&self, member: &[u8]) -> Option<(usize, ZEntry<'_>)> {
+        self.entries().enumerate().find(|(_, e)| e.member == member)
+    }
+
+    /// Byte offset where `(score, member)` belongs (the first entry not before it).
+    fn insert_pos(&self, score: f64, member: &[u8]) -> usize {
+        self.entries()
+            .find(|e| !before(e.score, e.member, score, member))
+            .map_or(self.buf.len(), |e| e.at)
+    }
+
+    /// Byte offset of the entry of rank `r` (the end of the buffer if there is none).
+    fn offset_of(&self, r: usize) -> usize {
+        self.entries().nth(r).map_or(self.buf.len(), |e| e.at)
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.buf.heap_bytes()
+    }
+}
+
+impl std::fmt::Debug for Zpack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.entries()
+                    .map(|e| (e.score, String::from_utf8_lossy(e.member))),
+            )
+            .finish()
+    }
+}
+
 /// A sorted set in one of Redis's two encodings.
 #[derive(Debug, Clone)]
 pub enum ZSet {
     /// Sorted by `(score, member)`.
-    Listpack(thin_vec::ThinVec<(f64, SmallBytes)>),
+    Listpack(Zpack),
     Skiplist(Box<Big>),
 }
 
@@ -95,16 +228,14 @@ impl Default for ZSet {
 
 impl ZSet {
     pub fn new() -> ZSet {
-        ZSet::Listpack(thin_vec::ThinVec::new())
+        ZSet::Listpack(Zpack::default())
     }
 
     /// An empty set in the encoding Redis 7.2's `zsetTypeCreate` picks for `size_hint` elements whose
     /// longest member has `max_len` bytes.
     pub fn with_hint(size_hint: usize, max_len: usize, limits: Limits) -> ZSet {
         if size_hint <= limits.entries && max_len <= limits.value && limits.entries > 0 {
-            ZSet::Listpack(thin_vec::ThinVec::with_capacity(
-                size_hint.min(limits.entries),
-            ))
+            ZSet::Listpack(Zpack::default())
         } else {
             ZSet::Skiplist(Box::new(Big {
                 dict: Dict::new(),
@@ -134,7 +265,7 @@ impl ZSet {
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
         match self {
-            ZSet::Listpack(v) => v.iter().find(|e| &*e.1 == member).map(|e| e.0),
+            ZSet::Listpack(v) => v.find(member).map(|(_, e)| e.score),
             ZSet::Skiplist(b) => b.dict.get(hash_key(member), member).map(|n| n.entry),
         }
     }
@@ -145,9 +276,10 @@ impl ZSet {
                 dict: Dict::new(),
                 list: SkipList::new(),
             };
-            for (s, m) in v.drain(..) {
-                big.dict.insert_new(hash_key(&m), m.clone(), s);
-                big.list.insert(s, &m);
+            for e in v.entries() {
+                big.dict
+                    .insert_new(hash_key(e.member), SmallBytes::new(e.member), e.score);
+                big.list.insert(e.score, e.member);
             }
             *self = ZSet::Skiplist(Box::new(big));
         }
@@ -157,20 +289,24 @@ impl ZSet {
     /// Returns true if the member was added.
     pub fn insert(&mut self, member: &[u8], score: f64, limits: Limits) -> bool {
         if let ZSet::Listpack(v) = self {
-            if let Some(pos) = v.iter().position(|e| &*e.1 == member) {
-                if v[pos].0 == score {
+            if let Some((_, e)) = v.find(member) {
+                // `==`, as Redis's `zsetAdd`: re-adding 0 as -0 (or back) keeps the stored score.
+                if e.score == score {
                     return false;
                 }
-                let e = v.remove(pos);
-                let at = v.partition_point(|x| before(x.0, &x.1, score, member));
-                v.insert(at, (score, e.1));
+                let old = e.at..e.end;
+                v.buf.remove(old);
+                let at = v.insert_pos(score, member);
+                v.buf.insert(at, &encode_entry(score, member));
                 return false;
             }
             if v.len() + 1 > limits.entries || member.len() > limits.value {
                 self.convert();
             } else {
-                let at = v.partition_point(|x| before(x.0, &x.1, score, member));
-                v.insert(at, (score, SmallBytes::new(member)));
+                let at = v.insert_pos(score, member);
+                let n = v.len() + 1;
+                v.buf
+                    .splice_counted(at..at, &encode_entry(score, member), n);
                 return true;
             }
         }
@@ -196,8 +332,11 @@ impl ZSet {
     pub fn remove(&mut self, member: &[u8]) -> Option<f64> {
         match self {
             ZSet::Listpack(v) => {
-                let pos = v.iter().position(|e| &*e.1 == member)?;
-                Some(v.remove(pos).0)
+                let (_, e) = v.find(member)?;
+                let (range, score) = (e.at..e.end, e.score);
+                let n = v.len() - 1;
+                v.buf.splice_counted(range, &[], n);
+                Some(score)
             }
             ZSet::Skiplist(b) => {
                 let n = b.dict.remove(hash_key(member), member)?;
@@ -210,7 +349,7 @@ impl ZSet {
     /// `member`'s 0-based rank in ascending order, and its score.
     pub fn rank(&self, member: &[u8]) -> Option<(usize, f64)> {
         match self {
-            ZSet::Listpack(v) => v.iter().position(|e| &*e.1 == member).map(|p| (p, v[p].0)),
+            ZSet::Listpack(v) => v.find(member).map(|(r, e)| (r, e.score)),
             ZSet::Skiplist(b) => {
                 let s = b.dict.get(hash_key(member), member)?.entry;
                 Some((b.list.count_before(|x, m| before(x, m, s, member)), s))
@@ -221,7 +360,7 @@ impl ZSet {
     /// The element at 0-based ascending rank `r`.
     pub fn at(&self, r: usize) -> Option<(&[u8], f64)> {
         match self {
-            ZSet::Listpack(v) => v.get(r).map(|e| (&*e.1, e.0)),
+            ZSet::Listpack(v) => v.entries().nth(r).map(|e| (e.member, e.score)),
             ZSet::Skiplist(b) => {
                 let x = b.list.at_rank(r);
                 (x != NIL).then(|| (b.list.member(x), b.list.score(x)))
@@ -233,7 +372,7 @@ impl ZSet {
     /// of the order (e.g. "score < 5").
     pub fn count_before(&self, pred: impl Fn(f64, &[u8]) -> bool) -> usize {
         match self {
-            ZSet::Listpack(v) => v.partition_point(|e| pred(e.0, &e.1)),
+            ZSet::Listpack(v) => v.entries().take_while(|e| pred(e.score, e.member)).count(),
             ZSet::Skiplist(b) => b.list.count_before(pred),
         }
     }
@@ -249,12 +388,28 @@ impl ZSet {
                 idx: 0,
                 left: 0,
                 rev,
+                lp_pos: 0,
+                lp_back: Vec::new(),
             };
         }
         let end = end.min(len - 1);
         let first = if rev { end } else { start };
+        let (mut lp_pos, mut lp_back) = (0, Vec::new());
         let pos = match self {
-            ZSet::Listpack(_) => 0,
+            ZSet::Listpack(v) => {
+                if rev {
+                    // No back links in the buffer: note where each entry of the range starts.
+                    lp_back = v
+                        .entries()
+                        .skip(start)
+                        .take(end - start + 1)
+                        .map(|e| e.at)
+                        .collect();
+                } else {
+                    lp_pos = v.offset_of(start);
+                }
+                0
+            }
             ZSet::Skiplist(b) => b.list.at_rank(first),
         };
         Range {
@@ -263,6 +418,8 @@ impl ZSet {
             idx: first,
             left: end - start + 1,
             rev,
+            lp_pos,
+            lp_back,
         }
     }
 
@@ -280,7 +437,10 @@ impl ZSet {
         let end = end.min(len - 1);
         match self {
             ZSet::Listpack(v) => {
-                v.drain(start..=end);
+                let from = v.offset_of(start);
+                let to = v.entries().nth(end).map_or(v.buf.len(), |e| e.end);
+                let n = len - (end - start + 1);
+                v.buf.splice_counted(from..to, &[], n);
             }
             ZSet::Skiplist(_) => {
                 let doomed: Vec<(f64, Vec<u8>)> = self
@@ -333,6 +493,10 @@ pub struct Range<'a> {
     idx: usize,
     left: usize,
     rev: bool,
+    /// Listpack, ascending: byte offset of the next entry.
+    lp_pos: usize,
+    /// Listpack, descending: offsets of the range's entries, consumed from the back.
+    lp_back: Vec<usize>,
 }
 
 impl<'a> Iterator for Range<'a> {
@@ -345,8 +509,18 @@ impl<'a> Iterator for Range<'a> {
         self.left -= 1;
         let out = match self.set {
             ZSet::Listpack(v) => {
-                let e = v.get(self.idx)?;
-                (&*e.1, e.0)
+                let buf = v.buf.as_slice();
+                let at = if self.rev {
+                    self.lp_back.pop()?
+                } else {
+                    self.lp_pos
+                };
+                if at >= buf.len() {
+                    return None;
+                }
+                let e = entry_at(buf, at);
+                self.lp_pos = e.end;
+                (e.member, e.score)
             }
             ZSet::Skiplist(b) => {
                 if self.pos == NIL {
@@ -378,10 +552,7 @@ impl ZSet {
     /// Heap bytes held (MEMORY USAGE), sampling up to `samples` members (0: all).
     pub fn heap_bytes(&self, samples: usize) -> usize {
         match self {
-            ZSet::Listpack(v) => {
-                v.capacity() * std::mem::size_of::<(f64, SmallBytes)>()
-                    + super::sampled(v.iter(), v.len(), samples, |(_, m)| super::heap_len(m))
-            }
+            ZSet::Listpack(v) => v.heap_bytes(),
             ZSet::Skiplist(b) => {
                 let list = b.list.heap_bytes();
                 std::mem::size_of::<Big>()
@@ -413,6 +584,96 @@ mod tests {
 
     fn contents(z: &ZSet) -> Vec<(Vec<u8>, f64)> {
         z.iter().map(|(m, s)| (m.to_vec(), s)).collect()
+    }
+
+    #[test]
+    fn listpack_scores_round_trip_bit_for_bit() {
+        let scores = [
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            31.0,
+            -32.0,
+            64.0,
+            1.5,
+            -2.25,
+            0.1,
+            1e-300,
+            f64::MIN_POSITIVE,
+            9_007_199_254_740_993.0,
+            4_611_686_018_427_387_904.0,
+            -4_611_686_018_427_387_904.0,
+            4_611_686_018_427_387_903.0,
+            9.223_372_036_854_776e18,
+            -9.223_372_036_854_776e18,
+            1e300,
+            f64::MAX,
+            f64::MIN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        for s in scores {
+            let mut b = vec![0xAA];
+            put_score(&mut b, s);
+            assert_eq!(get_score(&b, 1), (s, b.len()), "{s:e}");
+            assert_eq!(get_score(&b, 1).0.to_bits(), s.to_bits(), "{s:e}");
+        }
+        // Small integers take one byte, other scores a tag and eight.
+        let len = |s: f64| {
+            let mut b = Vec::new();
+            put_score(&mut b, s);
+            b.len()
+        };
+        assert_eq!((len(0.0), len(31.0), len(-32.0), len(32.0)), (1, 1, 1, 2));
+        assert_eq!((len(-0.0), len(0.5), len(f64::INFINITY)), (9, 9, 9));
+        // Through the set: order by score then member, scores exact.
+        let mut z = ZSet::new();
+        let lim = Limits::default();
+        for (i, s) in scores.iter().enumerate() {
+            z.insert(format!("m{i:02}").as_bytes(), *s, lim);
+        }
+        assert_eq!(z.encoding(), "listpack");
+        let got = contents(&z);
+        let mut want: Vec<(Vec<u8>, f64)> = scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("m{i:02}").into_bytes(), *s))
+            .collect();
+        // -0 and 0 compare equal, so they are ordered by member.
+        want.sort_by(|a, b| {
+            a.1.partial_cmp(&b.1)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.0.cmp(&b.0))
+        });
+        assert_eq!(got.len(), want.len());
+        for (g, w) in got.iter().zip(&want) {
+            assert_eq!(g.0, w.0);
+            assert_eq!(g.1.to_bits(), w.1.to_bits());
+        }
+        assert_eq!(z.score(b"m01").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        let rev: Vec<_> = z.range(2, 6, true).map(|(m, _)| m.to_vec()).collect();
+        let fwd: Vec<_> = z.range(2, 6, false).map(|(m, _)| m.to_vec()).collect();
+        assert_eq!(rev, fwd.into_iter().rev().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn listpack_is_one_exact_buffer() {
+        let mut z = ZSet::new();
+        assert_eq!(z.heap_bytes(0), 0);
+        for (i, m) in [b"m1", b"m2", b"m3", b"m4", b"m5"].iter().enumerate() {
+            z.insert(*m, (i + 1) as f64, Limits::default());
+        }
+        // Count byte + 5 × (score byte, length byte, 2 member bytes).
+        assert_eq!(z.heap_bytes(0), 21);
+        z.insert(b"m3", 0.5, Limits::default());
+        assert_eq!(z.heap_bytes(0), 29);
+        assert_eq!(z.rank(b"m3"), Some((0, 0.5)));
+        for m in [b"m1", b"m2", b"m3", b"m4", b"m5"] {
+            assert!(z.remove(m).is_some());
+        }
+        assert_eq!(z.heap_bytes(0), 0);
+        assert_eq!(std::mem::size_of::<ZSet>(), 16);
     }
 
     #[test]
