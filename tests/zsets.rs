@@ -1150,3 +1150,32 @@ fn set_operations_accept_plain_sets_like_redis() {
         .map(|c| c.iter().map(|s| s.as_bytes().to_vec()).collect());
     common::diff::compare_all(redis.port, srv.port, "zset ops on sets", cmds);
 }
+
+/// Negative zero, as redis-server 7.0 answers it: the listpack stores -0 as 0 (the reply to the
+/// write that computed it still says -0), the skiplist keeps -0.
+#[test]
+fn negative_zero_scores_follow_the_encoding() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    assert_eq!(int(&mut con, &["ZADD", "small", "-0", "m"]), 1);
+    assert_eq!(q(&mut con, &["ZSCORE", "small", "m"]), bulk("0"));
+    assert_eq!(
+        q(&mut con, &["ZADD", "small", "INCR", "-0", "n"]),
+        bulk("-0")
+    );
+    assert_eq!(q(&mut con, &["ZSCORE", "small", "n"]), bulk("0"));
+    assert_eq!(
+        q(
+            &mut con,
+            &["CONFIG", "SET", "zset-max-listpack-entries", "0"]
+        ),
+        V::Okay
+    );
+    assert_eq!(int(&mut con, &["ZADD", "big", "-0", "m"]), 1);
+    assert_eq!(
+        q(&mut con, &["OBJECT", "ENCODING", "big"]),
+        bulk("skiplist")
+    );
+    assert_eq!(q(&mut con, &["ZSCORE", "big", "m"]), bulk("-0"));
+    assert_eq!(q(&mut con, &["ZINCRBY", "big", "-0", "m"]), bulk("-0"));
+}

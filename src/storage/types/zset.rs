@@ -74,9 +74,11 @@ impl std::fmt::Debug for Big {
 
 /// The `listpack` encoding: `(score, member)` entries sorted by score then member, in one counted
 /// [`Packed`] buffer (a varint entry count, then the entries; empty set, empty buffer). Each entry is
-/// a score then `varint(len) member`. A score that is an integer below 2^62 in magnitude (and not
-/// -0.0) is one varint `zigzag(score) << 1` (one byte for -31..=31); any other score is the byte 1
-/// followed by its 8 IEEE bytes, so every `f64` (infinities, -0.0, fractions) comes back bit for bit.
+/// a score then `varint(len) member`. A score that is an integer below 2^62 in magnitude is one
+/// varint `zigzag(score) << 1` (one byte for -31..=31); any other score is the byte 1 followed by
+/// its 8 IEEE bytes (infinities and fractions come back bit for bit). -0 is stored as 0, as Redis's
+/// listpack stores it (`ZADD z -0 m` then `ZSCORE z m` answers `0` until the set converts; the
+/// skiplist keeps -0, as Redis's does).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Zpack {
     buf: Packed,
@@ -95,10 +97,7 @@ const INT_SCORE_LIMIT: f64 = 4_611_686_018_427_387_904.0; // 2^62
 
 /// Appends `score`'s encoding.
 fn put_score(out: &mut Vec<u8>, score: f64) {
-    if score.fract() == 0.0
-        && score.abs() < INT_SCORE_LIMIT
-        && !(score == 0.0 && score.is_sign_negative())
-    {
+    if score.fract() == 0.0 && score.abs() < INT_SCORE_LIMIT {
         let i = score as i64;
         let zz = ((i << 1) ^ (i >> 63)) as u64;
         if let Ok(h) = usize::try_from(zz << 1) {
@@ -613,11 +612,13 @@ mod tests {
             f64::INFINITY,
             f64::NEG_INFINITY,
         ];
+        // Every score comes back bit for bit, except -0, which comes back as 0.
+        let stored = |s: f64| if s == 0.0 { 0.0 } else { s };
         for s in scores {
             let mut b = vec![0xAA];
             put_score(&mut b, s);
             assert_eq!(get_score(&b, 1), (s, b.len()), "{s:e}");
-            assert_eq!(get_score(&b, 1).0.to_bits(), s.to_bits(), "{s:e}");
+            assert_eq!(get_score(&b, 1).0.to_bits(), stored(s).to_bits(), "{s:e}");
         }
         // Small integers take one byte, other scores a tag and eight.
         let len = |s: f64| {
@@ -626,7 +627,7 @@ mod tests {
             b.len()
         };
         assert_eq!((len(0.0), len(31.0), len(-32.0), len(32.0)), (1, 1, 1, 2));
-        assert_eq!((len(-0.0), len(0.5), len(f64::INFINITY)), (9, 9, 9));
+        assert_eq!((len(-0.0), len(0.5), len(f64::INFINITY)), (1, 9, 9));
         // Through the set: order by score then member, scores exact.
         let mut z = ZSet::new();
         let lim = Limits::default();
@@ -638,7 +639,7 @@ mod tests {
         let mut want: Vec<(Vec<u8>, f64)> = scores
             .iter()
             .enumerate()
-            .map(|(i, s)| (format!("m{i:02}").into_bytes(), *s))
+            .map(|(i, s)| (format!("m{i:02}").into_bytes(), stored(*s)))
             .collect();
         // -0 and 0 compare equal, so they are ordered by member.
         want.sort_by(|a, b| {
@@ -651,7 +652,8 @@ mod tests {
             assert_eq!(g.0, w.0);
             assert_eq!(g.1.to_bits(), w.1.to_bits());
         }
-        assert_eq!(z.score(b"m01").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        // -0 is stored as 0, as Redis's listpack does.
+        assert_eq!(z.score(b"m01").map(f64::to_bits), Some(0.0f64.to_bits()));
         let rev: Vec<_> = z.range(2, 6, true).map(|(m, _)| m.to_vec()).collect();
         let fwd: Vec<_> = z.range(2, 6, false).map(|(m, _)| m.to_vec()).collect();
         assert_eq!(rev, fwd.into_iter().rev().collect::<Vec<_>>());
