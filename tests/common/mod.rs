@@ -206,29 +206,56 @@ pub struct Process {
 }
 
 impl Process {
-    /// Starts `ferrite --port <free> <args...>` and waits until it answers.
+    /// Starts `ferrite --port <free> <args...>` and waits until it answers. A free port can be taken
+    /// by another test's server between our probe and the child's bind (tests run in parallel): the
+    /// child then exits with "Address already in use" and we try another port. Any other early exit
+    /// fails the test with the child's log.
     pub fn start(args: &[&str]) -> Process {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
-        let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferrite"))
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("spawn ferrite");
-        let p = Process { port, child };
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "ferrite did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        for _ in 0..5 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("free port")
+                .port();
+            let log = std::env::temp_dir()
+                .join(format!("ferrite-test-{}-{port}.log", std::process::id()));
+            let stderr = std::fs::File::create(&log).expect("log file");
+            let child = std::process::Command::new(env!("CARGO_BIN_EXE_ferrite"))
+                .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                .args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(stderr)
+                .spawn()
+                .expect("spawn ferrite");
+            let mut p = Process { port, child };
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            loop {
+                if let Ok(Some(status)) = p.child.try_wait() {
+                    let text = std::fs::read_to_string(&log).unwrap_or_default();
+                    let _ = std::fs::remove_file(&log);
+                    if text.contains("Address already in use") {
+                        break;
+                    }
+                    panic!("ferrite exited at start ({status}): {text}");
+                }
+                // Answering is not enough: the port may be another test's server.
+                if TcpStream::connect(("127.0.0.1", port)).is_ok()
+                    && matches!(p.child.try_wait(), Ok(None))
+                {
+                    std::thread::sleep(Duration::from_millis(20));
+                    if matches!(p.child.try_wait(), Ok(None)) {
+                        let _ = std::fs::remove_file(&log);
+                        return p;
+                    }
+                    continue;
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "ferrite did not start"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        p
+        panic!("no free port for ferrite after 5 tries");
     }
 
     pub fn conn(&self) -> redis::Connection {
