@@ -683,21 +683,26 @@ fn redis_call(
     }
 }
 
-/// Compiles `body` (unless this thread has it already) under the name Redis gives it.
-fn compiled(engine: &mut Engine, sha: &str, body: &[u8]) -> Result<Function, CmdError> {
-    if let Some(f) = engine.funcs.get(sha) {
-        return Ok(f.clone());
-    }
-    // Redis's Lua always parses a script as text: a leading space keeps line numbers and makes a
-    // binary chunk fail to parse as it does there.
-    let source: std::borrow::Cow<[u8]> = if body.first() == Some(&0x1b) {
+/// Script or library source as Lua must see it: Redis's Lua always parses text, so a body that starts
+/// like a precompiled chunk (ESC) gets a leading space, which keeps line numbers and makes the binary
+/// chunk fail to parse as it does there.
+fn as_text(body: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if body.first() == Some(&0x1b) {
         let mut v = Vec::with_capacity(body.len() + 1);
         v.push(b' ');
         v.extend_from_slice(body);
         v.into()
     } else {
         body.into()
-    };
+    }
+}
+
+/// Compiles `body` (unless this thread has it already) under the name Redis gives it.
+fn compiled(engine: &mut Engine, sha: &str, body: &[u8]) -> Result<Function, CmdError> {
+    if let Some(f) = engine.funcs.get(sha) {
+        return Ok(f.clone());
+    }
+    let source = as_text(body);
     let f = engine
         .lua
         .load(&source[..])
@@ -852,14 +857,7 @@ fn load_into(
     body: &[u8],
 ) -> Result<Vec<(FunctionInfo, Function)>, CmdError> {
     let lua = &engine.lua;
-    let source: std::borrow::Cow<[u8]> = if body.first() == Some(&0x1b) {
-        let mut v = Vec::with_capacity(body.len() + 1);
-        v.push(b' ');
-        v.extend_from_slice(body);
-        v.into()
-    } else {
-        body.into()
-    };
+    let source = as_text(body);
     let chunk = lua
         .load(&source[..])
         .set_name("@user_function")
