@@ -25,7 +25,8 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 }
 
 const SC: u64 = acl::SCRIPTING;
-const FCALL_FLAGS: u64 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS;
+/// Functions, like scripts, may touch undeclared keys: dispatch locks every shard (`ALL_SHARDS`).
+const FCALL_FLAGS: u64 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | ALL_SHARDS;
 const FCALL_KEYS: &[KeySpec] = &[KeySpec::keynum(2, ks::RW | ks::ACCESS | ks::UPDATE)];
 const FCALL_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(2, ks::RO | ks::ACCESS)];
 const BY_FUNCTION: &str = "Depends on the function that is executed.";

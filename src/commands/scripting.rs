@@ -21,7 +21,10 @@ const fn docs(summary: &'static str, since: &'static str, complexity: &'static s
 }
 
 const SC: u64 = acl::SCRIPTING;
-const EVAL_FLAGS: u64 = NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MAY_REPLICATE;
+/// Scripts may touch keys they do not declare (BullMQ's and Sidekiq's do): dispatch locks every
+/// shard for them (`ALL_SHARDS`), once.
+const EVAL_FLAGS: u64 =
+    NOSCRIPT | STALE | SKIP_MONITOR | NO_MANDATORY_KEYS | MAY_REPLICATE | ALL_SHARDS;
 const EVAL_KEYS: &[KeySpec] = &[KeySpec::keynum(2, ks::RW | ks::ACCESS | ks::UPDATE)];
 const EVAL_RO_KEYS: &[KeySpec] = &[KeySpec::keynum(2, ks::RO | ks::ACCESS)];
 const BY_SCRIPT: &str = "Depends on the script that is executed.";

@@ -55,7 +55,9 @@ pub mod flags {
     pub const TX_CONTROL: u64 = 1 << 40;
     /// Ferrite's own: allowed while a RESP2 client is in subscribed mode. Not printed.
     pub const SUBSCRIBED_OK: u64 = 1 << 41;
-    /// Ferrite's own: dispatch locks every shard (SORT's BY/GET read keys no key spec names). Not printed.
+    /// Ferrite's own: dispatch locks every shard, for commands that may touch keys no key spec names
+    /// (SORT's BY/GET patterns, scripts and functions); EXEC does the same for a transaction that
+    /// holds one. Not printed.
     pub const ALL_SHARDS: u64 = 1 << 42;
 
     pub const NAMES: &[(u64, &str)] = &[

@@ -138,7 +138,7 @@ fn watch_failed(ctx: &mut ExecCtx<'_>) -> bool {
 /// EXEC, a redis-py pipeline or a job push, then costs a few lock operations instead of one per
 /// shard). A request that may touch keys it does not name takes every shard: keyless ones (DBSIZE,
 /// FLUSHDB, KEYS, SELECT ... walk the shards themselves and would otherwise wait on a lock this
-/// transaction holds), `ALL_SHARDS` ones (SORT with BY/GET), and scripts and functions.
+/// transaction holds) and `ALL_SHARDS` ones (SORT with BY/GET, scripts, functions).
 fn exec_locks<'a>(
     ks: &'a crate::storage::Keyspace,
     queue: &[Queued],
@@ -150,7 +150,7 @@ fn exec_locks<'a>(
             Ok(p) if !p.is_empty() => p,
             _ => return Locks::all(ks),
         };
-        if q.spec.has(ALL_SHARDS) || q.spec.group == Group::Scripting {
+        if q.spec.has(ALL_SHARDS) {
             return Locks::all(ks);
         }
         keys.extend(

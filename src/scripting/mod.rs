@@ -36,7 +36,6 @@ use parking_lot::Mutex;
 use crate::commands::ExecCtx;
 use crate::error::CmdError;
 use crate::protocol::Reply;
-use crate::storage::Locks;
 
 /// Script bodies by lower-case hex SHA-1.
 #[derive(Default)]
@@ -206,17 +205,16 @@ pub fn run_function(
     })
 }
 
-/// Every shard locked, the client marked as inside a script, and its database restored afterwards.
+/// The client marked as inside a script and its database restored afterwards. Every shard is locked
+/// already: by dispatch (EVAL and FCALL are `ALL_SHARDS`) or by the EXEC around them.
 fn with_script_env(
     ctx: &mut ExecCtx<'_>,
     f: impl FnOnce(&mut ExecCtx<'_>) -> Result<Reply, CmdError>,
 ) -> Result<Reply, CmdError> {
-    // Every shard, in order (the ones dispatch locked for KEYS are released first), unless the script
-    // runs inside EXEC, which holds them all already.
-    if !ctx.locks.holds_all() {
-        ctx.locks = Locks::none(&ctx.server.keyspace);
-        ctx.locks = Locks::all(&ctx.server.keyspace);
-    }
+    debug_assert!(
+        ctx.locks.holds_all(),
+        "a script runs without every shard locked"
+    );
     let db = ctx.client.db;
     let in_exec = std::mem::replace(&mut ctx.client.in_exec, true);
     let r = f(ctx);
