@@ -395,8 +395,11 @@ fn idle_clients_are_closed_after_timeout() {
 #[test]
 fn maxclients_refuses_extra_connections() {
     let srv = TestServer::with_config(|c| c.maxclients = 2);
-    let mut a = srv.raw();
-    a.roundtrip(&resp(&[b"PING"]), b"+PONG\r\n");
+    let mut a = srv.conn();
+    assert_eq!(
+        redis::cmd("PING").query::<String>(&mut a).expect("PING"),
+        "PONG"
+    );
     let mut b = srv.raw();
     b.roundtrip(&resp(&[b"PING"]), b"+PONG\r\n");
     let mut c = srv.raw();
@@ -406,13 +409,16 @@ fn maxclients_refuses_extra_connections() {
     );
     assert!(c.is_closed());
     drop(b);
-    let mut con = None;
-    wait_until(5, "a free slot", || {
-        con = srv.client().get_connection().ok();
-        con.as_mut()
-            .is_some_and(|c| redis::cmd("PING").query::<String>(c).is_ok())
+    // Connecting again before the server has seen `b` close would be refused
+    // (and counted), so wait until the slot is free as the server sees it.
+    wait_until(5, "the slot of the closed client", || {
+        field(&info(&mut a, "clients"), "connected_clients") == "1"
     });
-    let mut con = con.expect("connection");
+    let mut con = srv.conn();
+    assert_eq!(
+        redis::cmd("PING").query::<String>(&mut con).expect("PING"),
+        "PONG"
+    );
     assert_eq!(field(&info(&mut con, "stats"), "rejected_connections"), "1");
 }
 
