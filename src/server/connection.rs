@@ -247,6 +247,12 @@ async fn serve(
             server.clients.insert(client.id, client.info());
         }
         if !out.is_empty() {
+            // Let every other connection that is ready read and run its requests first, then write:
+            // replies of one pass go out in a burst, as Redis writes them all before it sleeps. A
+            // client process reading many connections is then woken once per burst instead of once
+            // per reply (a wake-up is a cross-CPU interrupt and a reschedule: 18% of ZADD -P 16 was
+            // spent in them).
+            tokio::task::yield_now().await;
             write_out(server, stream, &mut out).await?;
         }
         client
