@@ -78,6 +78,68 @@ pub(super) struct SkipList {
     rng: u64,
 }
 
+/// A position's predecessor at each level (record ids) and their ranks (elements up to and
+/// including it).
+#[derive(Clone, Copy)]
+struct Path {
+    update: [u32; MAX_LEVEL],
+    rank: [u32; MAX_LEVEL],
+}
+
+/// A search for the position of `(score, member)`, one step (advance along a level, or drop a level)
+/// at a time.
+struct Descent<'m> {
+    score: f64,
+    member: &'m [u8],
+    /// Byte offset of the current record.
+    x: usize,
+    /// Its rank.
+    r: u32,
+    /// The level being walked, plus one (0: done).
+    i: usize,
+    path: Path,
+}
+
+impl<'m> Descent<'m> {
+    fn new(l: &SkipList, score: f64, member: &'m [u8]) -> Descent<'m> {
+        Descent {
+            score,
+            member,
+            x: HEAD,
+            r: 0,
+            i: l.level.min(MAX_LEVEL),
+            path: Path {
+                update: [0; MAX_LEVEL],
+                rank: [0; MAX_LEVEL],
+            },
+        }
+    }
+
+    /// One step; false once the path is complete.
+    ///
+    /// Whether to advance depends on the load that misses the cache, so a branch on it would be
+    /// mispredicted half the time, and each misprediction throws away the other descent's work in
+    /// flight: the step is written as selects instead (only a score tie branches, to read a member).
+    #[inline(always)]
+    fn step(&mut self, l: &SkipList) -> bool {
+        let Some(i) = self.i.checked_sub(1) else {
+            return false;
+        };
+        let (f, span) = l.lvl(self.x, i);
+        let s = l.cached(self.x, i);
+        // Final once this level is left; overwritten while it is walked.
+        self.path.update[i] = (self.x / 8) as u32;
+        self.path.rank[i] = self.r;
+        let live = f != NIL;
+        let adv =
+            live & (s < self.score) | (live && s == self.score && l.member_at(at(f)) < self.member);
+        self.x = std::hint::select_unpredictable(adv, at(f), self.x);
+        self.r += std::hint::select_unpredictable(adv, span, 0);
+        self.i = std::hint::select_unpredictable(adv, self.i, i);
+        self.i > 0
+    }
+}
+
 impl SkipList {
     pub(super) fn new() -> SkipList {
         let mut l = SkipList {
@@ -276,35 +338,44 @@ impl SkipList {
     }
 
     /// The predecessor (by id) at each level of the position of `(score, member)`, and their ranks.
-    fn path(&self, score: f64, member: &[u8]) -> ([u32; MAX_LEVEL], [u32; MAX_LEVEL]) {
-        let mut update = [0u32; MAX_LEVEL];
-        let mut rank = [0u32; MAX_LEVEL];
-        let mut x = HEAD;
-        let mut r = 0u32;
-        for i in (0..self.level.min(MAX_LEVEL)).rev() {
-            loop {
-                let (f, span) = self.lvl(x, i);
-                if f == NIL {
-                    break;
-                }
-                let fo = at(f);
-                let s = self.cached(x, i);
-                if s < score || (s == score && self.member_at(fo) < member) {
-                    r += span;
-                    x = fo;
-                } else {
-                    break;
-                }
+    fn path(&self, score: f64, member: &[u8]) -> Path {
+        let mut c = Descent::new(self, score, member);
+        while c.step(self) {}
+        c.path
+    }
+
+    /// The paths of two positions, found in one interleaved pass: the two descents are independent
+    /// chains of cache misses, and stepping them alternately lets the CPU wait for both at once.
+    fn paths(&self, a: (f64, &[u8]), b: (f64, &[u8])) -> (Path, Path) {
+        let mut ca = Descent::new(self, a.0, a.1);
+        let mut cb = Descent::new(self, b.0, b.1);
+        loop {
+            let more_a = ca.step(self);
+            let more_b = cb.step(self);
+            if !more_a {
+                while cb.step(self) {}
+                break;
             }
-            update[i] = (x / 8) as u32;
-            rank[i] = r;
+            if !more_b {
+                while ca.step(self) {}
+                break;
+            }
         }
-        (update, rank)
+        (ca.path, cb.path)
     }
 
     /// Links record `n` (of `lvl` levels, holding `(score, member)`) at its place.
     fn link(&mut self, n: u32, lvl: usize, score: f64, member: &[u8]) {
-        let (mut update, mut rank) = self.path(score, member);
+        let path = self.path(score, member);
+        self.link_at(n, lvl, score, path);
+    }
+
+    /// Links record `n` (of `lvl` levels, holding `score`) at the position `path` leads to.
+    fn link_at(&mut self, n: u32, lvl: usize, score: f64, path: Path) {
+        let Path {
+            mut update,
+            mut rank,
+        } = path;
         if lvl > self.level {
             for i in self.level..lvl {
                 rank[i] = 0;
@@ -368,10 +439,15 @@ impl SkipList {
 
     /// The node holding `(score, member)` and the path to it, if present.
     fn find(&self, score: f64, member: &[u8]) -> Option<(u32, [u32; MAX_LEVEL])> {
-        let (update, _) = self.path(score, member);
+        let update = self.path(score, member).update;
+        self.found(&update, score, member)
+            .then(|| (self.fwd(at(update[0]), 0), update))
+    }
+
+    /// Whether the element after `update[0]` is `(score, member)`.
+    fn found(&self, update: &[u32; MAX_LEVEL], score: f64, member: &[u8]) -> bool {
         let x = self.fwd(at(update[0]), 0);
-        (x != NIL && self.score_at(at(x)) == score && self.member_at(at(x)) == member)
-            .then_some((x, update))
+        x != NIL && self.score_at(at(x)) == score && self.member_at(at(x)) == member
     }
 
     /// Inserts an element known to be absent.
@@ -394,10 +470,16 @@ impl SkipList {
 
     /// Changes `member`'s score from `cur` to `new`: in place when the node stays between its
     /// neighbours, else unlinked and relinked (same record, same levels). False if absent.
+    ///
+    /// The old and the new position are searched in one interleaved pass (Redis searches twice, one
+    /// after the other); the new position's path, found with the node still linked, is then corrected
+    /// for its removal.
     pub(super) fn update_score(&mut self, cur: f64, member: &[u8], new: f64) -> bool {
-        let Some((x, update)) = self.find(cur, member) else {
+        let (old, mut to) = self.paths((cur, member), (new, member));
+        if !self.found(&old.update, cur, member) {
             return false;
-        };
+        }
+        let x = self.fwd(at(old.update[0]), 0);
         let xo = at(x);
         let (back, lvl, _) = self.meta(xo);
         let next = self.fwd(xo, 0);
@@ -405,16 +487,29 @@ impl SkipList {
             && (next == NIL || self.score_at(at(next)) > new)
         {
             self.wr64(xo, new.to_bits());
-            for (i, &u) in update.iter().enumerate().take(lvl) {
+            for (i, &u) in old.update.iter().enumerate().take(lvl) {
                 if self.fwd(at(u), i) == x {
                     self.set_cached(at(u), i, new);
                 }
             }
             return true;
         }
-        self.unlink(x, &update);
+        // Without `x`, a predecessor at or after it has one element less before it, and `x` itself
+        // gives way to its own predecessor at that level.
+        let x_rank = old.rank[0] + 1;
+        for i in 0..self.level.min(MAX_LEVEL) {
+            if to.rank[i] >= x_rank {
+                if to.update[i] == x {
+                    to.update[i] = old.update[i];
+                    to.rank[i] = old.rank[i];
+                } else {
+                    to.rank[i] -= 1;
+                }
+            }
+        }
+        self.unlink(x, &old.update);
         self.wr64(xo, new.to_bits());
-        self.link(x, lvl, new, member);
+        self.link_at(x, lvl, new, to);
         true
     }
 
