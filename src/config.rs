@@ -740,7 +740,7 @@ pub fn param(name: &str) -> Option<&'static Param> {
 /// Parses `client-output-buffer-limit <class> <hard> <soft> <seconds> [<class> ...]`.
 fn output_limits(c: &mut Config, v: &[String]) -> Result<(), String> {
     let words: Vec<&str> = v.iter().flat_map(|s| s.split_whitespace()).collect();
-    if words.is_empty() || words.len() % 4 != 0 {
+    if words.is_empty() || !words.len().is_multiple_of(4) {
         return Err("Wrong number of arguments in buffer limit configuration.".into());
     }
     let mut next = c.client_output_buffer_limit.clone();

@@ -61,11 +61,11 @@ pub fn format_memory(n: u64) -> String {
     const GB: u64 = 1 << 30;
     const MB: u64 = 1 << 20;
     const KB: u64 = 1 << 10;
-    if n != 0 && n % GB == 0 {
+    if n != 0 && n.is_multiple_of(GB) {
         format!("{}gb", n / GB)
-    } else if n != 0 && n % MB == 0 {
+    } else if n != 0 && n.is_multiple_of(MB) {
         format!("{}mb", n / MB)
-    } else if n != 0 && n % KB == 0 {
+    } else if n != 0 && n.is_multiple_of(KB) {
         format!("{}kb", n / KB)
     } else {
         n.to_string()

@@ -123,7 +123,7 @@ fn new_hash() -> Value {
 /// The key and the field/value arguments of HSET/HMSET (borrowed from the request, no copies), with
 /// Redis's arity error for an odd count.
 fn pair_args<'a>(args: &'a mut Args, name: &'static str) -> Result<(Bytes, &'a [Bytes]), CmdError> {
-    if args.remaining() % 2 == 0 {
+    if args.remaining().is_multiple_of(2) {
         return Err(CmdError::WrongArity(name));
     }
     let key = args.next_bytes()?;

@@ -474,7 +474,7 @@ fn config_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// `CONFIG SET parameter value [parameter value ...]` → `+OK`; all pairs apply or none does.
 fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    if argv.len() % 2 != 0 {
+    if !argv.len().is_multiple_of(2) {
         return Err(CmdError::WrongArity("config|set"));
     }
     let mut cfg = ctx.server.config.write();

@@ -625,7 +625,7 @@ fn read_generic(
         } else if o.eq_ignore_ascii_case(b"STREAMS") && more > 0 {
             streams_arg = i + 1;
             let total = argc - streams_arg;
-            if total % 2 != 0 {
+            if !total.is_multiple_of(2) {
                 return Err(if group_cmd {
                     CmdError::XreadUnbalanced("XREADGROUP", '>')
                 } else {

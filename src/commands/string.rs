@@ -321,7 +321,7 @@ fn msetnx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// The key/value arguments of MSET/MSETNX; an odd count is Redis's arity error.
 fn mset_pairs(args: &mut Args, cmd: &'static str) -> Result<Vec<Bytes>, CmdError> {
-    if args.remaining() % 2 != 0 {
+    if !args.remaining().is_multiple_of(2) {
         return Err(CmdError::WrongArity(cmd));
     }
     Ok(std::iter::from_fn(|| args.next()).collect())

@@ -337,7 +337,7 @@ fn zadd_generic(
     args: &mut Args,
 ) -> Result<Reply, CmdError> {
     let rest = args.rest();
-    if rest.is_empty() || rest.len() % 2 != 0 {
+    if rest.is_empty() || !rest.len().is_multiple_of(2) {
         return Err(CmdError::Syntax);
     }
     let has = |f: u8| flags & f != 0;

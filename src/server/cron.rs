@@ -87,7 +87,7 @@ pub async fn run(server: Arc<Server>) {
         // used_memory_peak follows the process between INFO calls, as Redis's cron samples it.
         server.memory.refresh();
         ticks = ticks.wrapping_add(1);
-        if ticks % (1000 / PERIOD_MS) == 0 {
+        if ticks.is_multiple_of(1000 / PERIOD_MS) {
             close_idle_clients(&server, now);
         }
     }

@@ -343,7 +343,7 @@ impl Memory {
             used = used.saturating_sub(bytes);
             rounds += 1;
             // Re-read the allocator now and then: estimates drift, lazy frees land later.
-            if rounds % 16 == 0 {
+            if rounds.is_multiple_of(16) {
                 used = self.refresh();
                 if let Some(l) = limit {
                     if started.elapsed().as_micros() as u64 > l {

@@ -290,7 +290,7 @@ impl<'a> Fields<'a> {
         let mut i = 0usize;
         std::iter::from_fn(move || {
             // Fields of a `same` entry come from the master list.
-            if same && i % 2 == 0 {
+            if same && i.is_multiple_of(2) {
                 let f = master.get(i / 2)?;
                 i += 1;
                 return Some(&f[..]);
