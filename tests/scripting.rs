@@ -1263,3 +1263,71 @@ fn commands_waiting_for_a_short_script_run_normally() {
         assert_eq!(runner.read_n(4), b":1\r\n");
     }
 }
+
+/// Scripts lock each shard when they first touch it, in whatever order they touch keys, while
+/// multi-key commands and transactions on other I/O threads lock theirs in ascending order. Moves
+/// between undeclared keys from several threads must neither deadlock nor be seen half done.
+#[test]
+fn scripts_touching_undeclared_keys_stay_atomic_beside_multi_key_commands() {
+    const KEYS: usize = 24;
+    let srv = TestServer::with_config(|c| c.io_threads = 4);
+    let mut con = srv.conn();
+    let names: Vec<String> = (0..KEYS).map(|i| format!("acct:{i}")).collect();
+    for n in &names {
+        let _: () = con.set(n, 100).unwrap();
+    }
+    let total = 100 * KEYS as i64;
+    // Moves one unit between two accounts, then sums them all: the sum is the script's own view.
+    let script = "redis.call('decr', ARGV[1]) redis.call('incr', ARGV[2]) \
+                  local s = 0 for i = 3, #ARGV do s = s + tonumber(redis.call('get', ARGV[i])) end \
+                  return s";
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let mut workers = Vec::new();
+    for t in 0..4usize {
+        let client = srv.client();
+        let names = names.clone();
+        let done = done_tx.clone();
+        workers.push(std::thread::spawn(move || {
+            let mut c = client.get_connection().unwrap();
+            for i in 0..500usize {
+                let a = &names[(i * 7 + t) % KEYS];
+                let b = &names[(i * 5 + 3 * t + 1) % KEYS];
+                match t {
+                    // Scripts, visiting the accounts in descending order.
+                    0 | 1 => {
+                        let mut cmd = redis::cmd("EVAL");
+                        cmd.arg(script).arg(0).arg(a).arg(b);
+                        cmd.arg(names.iter().rev().collect::<Vec<_>>());
+                        let sum: i64 = cmd.query(&mut c).unwrap();
+                        assert_eq!(sum, total, "a script saw a move half done");
+                    }
+                    // Keyed transactions (several shards, ascending).
+                    2 => {
+                        let _: Value = redis::pipe()
+                            .atomic()
+                            .decr(a, 1)
+                            .incr(b, 1)
+                            .query(&mut c)
+                            .unwrap();
+                    }
+                    // MGET of every account (several shards, ascending).
+                    _ => {
+                        let v: Vec<i64> = c.mget(&names).unwrap();
+                        assert_eq!(v.iter().sum::<i64>(), total, "MGET saw a move half done");
+                    }
+                }
+            }
+            let _ = done.send(t);
+        }));
+    }
+    for _ in 0..4 {
+        done_rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a worker is stuck: deadlock between scripts and multi-key commands");
+    }
+    for w in workers {
+        w.join().unwrap();
+    }
+    let v: Vec<i64> = con.mget(&names).unwrap();
+    assert_eq!(v.iter().sum::<i64>(), total);
+}

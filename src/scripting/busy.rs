@@ -1,10 +1,11 @@
 //! Runaway scripts: the server-wide record of the running script, `busy-reply-threshold`, BUSY,
 //! SCRIPT KILL and FUNCTION KILL.
 //!
-//! Why it is built this way: a script holds every shard lock for its whole run, synchronously, on the
-//! I/O thread of the client that sent it. Redis's single thread, once the threshold has passed,
-//! serves other clients from inside the script's hook (`processEventsWhileBlocked`); we get the same
-//! observable behaviour without paying anything on short scripts:
+//! Why it is built this way: a script holds the keyspace (the exclusive world gate, and the shards it
+//! touched) for its whole run, synchronously, on the I/O thread of the client that sent it. Redis's
+//! single thread, once the threshold has passed, serves other clients from inside the script's hook
+//! (`processEventsWhileBlocked`); we get the same observable behaviour without paying anything on
+//! short scripts:
 //!
 //! * **The script's own I/O thread.** Each I/O thread is a one-worker multi-thread Tokio runtime
 //!   (see `server::io_thread`). When the Lua instruction-count hook (every [`HOOK_INSTRUCTIONS`]

@@ -1,7 +1,8 @@
 //! Lua scripting (EVAL and friends): the script cache, shebang flags, and the Lua machinery.
 //!
-//! A script runs like EXEC's queue: its command takes every shard lock, so it is atomic and may touch
-//! keys it did not declare in `KEYS` (as BullMQ's scripts do), and each `redis.call` goes through
+//! A script runs like EXEC's queue: its command is entitled to every shard (the world gate exclusive,
+//! each shard locked when first touched and kept to the end; see [`crate::storage::db::Locks`]), so it
+//! is atomic and may touch keys it did not declare in `KEYS` (as BullMQ's scripts do), and each `redis.call` goes through
 //! [`crate::commands::call_from_script`], the same lookup, arity check and handler a client's request
 //! uses. Nothing here implements a command twice.
 //!
@@ -205,15 +206,15 @@ pub fn run_function(
     })
 }
 
-/// The client marked as inside a script and its database restored afterwards. Every shard is locked
-/// already: by dispatch (EVAL and FCALL are `ALL_SHARDS`) or by the EXEC around them.
+/// The client marked as inside a script and its database restored afterwards. The locks entitle it
+/// to every shard already: dispatch's (EVAL and FCALL are `ALL_SHARDS`) or the EXEC's around them.
 fn with_script_env(
     ctx: &mut ExecCtx<'_>,
     f: impl FnOnce(&mut ExecCtx<'_>) -> Result<Reply, CmdError>,
 ) -> Result<Reply, CmdError> {
     debug_assert!(
         ctx.locks.holds_all(),
-        "a script runs without every shard locked"
+        "a script runs without the right to every shard"
     );
     let db = ctx.client.db;
     let in_exec = std::mem::replace(&mut ctx.client.in_exec, true);

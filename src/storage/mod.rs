@@ -31,7 +31,7 @@ pub mod watch;
 
 use std::sync::OnceLock;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
 pub use db::{Db, Locks};
 pub use dict::Dict;
@@ -71,6 +71,9 @@ struct Padded(Mutex<Shard>);
 
 pub struct Keyspace {
     shards: Box<[Padded]>,
+    /// The gate between commands that take several shards (shared) and those that may take any
+    /// (exclusive: scripts, keyless transactions, FLUSHALL...). See [`db::Locks`].
+    pub(crate) world: RwLock<()>,
     databases: usize,
     /// Clients WATCHing keys; every write path touches it.
     pub watches: watch::Watches,
@@ -90,6 +93,7 @@ impl Keyspace {
             .collect();
         Keyspace {
             shards,
+            world: RwLock::new(()),
             databases,
             watches: watch::Watches::default(),
             notify: notify::Notify::default(),
