@@ -251,5 +251,19 @@ fn streams(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, strings, lists, hashes, sets, zsets, streams);
+fn scripting(c: &mut Criterion) {
+    let mut b = Bench::new();
+    let body: &[u8] = b"return redis.call('incr', KEYS[1])";
+    let mut g = c.benchmark_group("scripting");
+    g.bench_function("eval_incr", |it| {
+        it.iter(|| b.run(argv(&[b"EVAL", body, b"1", b"counter"])))
+    });
+    let sha = ferrite::scripting::sha1_hex(body);
+    g.bench_function("evalsha_incr", |it| {
+        it.iter(|| b.run(argv(&[b"EVALSHA", sha.as_bytes(), b"1", b"counter"])))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, strings, lists, hashes, sets, zsets, streams, scripting);
 criterion_main!(benches);

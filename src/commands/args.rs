@@ -86,6 +86,16 @@ impl Args {
         }
     }
 
+    /// Index in the request of the next argument.
+    pub fn next_index(&self) -> usize {
+        self.pos
+    }
+
+    /// Consumes every remaining argument (read through [`Args::argv`]).
+    pub fn skip_rest(&mut self) {
+        self.pos = self.argv.len();
+    }
+
     /// Remaining arguments, consumed.
     pub fn rest(&mut self) -> Vec<Bytes> {
         let out = self.argv[self.pos.min(self.argv.len())..].to_vec();

@@ -64,8 +64,8 @@ fn fcall_generic(
         .functions
         .find(&name)
         .ok_or(CmdError::FunctionNotFound)?;
-    let (keys, argv) = super::scripting::keys_and_args(args, CmdError::FunctionBadNumkeys)?;
-    scripting::run_function(ctx, &found, &keys, &argv, read_only, args.argv())
+    let req = super::scripting::keys_and_args(args, CmdError::FunctionBadNumkeys)?;
+    scripting::run_function(ctx, &found, req.keys, req.argv, read_only, req.request)
 }
 
 /// `FCALL function numkeys [key ...] [arg ...]` → the function's return value, converted to a reply.

@@ -50,33 +50,48 @@ static SCRIPT: &[CommandSpec] = &[
 
 /// The `numkeys key [key ...] arg [arg ...]` part of an EVAL- or FCALL-like request, with Redis's
 /// errors; `not_integer` is the one for a `numkeys` that is not a number (EVAL and FCALL differ).
-pub(super) fn keys_and_args(
-    args: &mut Args,
+/// Returns the request (for the running-script record) and where its keys and its arguments start;
+/// nothing is copied.
+pub(super) fn keys_and_args<'a>(
+    args: &'a mut Args,
     not_integer: CmdError,
-) -> Result<(Vec<Bytes>, Vec<Bytes>), CmdError> {
+) -> Result<KeysAndArgs<'a>, CmdError> {
     let numkeys = parse_i64(&args.next_bytes()?).ok_or(not_integer)?;
-    let rest = args.rest();
+    let start = args.next_index();
+    args.skip_rest();
+    let request = args.argv();
+    let rest = request.get(start..).unwrap_or_default();
     if numkeys > rest.len() as i64 {
         return Err(CmdError::NumkeysTooMany);
     }
     if numkeys < 0 {
         return Err(CmdError::NumkeysNegative);
     }
-    let mut keys = rest;
-    let argv = keys.split_off(numkeys as usize);
-    Ok((keys, argv))
+    let (keys, argv) = rest.split_at(numkeys as usize);
+    Ok(KeysAndArgs {
+        request,
+        keys,
+        argv,
+    })
+}
+
+/// An EVAL- or FCALL-like request split up by [`keys_and_args`].
+pub(super) struct KeysAndArgs<'a> {
+    pub request: &'a [Bytes],
+    pub keys: &'a [Bytes],
+    pub argv: &'a [Bytes],
 }
 
 fn eval_body(ctx: &mut ExecCtx<'_>, args: &mut Args, read_only: bool) -> Result<Reply, CmdError> {
     let body = args.next_bytes()?;
-    let (keys, argv) = keys_and_args(args, CmdError::NotInteger)?;
-    let sha = sha1_hex(&body);
+    let req = keys_and_args(args, CmdError::NotInteger)?;
+    let sha = scripting::sha1_of_script(&body);
     let cache = &ctx.server.scripts;
     if !cache.contains(&sha) {
         scripting::check_compiles(&sha, &body)?;
         cache.insert(sha.clone(), body.clone());
     }
-    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only, args.argv())
+    scripting::run_script(ctx, &sha, &body, req.keys, req.argv, read_only, req.request)
 }
 
 fn evalsha_body(
@@ -85,13 +100,13 @@ fn evalsha_body(
     read_only: bool,
 ) -> Result<Reply, CmdError> {
     let sha = args.next_bytes()?;
-    let (keys, argv) = keys_and_args(args, CmdError::NotInteger)?;
+    let req = keys_and_args(args, CmdError::NotInteger)?;
     if sha.len() != 40 {
         return Err(CmdError::NoScript);
     }
     let sha = String::from_utf8_lossy(&sha).to_ascii_lowercase();
     let body = ctx.server.scripts.get(&sha).ok_or(CmdError::NoScript)?;
-    scripting::run_script(ctx, &sha, &body, &keys, &argv, read_only, args.argv())
+    scripting::run_script(ctx, &sha, &body, req.keys, req.argv, read_only, req.request)
 }
 
 /// `EVAL script numkeys [key ...] [arg ...]` → the script's return value, converted to a reply.
