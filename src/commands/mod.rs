@@ -248,32 +248,60 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
     const MAX_KEYS: usize = 64;
     let mut keys: smallvec::SmallVec<[(u64, &[u8]); MAX_KEYS]> = smallvec::SmallVec::new();
-    let mut prev: Option<&[Bytes]> = None;
+    let mut members: smallvec::SmallVec<[(u64, &[u8], u64); 16]> = smallvec::SmallVec::new();
+    let mut prev: Option<(&[Bytes], Option<usize>)> = None;
     for argv in batch {
-        // A run of requests on one key (LPUSH mylist ..., HSET myhash ...) needs one prefetch, and
-        // telling it apart costs two short compares instead of a table lookup per request.
-        let same = prev.is_some_and(|p| p.get(..2) == argv.get(..2));
-        prev = Some(argv);
-        if same {
-            continue;
-        }
-        let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
-            continue;
-        };
-        if !spec.subcommands.is_empty() {
-            continue;
-        }
-        let Ok(positions) = spec.key_positions(argv) else {
-            continue;
-        };
-        for key in positions.iter().filter_map(|&i| argv.get(i)) {
-            if keys.len() == MAX_KEYS {
-                break;
+        // A run of requests on one key (LPUSH mylist ..., HSET myhash ...) needs one key prefetch,
+        // and telling it apart costs two short compares instead of a table lookup per request. Its
+        // members differ from request to request, so those are prefetched for each.
+        let member_at = match prev {
+            Some((p, member_at)) if p.get(..2) == argv.get(..2) => member_at,
+            _ => {
+                let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
+                    prev = None;
+                    continue;
+                };
+                let member_at = single_member_position(spec, argv.len());
+                prev = Some((argv, member_at));
+                if !spec.subcommands.is_empty() {
+                    continue;
+                }
+                let Ok(positions) = spec.key_positions(argv) else {
+                    continue;
+                };
+                for key in positions.iter().filter_map(|&i| argv.get(i)) {
+                    if keys.len() == MAX_KEYS {
+                        break;
+                    }
+                    keys.push((crate::storage::hash_key(key), key));
+                }
+                member_at
             }
-            keys.push((crate::storage::hash_key(key), key));
+        };
+        if let (Some(i), Some(key)) = (member_at, argv.get(1)) {
+            if let (Some(member), false) = (argv.get(i), members.len() == members.inline_size()) {
+                let h = crate::storage::hash_key(key);
+                members.push((h, key, crate::storage::hash_key(member)));
+            }
         }
     }
     server.keyspace.prefetch(db, &keys);
+    if !members.is_empty() {
+        server.keyspace.prefetch_members(db, &members);
+    }
+}
+
+/// Where the one member (field) of a single-member request on a hash, set or sorted set is: the
+/// forms a pipeline of writes or lookups on one big collection sends. Others are not prefetched.
+fn single_member_position(spec: &CommandSpec, argc: usize) -> Option<usize> {
+    match (spec.name, argc) {
+        ("zadd" | "zincrby", 4) => Some(3),
+        ("zscore" | "zrem" | "zrank" | "zrevrank", 3) => Some(2),
+        ("hset" | "hsetnx", 4) | ("hget" | "hdel" | "hexists" | "hstrlen", 3) => Some(2),
+        ("hincrby" | "hincrbyfloat", 4) => Some(2),
+        ("sadd" | "srem" | "sismember", 3) => Some(2),
+        _ => None,
+    }
 }
 
 pub fn lookup_sub(container: &'static CommandSpec, sub: &[u8]) -> Option<&'static CommandSpec> {

@@ -237,6 +237,16 @@ impl<V> Dict<V> {
         }
     }
 
+    /// [`Dict::prefetch_node`] if `node`, else [`Dict::prefetch_bucket`].
+    #[inline]
+    pub fn prefetch(&self, hash: u64, node: bool) {
+        if node {
+            self.prefetch_node(hash)
+        } else {
+            self.prefetch_bucket(hash)
+        }
+    }
+
     /// Starts loading the first node of `hash`'s chain (call once the bucket slot is in cache).
     #[inline]
     pub fn prefetch_node(&self, hash: u64) {

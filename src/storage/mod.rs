@@ -132,6 +132,29 @@ impl Keyspace {
         });
     }
 
+    /// Starts loading, for each `(key hash, key, member hash)`, the member's bucket slot and then its
+    /// first chain node in the key's hash, set or sorted set, as [`Keyspace::prefetch`] does for
+    /// keys. Meant for a run of requests on one collection (`ZADD myzset <score> <member>`, `HSET
+    /// myhash <field> <value>`...), whose key is in cache already and whose members are not.
+    pub fn prefetch_members(&self, db: usize, members: &[(u64, &[u8], u64)]) {
+        for run in members.chunk_by(|a, b| a.0 == b.0 && a.1 == b.1) {
+            let Some(&(h, k, _)) = run.first() else {
+                continue;
+            };
+            let Some(s) = self.shards[shard_of(h)].0.try_lock() else {
+                continue;
+            };
+            let Some(n) = s.dbs.get(db).and_then(|d| d.get(h, k)) else {
+                continue;
+            };
+            for node in [false, true] {
+                for &(_, _, m) in run {
+                    n.entry.value.prefetch_member(m, node);
+                }
+            }
+        }
+    }
+
     /// Number of keys in database `db` (may include keys that expired but were not yet reclaimed).
     pub fn dbsize(&self, db: usize) -> usize {
         (0..SHARDS).map(|i| self.lock(i).dbs[db].len()).sum()

@@ -209,6 +209,15 @@ pub enum ZSet {
     Skiplist(Box<Big>),
 }
 
+impl ZSet {
+    /// See [`crate::storage::value::Value::prefetch_member`].
+    pub fn prefetch_member(&self, hash: u64, node: bool) {
+        if let ZSet::Skiplist(b) = self {
+            b.dict.prefetch(hash, node);
+        }
+    }
+}
+
 impl PartialEq for ZSet {
     fn eq(&self, other: &Self) -> bool {
         self.len() == other.len()
