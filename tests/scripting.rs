@@ -1331,3 +1331,41 @@ fn scripts_touching_undeclared_keys_stay_atomic_beside_multi_key_commands() {
     let v: Vec<i64> = con.mget(&names).unwrap();
     assert_eq!(v.iter().sum::<i64>(), total);
 }
+
+/// Keyspace-wide reads (INFO, MEMORY STATS/DOCTOR) inside a script that already holds the shard of
+/// a key it wrote: they read through the script's locks instead of locking that shard again (which
+/// used to hang the server's thread for good).
+#[test]
+fn keyspace_wide_reads_inside_a_script_answer() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    con.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let info = eval(
+        &mut con,
+        "redis.call('set', KEYS[1], '1') redis.call('set', KEYS[2], '2') \
+         return redis.call('info', 'keyspace')",
+        &["a", "b"],
+        &[],
+    );
+    let Value::BulkString(text) = info else {
+        panic!("INFO inside a script: {info:?}");
+    };
+    assert!(
+        String::from_utf8_lossy(&text).contains("db0:keys=2,expires=0"),
+        "{}",
+        String::from_utf8_lossy(&text)
+    );
+    for cmd in ["info", "memory stats", "memory doctor", "dbsize"] {
+        let script = format!(
+            "redis.call('set', KEYS[1], '3') return redis.call('{}')",
+            cmd.replace(' ', "', '")
+        );
+        let r = run(&mut con, &["EVAL", &script, "1", "a"]);
+        assert!(r.is_ok(), "{cmd} inside a script: {r:?}");
+    }
+    assert_eq!(
+        run(&mut con, &["PING"]).unwrap(),
+        Value::SimpleString("PONG".into())
+    );
+}

@@ -414,3 +414,27 @@ fn transactions_match_redis() {
         .map(|c| c.iter().map(|s| s.as_bytes().to_vec()).collect());
     common::diff::compare_all(redis.port, srv.port, "transactions", cmds);
 }
+
+/// INFO, MEMORY STATS and CONFIG RESETSTAT queued after a write: EXEC holds the written key's shard
+/// and these read every shard through EXEC's locks (they used to wait on that shard forever).
+#[test]
+fn keyspace_wide_reads_inside_exec_answer() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    con.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let (_, info, _, _, dbsize): (Value, String, Value, Value, i64) = redis::pipe()
+        .atomic()
+        .set("k", 1)
+        .cmd("INFO")
+        .arg("keyspace")
+        .cmd("MEMORY")
+        .arg("STATS")
+        .cmd("CONFIG")
+        .arg("RESETSTAT")
+        .cmd("DBSIZE")
+        .query(&mut con)
+        .unwrap();
+    assert!(info.contains("db0:keys=1,expires=0"), "{info}");
+    assert_eq!(dbsize, 1);
+}

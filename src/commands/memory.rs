@@ -11,7 +11,7 @@ use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::Reply;
 use crate::server::Server;
-use crate::storage::{lazyfree, usage, SHARDS};
+use crate::storage::{lazyfree, usage};
 
 const fn docs(summary: &'static str, complexity: &'static str) -> Docs {
     Docs {
@@ -83,7 +83,7 @@ pub struct Overhead {
 }
 
 impl Overhead {
-    pub fn gather(srv: &Server) -> Overhead {
+    pub fn gather(srv: &Server, via: &mut dyn crate::storage::EachShard) -> Overhead {
         let total = srv.memory.refresh();
         let peak = srv.memory.peak().max(total);
         let startup = srv
@@ -93,14 +93,13 @@ impl Overhead {
         let ks = &srv.keyspace;
         let mut dbs: Vec<(usize, u64, u64, u64)> =
             (0..ks.databases()).map(|d| (d, 0, 0, 0)).collect();
-        for s in 0..SHARDS {
-            let shard = ks.lock(s);
+        via.each_shard(&mut |shard| {
             for (d, dict) in shard.dbs.iter().enumerate() {
                 dbs[d].1 += dict.allocated() as u64;
                 dbs[d].2 += dict.len() as u64;
                 dbs[d].3 += dict.volatile() as u64;
             }
-        }
+        });
         dbs.retain(|d| d.2 > 0);
         let clients_normal = client_buffers(srv);
         let lua_caches = srv.scripts.memory() as u64;
@@ -189,8 +188,9 @@ fn allocator_stats() -> (u64, u64, u64) {
 }
 
 /// INFO's `# Memory` section, with Redis 7's field names and order.
-pub fn info_section(srv: &Server, out: &mut String) {
-    let o = Overhead::gather(srv);
+pub fn info_section(ctx: &mut ExecCtx<'_>, out: &mut String) {
+    let srv = ctx.server;
+    let o = Overhead::gather(srv, ctx);
     let cfg = srv.config.read();
     let human = crate::commands::server::human_bytes;
     let sys = total_system_memory();
@@ -284,7 +284,7 @@ fn total_system_memory() -> u64 {
 
 /// `MEMORY STATS` → a map of memory figures, as Redis 7.0 lays it out.
 fn stats(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    let o = Overhead::gather(ctx.server);
+    let o = Overhead::gather(ctx.server, ctx);
     let mut m: Vec<(Reply, Reply)> = Vec::new();
     let mut int = |k: &'static str, v: i64| m.push((Reply::bulk_str(k), Reply::Int(v)));
     int("peak.allocated", o.peak as i64);
@@ -367,7 +367,7 @@ fn stats(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 
 /// `MEMORY DOCTOR` → a report on memory problems, with Redis's thresholds and wording.
 fn doctor(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
-    let o = Overhead::gather(ctx.server);
+    let o = Overhead::gather(ctx.server, ctx);
     let clients = ctx.server.clients.len().max(1) as u64;
     let mb10 = 10i64 << 20;
     let (a_frag, a_frag_b) = (

@@ -93,6 +93,12 @@ pub enum ShardGuard<'g> {
     Own(parking_lot::MutexGuard<'g, Shard>),
 }
 
+impl crate::storage::EachShard for ExecCtx<'_> {
+    fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard)) {
+        ExecCtx::each_shard(self, f)
+    }
+}
+
 impl std::ops::Deref for ShardGuard<'_> {
     type Target = Shard;
     fn deref(&self) -> &Shard {
@@ -192,6 +198,13 @@ impl<'a> ExecCtx<'a> {
             ShardGuard::Held(self.locks.shard_mut(i))
         } else {
             ShardGuard::Own(self.server.keyspace.lock(i))
+        }
+    }
+
+    /// Visits every shard through [`ExecCtx::lock_shard`] (see [`crate::storage::EachShard`]).
+    pub fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard)) {
+        for i in 0..crate::storage::SHARDS {
+            f(&mut self.lock_shard(i));
         }
     }
 

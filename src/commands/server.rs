@@ -226,7 +226,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
                 srv.blocking.blocked_clients()
             );
         }
-        "memory" => crate::commands::memory::info_section(srv, out),
+        "memory" => crate::commands::memory::info_section(ctx, out),
         "persistence" => {
             let _ = write!(
                 out,
@@ -236,7 +236,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
             );
         }
         "stats" => {
-            let ks = srv.keyspace.stats();
+            let ks = srv.keyspace.stats(ctx);
             let (ops, in_bps, out_bps) = srv.metrics.instantaneous();
             let _ = write!(
                 out,
@@ -311,7 +311,7 @@ fn write_section(ctx: &mut ExecCtx<'_>, section: &str, out: &mut String) {
         }
         "keyspace" => {
             out.push_str("# Keyspace\r\n");
-            for (i, (keys, expires)) in srv.keyspace.db_counts().into_iter().enumerate() {
+            for (i, (keys, expires)) in srv.keyspace.db_counts(ctx).into_iter().enumerate() {
                 if keys > 0 {
                     let _ = write!(out, "db{i}:keys={keys},expires={expires},avg_ttl=0\r\n");
                 }
@@ -533,7 +533,7 @@ fn config_resetstat(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdErr
     ] {
         c.store(0, Ordering::Relaxed);
     }
-    ctx.server.keyspace.reset_stats();
+    ctx.server.keyspace.reset_stats(ctx);
     ctx.server.command_stats.reset();
     ctx.server.metrics.reset();
     Ok(Reply::Ok)

@@ -81,6 +81,22 @@ pub struct Keyspace {
     pub notify: notify::Notify,
 }
 
+/// How a keyspace-wide read (INFO, MEMORY STATS, CONFIG RESETSTAT) reaches every shard: the
+/// [`Keyspace`] itself locks them one at a time; a command goes through its `ExecCtx`, which uses
+/// the locks it may already hold (inside a script or EXEC, locking a held shard again would wait
+/// on itself forever).
+pub trait EachShard {
+    fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard));
+}
+
+impl EachShard for &Keyspace {
+    fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard)) {
+        for i in 0..SHARDS {
+            f(&mut self.lock(i));
+        }
+    }
+}
+
 impl Keyspace {
     pub fn new(databases: usize) -> Keyspace {
         let shards = (0..SHARDS)
@@ -161,32 +177,29 @@ impl Keyspace {
     }
 
     /// `(keys, volatile keys)` per database, for INFO keyspace.
-    pub fn db_counts(&self) -> Vec<(usize, usize)> {
+    pub fn db_counts(&self, via: &mut dyn EachShard) -> Vec<(usize, usize)> {
         let mut out = vec![(0, 0); self.databases];
-        for i in 0..SHARDS {
-            let s = self.lock(i);
+        via.each_shard(&mut |s| {
             for (d, dict) in s.dbs.iter().enumerate() {
                 out[d].0 += dict.len();
                 out[d].1 += dict.volatile();
             }
-        }
+        });
         out
     }
 
-    pub fn stats(&self) -> ShardStats {
+    /// Keyspace hits, misses and expired keys, summed over the shards.
+    pub fn stats(&self, via: &mut dyn EachShard) -> ShardStats {
         let mut t = ShardStats::default();
-        for i in 0..SHARDS {
-            let s = self.lock(i).stats;
-            t.hits += s.hits;
-            t.misses += s.misses;
-            t.expired += s.expired;
-        }
+        via.each_shard(&mut |s| {
+            t.hits += s.stats.hits;
+            t.misses += s.stats.misses;
+            t.expired += s.stats.expired;
+        });
         t
     }
 
-    pub fn reset_stats(&self) {
-        for i in 0..SHARDS {
-            self.lock(i).stats = ShardStats::default();
-        }
+    pub fn reset_stats(&self, via: &mut dyn EachShard) {
+        via.each_shard(&mut |s| s.stats = ShardStats::default());
     }
 }
