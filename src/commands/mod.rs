@@ -93,9 +93,12 @@ pub enum ShardGuard<'g> {
     Own(parking_lot::MutexGuard<'g, Shard>),
 }
 
+/// Every shard through [`ExecCtx::lock_shard`]: the ones a script or EXEC holds are used as held.
 impl crate::storage::EachShard for ExecCtx<'_> {
     fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard)) {
-        ExecCtx::each_shard(self, f)
+        for i in 0..crate::storage::SHARDS {
+            f(&mut self.lock_shard(i));
+        }
     }
 }
 
@@ -201,13 +204,6 @@ impl<'a> ExecCtx<'a> {
         }
     }
 
-    /// Visits every shard through [`ExecCtx::lock_shard`] (see [`crate::storage::EachShard`]).
-    pub fn each_shard(&mut self, f: &mut dyn FnMut(&mut Shard)) {
-        for i in 0..crate::storage::SHARDS {
-            f(&mut self.lock_shard(i));
-        }
-    }
-
     /// Runs `f` with every shard locked at once (FLUSHALL, SWAPDB), reusing the locks if held.
     pub fn with_all_shards<R>(&mut self, f: impl FnOnce(&mut Locks<'_>) -> R) -> R {
         if self.locks.holds_all() {
@@ -262,20 +258,23 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
     const MAX_KEYS: usize = 64;
     let mut keys: smallvec::SmallVec<[(u64, &[u8]); MAX_KEYS]> = smallvec::SmallVec::new();
     let mut members: smallvec::SmallVec<[(u64, &[u8], u64); 16]> = smallvec::SmallVec::new();
-    let mut prev: Option<(&[Bytes], Option<usize>)> = None;
+    // The previous request, and where its member is (with its key's hash) if it names one.
+    type Member = Option<(usize, u64)>;
+    let mut prev: Option<(&[Bytes], Member)> = None;
     for argv in batch {
         // A run of requests on one key (LPUSH mylist ..., HSET myhash ...) needs one key prefetch,
         // and telling it apart costs two short compares instead of a table lookup per request. Its
         // members differ from request to request, so those are prefetched for each.
-        let member_at = match prev {
-            Some((p, member_at)) if p.get(..2) == argv.get(..2) => member_at,
+        let member = match prev {
+            Some((p, member)) if p.get(..2) == argv.get(..2) => member,
             _ => {
                 let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
                     prev = None;
                     continue;
                 };
-                let member_at = single_member_position(spec, argv.len());
-                prev = Some((argv, member_at));
+                let member = single_member_position(spec, argv.len())
+                    .zip(argv.get(1).map(|k| crate::storage::hash_key(k)));
+                prev = Some((argv, member));
                 if !spec.subcommands.is_empty() {
                     continue;
                 }
@@ -288,13 +287,12 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
                     }
                     keys.push((crate::storage::hash_key(key), key));
                 }
-                member_at
+                member
             }
         };
-        if let (Some(i), Some(key)) = (member_at, argv.get(1)) {
-            if let (Some(member), false) = (argv.get(i), members.len() == members.inline_size()) {
-                let h = crate::storage::hash_key(key);
-                members.push((h, key, crate::storage::hash_key(member)));
+        if let (Some((i, h)), Some(key)) = (member, argv.get(1)) {
+            if let (Some(m), false) = (argv.get(i), members.len() == members.inline_size()) {
+                members.push((h, key, crate::storage::hash_key(m)));
             }
         }
     }

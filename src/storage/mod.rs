@@ -171,11 +171,6 @@ impl Keyspace {
         }
     }
 
-    /// Number of keys in database `db` (may include keys that expired but were not yet reclaimed).
-    pub fn dbsize(&self, db: usize) -> usize {
-        (0..SHARDS).map(|i| self.lock(i).dbs[db].len()).sum()
-    }
-
     /// `(keys, volatile keys)` per database, for INFO keyspace.
     pub fn db_counts(&self, via: &mut dyn EachShard) -> Vec<(usize, usize)> {
         let mut out = vec![(0, 0); self.databases];
