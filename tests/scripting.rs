@@ -329,6 +329,33 @@ fn reply_to_lua_conversions() {
         ),
         bulk("v")
     );
+    // redis.call and redis.setresp are bound once per Lua state: each run still starts in RESP2, and
+    // a local copy of redis.call acts on the run it is called in.
+    assert_eq!(
+        eval(
+            &mut con,
+            "return type(redis.call('hgetall', 'h').map)",
+            &[],
+            &[]
+        ),
+        bulk("nil")
+    );
+    for i in 0..3 {
+        assert_eq!(
+            eval(
+                &mut con,
+                "local c, pc = redis.call, redis.pcall \
+                 c('set', KEYS[1], ARGV[1]) \
+                 return {c('get', KEYS[1]), pc('lpush', KEYS[1], 'x')['err']}",
+                &["bound"],
+                &[&i.to_string()]
+            ),
+            Value::Array(vec![
+                bulk(&i.to_string()),
+                bulk("WRONGTYPE Operation against a key holding the wrong kind of value")
+            ])
+        );
+    }
     let s = "return redis.setresp(4)";
     assert_eq!(
         eval_err(&mut con, s),

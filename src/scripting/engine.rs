@@ -10,8 +10,8 @@
 //! `SCRIPT FLUSH` bumps a process-wide epoch and every thread drops its compiled functions on its next
 //! script.
 //!
-//! `redis.call` is a Lua wrapper (see `prelude.lua`) over a scoped Rust function that exists only
-//! while a script runs ([`mlua::Lua::scope`]), so it can borrow the command's `ExecCtx`.
+//! `redis.call` is a Rust function bound once per state; while a script runs, a thread-local pointer
+//! (see [`Bound`]) gives it the command's `ExecCtx`.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -46,8 +46,10 @@ const MAX_DEPTH: usize = 1000;
 
 struct Engine {
     lua: Lua,
-    /// The real `redis` table (scripts see it through a read-only proxy).
-    api: Table,
+    globals: Table,
+    /// The names `KEYS` and `ARGV`, interned once (set and cleared on every run).
+    keys_name: mlua::String,
+    argv_name: mlua::String,
     run: Function,
     funcs: HashMap<String, Function>,
     epoch: u64,
@@ -145,10 +147,13 @@ fn new_engine() -> mlua::Result<Engine> {
         .load(include_str!("prelude.lua"))
         .set_name("=ferrite")
         .call((bridge.clone(), helpers))?;
+    bind_run_api(&lua, &api)?;
     // `run`: xpcall with Redis's error handler.
     let run: Function = bridge.raw_get("run")?;
     Ok(Engine {
-        api,
+        globals: lua.globals(),
+        keys_name: lua.create_string("KEYS")?,
+        argv_name: lua.create_string("ARGV")?,
         run,
         funcs: HashMap::new(),
         epoch: FLUSH_EPOCH.load(Ordering::Relaxed),
@@ -736,19 +741,19 @@ pub fn run(
     with_engine(|engine| {
         let func = compiled(engine, sha, body)?;
         let lua = &engine.lua;
-        let globals = lua.globals();
+        let globals = &engine.globals;
         globals
-            .raw_set("KEYS", strings(lua, keys).map_err(internal)?)
+            .raw_set(&engine.keys_name, strings(lua, keys).map_err(internal)?)
             .map_err(internal)?;
         globals
-            .raw_set("ARGV", strings(lua, args).map_err(internal)?)
+            .raw_set(&engine.argv_name, strings(lua, args).map_err(internal)?)
             .map_err(internal)?;
         let r = invoke(engine, ctx, sha, read_only, running, |e| {
             e.run.call::<(bool, Value)>(func)
         });
         // Nothing of this run stays reachable from the globals.
-        globals.raw_set("KEYS", Value::Nil).ok();
-        globals.raw_set("ARGV", Value::Nil).ok();
+        globals.raw_set(&engine.keys_name, Value::Nil).ok();
+        globals.raw_set(&engine.argv_name, Value::Nil).ok();
         r
     })
 }
@@ -784,20 +789,100 @@ fn invoke(
         read_only,
         running,
     });
-    let outcome = lua.scope(|scope| {
-        let call_fn = scope.create_function(|lua, args: Variadic<Value>| {
-            match redis_call(lua, &mut *borrow(&state)?, &args)? {
+    let _bound = Bound::set(&state);
+    KILLED.with(|k| k.set(false));
+    lua.set_hook(
+        HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
+        move |_, _| {
+            if hook_run.tick() {
+                KILLED.with(|k| k.set(true));
+                Err(mlua::Error::external(Raised(KILLED_TEXT.into())))
+            } else {
+                Ok(VmState::Continue)
+            }
+        },
+    );
+    let r = call(engine);
+    lua.remove_hook();
+    KILLED.with(|k| k.set(false));
+    let (ok, v) = r.map_err(internal)?;
+    let resp3 = state.borrow().resp3;
+    if ok {
+        Ok(lua_to_reply(&v, resp3, 0))
+    } else {
+        Err(script_error(&v, name))
+    }
+}
+
+thread_local! {
+    /// The running script's `RefCell<RunState>` while [`invoke`] runs on this thread, else null.
+    static CURRENT_RUN: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+}
+
+/// Makes a run's state what `redis.call`, `redis.pcall` and `redis.setresp` act on, until dropped.
+///
+/// Those three are bound once per Lua state (in [`new_engine`]) rather than once per run: a scoped
+/// callback per run cost three userdata, three closures and their garbage on every EVAL, about a tenth
+/// of a short script's time. The price is this pointer, which only [`with_run`] reads.
+struct Bound {
+    previous: *const (),
+}
+
+impl Bound {
+    fn set(state: &RefCell<RunState<'_, '_>>) -> Bound {
+        let p = (state as *const RefCell<RunState<'_, '_>>).cast::<()>();
+        Bound {
+            previous: CURRENT_RUN.with(|c| c.replace(p)),
+        }
+    }
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        CURRENT_RUN.with(|c| c.set(self.previous));
+    }
+}
+
+/// Calls `f` with the state of the script running on this thread; an error outside of a run (a
+/// library's load-time code, or a reference to `redis.call` kept and called later).
+fn with_run<R>(f: impl FnOnce(&mut RunState<'_, '_>) -> mlua::Result<R>) -> mlua::Result<R> {
+    let p = CURRENT_RUN.with(|c| c.get());
+    if p.is_null() {
+        return Err(raise(
+            "ERR redis.call, redis.pcall and redis.setresp are only available while a script runs",
+        ));
+    }
+    // SAFETY: `p` was set by `Bound::set` from a `RefCell<RunState>` on the stack of `invoke`, which
+    // outlives the `Bound` that resets the pointer when dropped; Lua callbacks run synchronously inside
+    // that `invoke` on this same thread, so the cell is alive and not moved. Only the lifetimes are
+    // erased, and `f` cannot let the state escape. The `RefCell` catches re-entrant use.
+    let state = unsafe { &*p.cast::<RefCell<RunState<'_, '_>>>() };
+    f(&mut *borrow(state)?)
+}
+
+/// `redis.call`, `redis.pcall` and `redis.setresp`, set in the `redis` table once per Lua state.
+fn bind_run_api(lua: &Lua, api: &Table) -> mlua::Result<()> {
+    api.raw_set(
+        "call",
+        lua.create_function(|lua, args: Variadic<Value>| {
+            match with_run(|st| redis_call(lua, st, &args))? {
                 Ok(v) => Ok(v),
                 Err(text) => Err(mlua::Error::external(Raised(text))),
             }
-        })?;
-        let pcall = scope.create_function(|lua, args: Variadic<Value>| {
-            match redis_call(lua, &mut *borrow(&state)?, &args)? {
+        })?,
+    )?;
+    api.raw_set(
+        "pcall",
+        lua.create_function(|lua, args: Variadic<Value>| {
+            match with_run(|st| redis_call(lua, st, &args))? {
                 Ok(v) => Ok(v),
                 Err(text) => err_table(lua, &text),
             }
-        })?;
-        let setresp = scope.create_function(|_, args: Variadic<Value>| {
+        })?,
+    )?;
+    api.raw_set(
+        "setresp",
+        lua.create_function(|_, args: Variadic<Value>| {
             if args.len() != 1 {
                 return Err(raise("ERR redis.setresp() requires one argument."));
             }
@@ -805,40 +890,12 @@ fn invoke(
             if resp != 2 && resp != 3 {
                 return Err(raise("ERR RESP version must be 2 or 3."));
             }
-            borrow(&state)?.resp3 = resp == 3;
-            Ok(())
-        })?;
-        let api = &engine.api;
-        api.raw_set("call", call_fn)?;
-        api.raw_set("pcall", pcall)?;
-        api.raw_set("setresp", setresp)?;
-        KILLED.with(|k| k.set(false));
-        lua.set_hook(
-            HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
-            move |_, _| {
-                if hook_run.tick() {
-                    KILLED.with(|k| k.set(true));
-                    Err(mlua::Error::external(Raised(KILLED_TEXT.into())))
-                } else {
-                    Ok(VmState::Continue)
-                }
-            },
-        );
-        let r = call(engine);
-        lua.remove_hook();
-        KILLED.with(|k| k.set(false));
-        for name in ["call", "pcall", "setresp"] {
-            api.raw_set(name, Value::Nil)?;
-        }
-        let (ok, v) = r?;
-        let resp3 = state.borrow().resp3;
-        Ok(if ok {
-            Ok(lua_to_reply(&v, resp3, 0))
-        } else {
-            Err(script_error(&v, name))
-        })
-    });
-    outcome.map_err(internal)?
+            with_run(|st| {
+                st.resp3 = resp == 3;
+                Ok(())
+            })
+        })?,
+    )
 }
 
 /// Runs a library's code (FUNCTION LOAD, or a thread's first call of one of its functions) and

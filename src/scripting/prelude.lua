@@ -47,8 +47,8 @@ bridge.run_fn = function(f, keys, args)
   return xpcall(function() return f(keys, args) end, handler)
 end
 
--- redis.call, redis.pcall and redis.setresp are set by Rust for the duration of each script (they
--- borrow the running command); the functions that raise errors are Rust functions too, so a
+-- redis.call, redis.pcall and redis.setresp are set by Rust once this table exists (they act on the
+-- script running on the thread); the functions that raise errors are Rust functions too, so a
 -- `return redis.call(...)` tail call keeps the script's frame for the error's position, as in Redis.
 local redis = {}
 redis.log = h.log
