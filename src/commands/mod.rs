@@ -261,6 +261,9 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
     // The previous request, and where its member is (with its key's hash) if it names one.
     type Member = Option<(usize, u64)>;
     let mut prev: Option<(&[Bytes], Member)> = None;
+    // The last command resolved, by its name as sent and the request's length: a pipeline of one
+    // command over many keys (GET k1, GET k2, ...) looks it up once.
+    let mut last: Option<(&[u8], usize, &'static CommandSpec, Option<usize>)> = None;
     for argv in batch {
         // A run of requests on one key (LPUSH mylist ..., HSET myhash ...) needs one key prefetch,
         // and telling it apart costs two short compares instead of a table lookup per request. Its
@@ -268,12 +271,25 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
         let member = match prev {
             Some((p, member)) if p.get(..2) == argv.get(..2) => member,
             _ => {
-                let Some(spec) = argv.first().and_then(|n| lookup(n)) else {
+                let Some(name) = argv.first() else {
                     prev = None;
                     continue;
                 };
-                let member = single_member_position(spec, argv.len())
-                    .zip(argv.get(1).map(|k| crate::storage::hash_key(k)));
+                let (spec, position) = match last {
+                    Some((n, argc, spec, position)) if argc == argv.len() && n == &name[..] => {
+                        (spec, position)
+                    }
+                    _ => {
+                        let Some(spec) = lookup(name) else {
+                            prev = None;
+                            continue;
+                        };
+                        let position = single_member_position(spec, argv.len());
+                        last = Some((name, argv.len(), spec, position));
+                        (spec, position)
+                    }
+                };
+                let member = position.zip(argv.get(1).map(|k| crate::storage::hash_key(k)));
                 prev = Some((argv, member));
                 if !spec.subcommands.is_empty() {
                     continue;
