@@ -30,6 +30,9 @@ pub struct Config {
     pub daemonize: bool,
     pub active_expire: bool,
     pub io_threads: usize,
+    /// `busy-poll-us`: how long an I/O thread keeps polling after its last command (see
+    /// `server::busy_poll`); 0 turns polling off.
+    pub busy_poll_us: u64,
     pub list_max_listpack_size: i64,
     pub slowlog_log_slower_than: i64,
     pub slowlog_max_len: usize,
@@ -93,6 +96,7 @@ impl Default for Config {
             daemonize: false,
             active_expire: true,
             io_threads: 0,
+            busy_poll_us: 50,
             list_max_listpack_size: -2,
             slowlog_log_slower_than: 10_000,
             slowlog_max_len: 128,
@@ -450,6 +454,15 @@ pub static PARAMS: &[Param] = &[
         get: |c| c.io_threads.to_string(),
         set: |c, v| {
             c.io_threads = int(v, 0, 128)? as usize;
+            Ok(())
+        },
+    },
+    Param {
+        name: "busy-poll-us",
+        mutable: true,
+        get: |c| c.busy_poll_us.to_string(),
+        set: |c, v| {
+            c.busy_poll_us = int(v, 0, 1_000_000)? as u64;
             Ok(())
         },
     },

@@ -798,3 +798,61 @@ fn info_live_counters() {
         ]
     );
 }
+
+/// CPU time (user + system) the process `pid` has used so far.
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the command name (which may hold spaces) start at the state, field 3.
+    let rest = stat.rsplit_once(')').expect("stat format").1;
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .map(|v| v.parse().expect("number"))
+        .collect();
+    // Clock ticks; 100 per second on Linux.
+    Duration::from_millis((f[0] + f[1]) * 10)
+}
+
+/// `busy-poll-us` keeps an I/O thread polling only for that long after its last command: a server
+/// that has gone quiet uses no CPU, whatever the setting. CONFIG SET changes it at run time.
+#[cfg(target_os = "linux")]
+#[test]
+fn busy_polling_stops_when_the_server_goes_quiet() {
+    let p = common::Process::start(&["--busy-poll-us", "5000"]);
+    let mut con = p.conn();
+    let got: String = redis::cmd("CONFIG")
+        .arg("GET")
+        .arg("busy-poll-us")
+        .query::<Vec<String>>(&mut con)
+        .expect("config get")
+        .join(" ");
+    assert_eq!(got, "busy-poll-us 5000");
+    for setting in ["5000", "0", "50"] {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("busy-poll-us")
+            .arg(setting)
+            .query(&mut con)
+            .expect("config set");
+        for i in 0..2000 {
+            let _: () = redis::cmd("SET")
+                .arg(format!("k{i}"))
+                .arg(i)
+                .query(&mut con)
+                .expect("set");
+        }
+        // Quiet for far longer than the window: the poller must have stopped.
+        std::thread::sleep(Duration::from_millis(200));
+        let pid = p.pid();
+        let before = cpu_time(pid);
+        std::thread::sleep(Duration::from_millis(1000));
+        let used = cpu_time(pid) - before;
+        assert!(
+            used < Duration::from_millis(150),
+            "busy-poll-us {setting}: a quiet server used {used:?} of CPU in 1 s"
+        );
+    }
+    let e = err(&mut con, &["CONFIG", "SET", "busy-poll-us", "-1"]);
+    assert!(e.contains("'busy-poll-us'"), "{e}");
+}

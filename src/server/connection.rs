@@ -231,6 +231,7 @@ async fn serve(
             }
         }
         if commands > 0 {
+            super::busy_poll::activity();
             server.stats.commands.fetch_add(commands, Ordering::Relaxed);
             client.live.touch(now, Some(client.last_command_name));
         }

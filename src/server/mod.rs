@@ -6,6 +6,7 @@
 //! the expire thread finish, and returns.
 
 pub mod blocking;
+mod busy_poll;
 pub mod client;
 pub mod connection;
 pub mod cron;
@@ -383,6 +384,11 @@ fn io_thread(
         }
     };
     rt.block_on(async move {
+        // Polling needs a CPU of its own to be worth anything: with one, the client it waits for
+        // would wait for it.
+        if std::thread::available_parallelism().is_ok_and(|n| n.get() > 1) {
+            tokio::spawn(busy_poll::run(server.clone()));
+        }
         let stop = server.clone();
         let accept = async move {
             while let Some(NewConnection { stream, peer, id }) = rx.recv().await {

@@ -264,6 +264,10 @@ impl Process {
             .get_connection()
             .expect("connect")
     }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Process {
