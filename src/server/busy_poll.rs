@@ -9,7 +9,8 @@
 //! While the thread has been busy in the last `busy-poll-us` microseconds, a task on it keeps polling
 //! for readiness (`epoll_wait` with a zero timeout, through Tokio's driver) instead of letting the
 //! thread sleep. When no connection has run a command for that long, it stops and waits for the next
-//! one, so an idle server costs no CPU.
+//! one, so an idle server costs no CPU. The server starts the poller only when its I/O threads leave
+//! at least one CPU free: polling threads with no CPU to spare would take it from each other.
 
 use std::cell::{Cell, RefCell};
 use std::future::poll_fn;
