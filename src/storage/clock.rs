@@ -5,7 +5,7 @@
 //! adds an offset to Unix time, which [`resync`] refreshes from the real wall clock (the active expire
 //! cycle calls it every round), so a wall-clock step is followed within a cycle.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -38,17 +38,38 @@ fn system_ms() -> u64 {
         .unwrap_or(0)
 }
 
-/// Unix time in milliseconds.
+/// The latest [`now_ms`] handed out: the clock never goes back by less than [`MAX_HOLD_MS`].
+static LAST: AtomicU64 = AtomicU64::new(0);
+
+/// A wall-clock step back by more than this is followed; a smaller one (the two clocks' rounding and
+/// drift make [`resync`] step back by a millisecond now and then) holds the clock until it has passed.
+const MAX_HOLD_MS: u64 = 1000;
+
+fn unheld_ms(m: &Mono) -> u64 {
+    (mono_ms(m) + OFFSET.load(Ordering::Relaxed)).max(0) as u64
+}
+
+/// Unix time in milliseconds; never less than a value it returned before (see [`MAX_HOLD_MS`]).
 #[inline]
 pub fn now_ms() -> u64 {
-    let m = mono();
-    (mono_ms(m) + OFFSET.load(Ordering::Relaxed)).max(0) as u64
+    let t = unheld_ms(mono());
+    let last = LAST.load(Ordering::Relaxed);
+    if t > last {
+        // Written once per millisecond at most, so the shared line stays read-mostly.
+        LAST.fetch_max(t, Ordering::Relaxed).max(t)
+    } else {
+        last
+    }
 }
 
 /// Re-aligns [`now_ms`] with the wall clock.
 pub fn resync() {
     let m = mono();
     OFFSET.store(system_ms() as i64 - mono_ms(m), Ordering::Relaxed);
+    let t = unheld_ms(m);
+    if t + MAX_HOLD_MS < LAST.load(Ordering::Relaxed) {
+        LAST.store(t, Ordering::Relaxed);
+    }
 }
 
 /// Unix time in microseconds.
@@ -80,5 +101,24 @@ pub fn idle_seconds(lru: u32) -> u64 {
         (now - lru) as u64
     } else {
         (LRU_MASK - lru + now) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Re-aligning with the wall clock must not move [`now_ms`] back: a key set with PX 30000 would
+    /// then show a PTTL above 30000.
+    #[test]
+    fn resync_never_moves_the_clock_back() {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(1500);
+        let mut last = now_ms();
+        while std::time::Instant::now() < deadline {
+            resync();
+            let now = now_ms();
+            assert!(now >= last, "clock went back from {last} to {now}");
+            last = now;
+        }
     }
 }
