@@ -856,3 +856,26 @@ fn busy_polling_stops_when_the_server_goes_quiet() {
     let e = err(&mut con, &["CONFIG", "SET", "busy-poll-us", "-1"]);
     assert!(e.contains("'busy-poll-us'"), "{e}");
 }
+
+/// A poll that catches no command makes the poller sit out the next ones: a client that sends a
+/// request every 20 ms to a server with a 5 ms window would otherwise keep a CPU a quarter busy.
+#[cfg(target_os = "linux")]
+#[test]
+fn busy_polling_backs_off_when_requests_come_further_apart_than_the_window() {
+    let p = common::Process::start(&["--busy-poll-us", "5000"]);
+    let mut con = p.conn();
+    let _: () = redis::cmd("PING").query(&mut con).expect("ping");
+    let pid = p.pid();
+    let before = cpu_time(pid);
+    let started = Instant::now();
+    for _ in 0..50 {
+        let _: () = redis::cmd("PING").query(&mut con).expect("ping");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let used = cpu_time(pid) - before;
+    let elapsed = started.elapsed();
+    assert!(
+        used * 8 < elapsed,
+        "a server polling 5 ms after each of 50 sparse requests used {used:?} of CPU in {elapsed:?}"
+    );
+}

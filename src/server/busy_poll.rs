@@ -40,29 +40,22 @@ fn passes() -> u64 {
     PASSES.with(Cell::get)
 }
 
-/// Runs on an I/O thread until its runtime stops: polls while a command ran within the last
-/// `busy-poll-us`, else waits for the next one.
+/// After this many polls in a row that saw no command, polling pauses for this many commands at most.
+const MAX_SKIP: u32 = 64;
+
+/// Runs on an I/O thread until its runtime stops: after a command, polls while commands keep coming
+/// within `busy-poll-us` of each other, then waits for the next one.
+///
+/// A poll that saw no command at all (the client's next request came later than the window) was
+/// CPU spent for nothing, and under a moderate steady load every poll would be one: 2,500 GETs/s from
+/// one client cost 11.7% of a CPU with polling against 2.3% without. So each such poll makes the
+/// poller sit out the next 1, 2, 4 ... [`MAX_SKIP`] commands, and a poll that catches one resets that.
 pub async fn run(server: Arc<Server>) {
+    let mut backoff = 0u32;
+    let mut skip = 0u32;
+    let mut seen = passes();
     loop {
-        let window = Duration::from_micros(server.config.read().busy_poll_us);
-        if window.is_zero() {
-            // Off: look at the setting again now and then (CONFIG SET may turn it on).
-            tokio::time::sleep(Duration::from_secs(1)).await;
-            continue;
-        }
-        let mut seen = passes();
-        let mut last = Instant::now();
-        loop {
-            // Tokio polls its I/O driver without blocking before it resumes a yielded task.
-            tokio::task::yield_now().await;
-            let now = passes();
-            if now != seen {
-                seen = now;
-                last = Instant::now();
-            } else if last.elapsed() > window {
-                break;
-            }
-        }
+        // Wait for a command.
         poll_fn(|cx| {
             if passes() != seen {
                 return Poll::Ready(());
@@ -71,5 +64,34 @@ pub async fn run(server: Arc<Server>) {
             Poll::Pending
         })
         .await;
+        seen = passes();
+        if skip > 0 {
+            skip -= 1;
+            continue;
+        }
+        let window = Duration::from_micros(server.config.read().busy_poll_us);
+        if window.is_zero() {
+            continue;
+        }
+        let mut caught = false;
+        let mut last = Instant::now();
+        loop {
+            // Tokio polls its I/O driver without blocking before it resumes a yielded task.
+            tokio::task::yield_now().await;
+            let now = passes();
+            if now != seen {
+                seen = now;
+                caught = true;
+                last = Instant::now();
+            } else if last.elapsed() > window {
+                break;
+            }
+        }
+        if caught {
+            backoff = 0;
+        } else {
+            backoff = (backoff * 2).clamp(1, MAX_SKIP);
+            skip = backoff;
+        }
     }
 }
