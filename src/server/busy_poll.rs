@@ -71,6 +71,12 @@ pub async fn run(server: Arc<Server>) {
         }
         let window = Duration::from_micros(server.config.read().busy_poll_us);
         if window.is_zero() {
+            // Off: stop listening for commands (they then cost nothing here) and look at the setting
+            // again now and then, for CONFIG SET.
+            while server.config.read().busy_poll_us == 0 {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            seen = passes();
             continue;
         }
         let mut caught = false;
