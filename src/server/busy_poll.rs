@@ -40,6 +40,9 @@ fn passes() -> u64 {
     PASSES.with(Cell::get)
 }
 
+/// How often a waiting poller renews its wait (see [`run`]).
+const REREGISTER: Duration = Duration::from_millis(100);
+
 /// After this many polls in a row that saw no command, polling pauses for this many commands at most.
 const MAX_SKIP: u32 = 64;
 
@@ -55,15 +58,22 @@ pub async fn run(server: Arc<Server>) {
     let mut skip = 0u32;
     let mut seen = passes();
     loop {
-        // Wait for a command.
-        poll_fn(|cx| {
-            if passes() != seen {
-                return Poll::Ready(());
+        // Wait for a command. The waker lives in this OS thread's slot, and a script that runs past
+        // busy-reply-threshold hands this I/O thread's tasks to another OS thread for good: so the
+        // wait is renewed every REREGISTER, from whichever thread the poller then runs on.
+        loop {
+            let command = poll_fn(|cx| {
+                if passes() != seen {
+                    return Poll::Ready(());
+                }
+                PARKED.with(|p| *p.borrow_mut() = Some(cx.waker().clone()));
+                Poll::Pending
+            });
+            tokio::select! {
+                () = command => break,
+                () = tokio::time::sleep(REREGISTER) => {}
             }
-            PARKED.with(|p| *p.borrow_mut() = Some(cx.waker().clone()));
-            Poll::Pending
-        })
-        .await;
+        }
         seen = passes();
         if skip > 0 {
             skip -= 1;
