@@ -46,6 +46,7 @@ const MAX_DEPTH: usize = 1000;
 
 struct Engine {
     lua: Lua,
+    /// The state's globals table, kept rather than fetched from the registry on every run.
     globals: Table,
     /// The names `KEYS` and `ARGV`, interned once (set and cleared on every run).
     keys_name: mlua::String,

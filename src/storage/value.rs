@@ -32,11 +32,9 @@ pub enum StrValue {
 }
 
 impl Value {
-    /// Starts loading the heap block a read of this value touches first (see
-    /// [`crate::storage::Keyspace::prefetch`]); nothing for values stored inline.
-    #[inline]
     /// Starts loading, for a big hash, set or sorted set, the bucket slot (`node` false) or the
     /// first chain node (`node` true, once the slot is in cache) of the member hashing to `hash`.
+    #[inline]
     pub fn prefetch_member(&self, hash: u64, node: bool) {
         use super::types::hash::HashValue;
         use super::types::set::SetValue;
@@ -48,6 +46,9 @@ impl Value {
         }
     }
 
+    /// Starts loading the heap block a read of this value touches first (see
+    /// [`crate::storage::Keyspace::prefetch`]); nothing for values stored inline.
+    #[inline]
     pub fn prefetch(&self) {
         use crate::storage::dict::prefetch;
         match self {
