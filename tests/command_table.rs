@@ -924,3 +924,37 @@ fn help() {
     );
     assert_eq!(lines[20], "    Prints this help.");
 }
+
+/// Every single-member form the table declares for prefetching is a request the command accepts,
+/// with its one key at 1 and the member elsewhere (a wrong entry would prefetch the wrong bytes).
+#[test]
+fn declared_member_positions_fit_their_commands() {
+    let mut declared = 0;
+    for c in ferrite::commands::all_commands() {
+        let Some(m) = c.member else { continue };
+        declared += 1;
+        assert!(
+            c.arity_ok(m.argc),
+            "{}: arity {} refuses {}",
+            c.name,
+            c.arity,
+            m.argc
+        );
+        assert!(
+            m.index > 1 && m.index < m.argc,
+            "{}: member at {}",
+            c.name,
+            m.index
+        );
+        let argv: Vec<bytes::Bytes> = (0..m.argc).map(|i| i.to_string().into()).collect();
+        assert_eq!(
+            c.key_positions(&argv).ok().as_deref(),
+            Some(&[1usize][..]),
+            "{}: the member's collection must be the request's one key, at 1",
+            c.name
+        );
+        assert_eq!(c.member_at(m.argc), Some(m.index));
+        assert_eq!(c.member_at(m.argc + 1), None);
+    }
+    assert!(declared >= 17, "{declared} single-member forms declared");
+}

@@ -284,7 +284,7 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
                             prev = None;
                             continue;
                         };
-                        let position = single_member_position(spec, argv.len());
+                        let position = spec.member_at(argv.len());
                         last = Some((name, argv.len(), spec, position));
                         (spec, position)
                     }
@@ -315,19 +315,6 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
     server.keyspace.prefetch(db, &keys);
     if !members.is_empty() {
         server.keyspace.prefetch_members(db, &members);
-    }
-}
-
-/// Where the one member (field) of a single-member request on a hash, set or sorted set is: the
-/// forms a pipeline of writes or lookups on one big collection sends. Others are not prefetched.
-fn single_member_position(spec: &CommandSpec, argc: usize) -> Option<usize> {
-    match (spec.name, argc) {
-        ("zadd" | "zincrby", 4) => Some(3),
-        ("zscore" | "zrem" | "zrank" | "zrevrank", 3) => Some(2),
-        ("hset" | "hsetnx", 4) | ("hget" | "hdel" | "hexists" | "hstrlen", 3) => Some(2),
-        ("hincrby" | "hincrbyfloat", 4) => Some(2),
-        ("sadd" | "srem" | "sismember", 3) => Some(2),
-        _ => None,
     }
 }
 

@@ -18,7 +18,7 @@ use crate::storage::notify;
 use bytes::Bytes;
 use rand::Rng;
 
-use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
+use super::table::{acl, flags::*, ks, member, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
 use crate::error::CmdError;
 use crate::protocol::{parse_i64, Reply};
@@ -54,10 +54,10 @@ const TOTAL_COMPLEXITY: &str = "O(N) where N is the total number of elements in 
 
 #[rustfmt::skip]
 pub static COMMANDS: &[CommandSpec] = &[
-    CommandSpec { name: "sadd", group: Group::Set, arity: -3, flags: WRITE | DENYOOM | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::INSERT)], docs: docs("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::SET, "sadd")), handler: sadd, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "srem", group: Group::Set, arity: -3, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0", "O(N) where N is the number of members to be removed."), event: Some((notify::SET, "srem")), handler: srem, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sadd", group: Group::Set, arity: -3, flags: WRITE | DENYOOM | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::INSERT)], docs: docs("Adds one or more members to a set. Creates the key if it doesn't exist.", "1.0.0", "O(1) for each element added, so O(N) to add N elements when the command is called with multiple arguments."), event: Some((notify::SET, "sadd")), member: member(3, 2), handler: sadd, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "srem", group: Group::Set, arity: -3, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::DELETE)], docs: docs("Removes one or more members from a set. Deletes the set if the last member was removed.", "1.0.0", "O(N) where N is the number of members to be removed."), event: Some((notify::SET, "srem")), member: member(3, 2), handler: srem, ..CommandSpec::DEFAULT },
     CommandSpec { name: "smembers", group: Group::Set, arity: 2, flags: READONLY, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], tips: ORDER, docs: docs("Returns all members of a set.", "1.0.0", "O(N) where N is the set cardinality."), handler: smembers, ..CommandSpec::DEFAULT },
-    CommandSpec { name: "sismember", group: Group::Set, arity: 3, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Determines whether a member belongs to a set.", "1.0.0", "O(1)"), handler: sismember, ..CommandSpec::DEFAULT },
+    CommandSpec { name: "sismember", group: Group::Set, arity: 3, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Determines whether a member belongs to a set.", "1.0.0", "O(1)"), member: member(3, 2), handler: sismember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "smismember", group: Group::Set, arity: -3, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO | ks::ACCESS)], docs: docs("Determines whether multiple members belong to a set.", "6.2.0", "O(N) where N is the number of elements being checked for membership"), handler: smismember, ..CommandSpec::DEFAULT },
     CommandSpec { name: "scard", group: Group::Set, arity: 2, flags: READONLY | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RO)], docs: docs("Returns the number of members in a set.", "1.0.0", "O(1)"), handler: scard, ..CommandSpec::DEFAULT },
     CommandSpec { name: "spop", group: Group::Set, arity: -2, flags: WRITE | FAST, acl: SET, keys: &[KeySpec::one(1, ks::RW | ks::ACCESS | ks::DELETE)], tips: RANDOM, docs: docs("Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.", "1.0.0", "Without the count argument O(1), otherwise O(N) where N is the value of the passed count."), event: Some((notify::SET, "spop")), handler: spop, ..CommandSpec::DEFAULT },

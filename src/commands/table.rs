@@ -311,6 +311,25 @@ pub struct CommandSpec {
     /// [`crate::storage::notify`]); `None` when its events depend on the outcome and the handler
     /// raises them itself, or it raises none.
     pub event: Option<(u32, &'static str)>,
+    /// The form of the command that names one member (field) of its key's hash, set or sorted set,
+    /// for prefetching: a pipeline of `ZADD z <score> <member>` or `HSET h <field> <value>` on one big
+    /// collection has each request's member loaded before the run executes. A hint only: a wrong entry
+    /// costs time, never a wrong answer.
+    pub member: Option<MemberAt>,
+}
+
+/// Where the one member of a single-member request is (see [`CommandSpec::member`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemberAt {
+    /// The request's length, command name included, in the single-member form.
+    pub argc: usize,
+    /// The member's position in the request.
+    pub index: usize,
+}
+
+/// [`CommandSpec::member`] for a command whose `argc`-long requests name their member at `index`.
+pub const fn member(argc: usize, index: usize) -> Option<MemberAt> {
+    Some(MemberAt { argc, index })
 }
 
 fn unimplemented_container(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
@@ -337,7 +356,13 @@ impl CommandSpec {
         key_notes: &[],
         getkeys: None,
         event: None,
+        member: None,
     };
+
+    /// Where the member of a `argc`-long request is, if this is the command's single-member form.
+    pub fn member_at(&self, argc: usize) -> Option<usize> {
+        self.member.filter(|m| m.argc == argc).map(|m| m.index)
+    }
 
     /// The name used in replies (`get`, `config|get`).
     pub fn full_name(&self) -> &'static str {
