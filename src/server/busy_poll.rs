@@ -25,14 +25,23 @@ thread_local! {
     static PASSES: Cell<u64> = const { Cell::new(0) };
     /// The poller, when it is waiting for activity.
     static PARKED: RefCell<Option<Waker>> = const { RefCell::new(None) };
+    /// The pass count the waiting poller wants to be woken at.
+    static WAKE_AT: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Records that a connection on this thread ran commands (and wakes the poller if it was waiting).
+/// Records that a connection on this thread ran commands (and wakes the poller once the pass it
+/// waits for has come).
 #[inline]
 pub fn activity() {
-    PASSES.with(|p| p.set(p.get().wrapping_add(1)));
-    if let Some(w) = PARKED.with(|p| p.borrow_mut().take()) {
-        w.wake();
+    let n = PASSES.with(|p| {
+        let n = p.get() + 1;
+        p.set(n);
+        n
+    });
+    if n >= WAKE_AT.with(Cell::get) {
+        if let Some(w) = PARKED.with(|p| p.borrow_mut().take()) {
+            w.wake();
+        }
     }
 }
 
@@ -44,7 +53,7 @@ fn passes() -> u64 {
 const REREGISTER: Duration = Duration::from_millis(100);
 
 /// After this many polls in a row that saw no command, polling pauses for this many commands at most.
-const MAX_SKIP: u32 = 64;
+const MAX_SKIP: u64 = 64;
 
 /// Runs on an I/O thread until its runtime stops: after a command, polls while commands keep coming
 /// within `busy-poll-us` of each other, then waits for the next one.
@@ -54,18 +63,23 @@ const MAX_SKIP: u32 = 64;
 /// one client cost 11.7% of a CPU with polling against 2.3% without. So each such poll makes the
 /// poller sit out the next 1, 2, 4 ... [`MAX_SKIP`] commands, and a poll that catches one resets that.
 pub async fn run(server: Arc<Server>) {
-    let mut backoff = 0u32;
-    let mut skip = 0u32;
+    let mut backoff = 0u64;
     let mut seen = passes();
     loop {
-        // Wait for a command. The waker lives in this OS thread's slot, and a script that runs past
-        // busy-reply-threshold hands this I/O thread's tasks to another OS thread for good: so the
-        // wait is renewed every REREGISTER, from whichever thread the poller then runs on.
+        // Wait for the next command, or after a fruitless poll for `backoff` more: activity() wakes
+        // the poller only when that pass comes. The waker lives in this OS thread's slot, and a
+        // script that runs past busy-reply-threshold hands this I/O thread's tasks to another OS
+        // thread for good: so the wait is renewed every REREGISTER, from whichever thread the
+        // poller then runs on.
+        let target = seen + 1 + backoff;
         loop {
             let command = poll_fn(|cx| {
-                if passes() != seen {
+                // Fewer passes than seen: this is another OS thread's count (see above).
+                let now = passes();
+                if now >= target || now < seen {
                     return Poll::Ready(());
                 }
+                WAKE_AT.with(|w| w.set(target));
                 PARKED.with(|p| *p.borrow_mut() = Some(cx.waker().clone()));
                 Poll::Pending
             });
@@ -75,10 +89,6 @@ pub async fn run(server: Arc<Server>) {
             }
         }
         seen = passes();
-        if skip > 0 {
-            skip -= 1;
-            continue;
-        }
         let window = Duration::from_micros(server.config.read().busy_poll_us);
         if window.is_zero() {
             // Off: stop listening for commands (they then cost nothing here) and look at the setting
@@ -103,11 +113,10 @@ pub async fn run(server: Arc<Server>) {
                 break;
             }
         }
-        if caught {
-            backoff = 0;
+        backoff = if caught {
+            0
         } else {
-            backoff = (backoff * 2).clamp(1, MAX_SKIP);
-            skip = backoff;
-        }
+            (backoff * 2).clamp(1, MAX_SKIP)
+        };
     }
 }
