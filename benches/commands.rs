@@ -6,11 +6,11 @@
 
 use std::net::SocketAddr;
 
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use ferrite::commands::{execute, Outcome};
 use ferrite::config::Config;
-use ferrite::protocol::{encode, Protocol};
+use ferrite::protocol::{encode, Argv, Protocol};
 use ferrite::server::{ClientState, Server};
 
 struct Bench {
@@ -39,7 +39,7 @@ impl Bench {
         self.rng % n
     }
 
-    fn run(&mut self, argv: Vec<Bytes>) {
+    fn run(&mut self, argv: Argv) {
         let mut argv = argv;
         match execute(&self.server, &mut self.client, &mut argv, 1) {
             Outcome::Reply(r) => {
@@ -52,8 +52,8 @@ impl Bench {
     }
 }
 
-fn argv(parts: &[&[u8]]) -> Vec<Bytes> {
-    parts.iter().map(|p| Bytes::copy_from_slice(p)).collect()
+fn argv(parts: &[&[u8]]) -> Argv {
+    Argv::from_args(parts)
 }
 
 /// `key:NNNNNN`-style names, as redis-benchmark's `__rand_int__`.
@@ -87,7 +87,7 @@ fn strings(c: &mut Criterion) {
                 a.push(name("key:", b.rand(100_000)));
                 a.push(b"xxx".to_vec());
             }
-            b.run(a.into_iter().map(Bytes::from).collect())
+            b.run(Argv::from_args(a))
         })
     });
     g.finish();

@@ -385,7 +385,7 @@ pub enum CmdError {
 impl CmdError {
     /// Redis's reply to an unknown command: the name and the first arguments, each quoted, each cut so
     /// the whole list stays under 128 bytes.
-    pub fn unknown_command(name: &[u8], args: &[bytes::Bytes]) -> CmdError {
+    pub fn unknown_command<'a>(name: &[u8], args: impl IntoIterator<Item = &'a [u8]>) -> CmdError {
         let mut list = String::new();
         for a in args {
             if list.len() >= 128 {

@@ -946,7 +946,7 @@ fn declared_member_positions_fit_their_commands() {
             c.name,
             m.index
         );
-        let argv: Vec<bytes::Bytes> = (0..m.argc).map(|i| i.to_string().into()).collect();
+        let argv: ferrite::protocol::Argv = (0..m.argc).map(|i| i.to_string()).collect();
         assert_eq!(
             c.key_positions(&argv).ok().as_deref(),
             Some(&[1usize][..]),

@@ -1,8 +1,8 @@
 //! Property tests of the request decoder: what the encoder of a client produces decodes back exactly,
 //! however the bytes are split across reads, and arbitrary bytes never panic or loop.
 
-use bytes::{Bytes, BytesMut};
-use ferrite::protocol::{Decoder, Limits};
+use bytes::BytesMut;
+use ferrite::protocol::{Argv, Decoder, Limits};
 use proptest::prelude::*;
 
 fn multibulk(args: &[Vec<u8>]) -> Vec<u8> {
@@ -19,7 +19,7 @@ fn multibulk(args: &[Vec<u8>]) -> Vec<u8> {
 fn decode_in_pieces(
     input: &[u8],
     cuts: &[usize],
-) -> Result<Vec<Vec<Bytes>>, ferrite::error::ProtocolError> {
+) -> Result<Vec<Argv>, ferrite::error::ProtocolError> {
     let mut d = Decoder::new();
     let mut buf = BytesMut::new();
     let mut out = Vec::new();
@@ -45,7 +45,7 @@ proptest! {
     ) {
         let input: Vec<u8> = reqs.iter().flat_map(|r| multibulk(r)).collect();
         let got = decode_in_pieces(&input, &cuts).unwrap();
-        let got: Vec<Vec<Vec<u8>>> = got.into_iter().map(|r| r.into_iter().map(|a| a.to_vec()).collect()).collect();
+        let got: Vec<Vec<Vec<u8>>> = got.iter().map(|r| r.iter().map(|a| a.to_vec()).collect()).collect();
         prop_assert_eq!(got, reqs);
     }
 

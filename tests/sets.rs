@@ -670,11 +670,7 @@ fn intersection() {
     // The key specs name SINTERCARD's keys (dispatch locks exactly these), and nothing when numkeys
     // is invalid (the command then fails before touching a key).
     let spec = ferrite::commands::lookup(b"sintercard").expect("registered");
-    let argv = |a: &[&str]| -> Vec<bytes::Bytes> {
-        a.iter()
-            .map(|s| bytes::Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
-    };
+    let argv = ferrite::protocol::Argv::from_args::<&[&str]>;
     assert_eq!(
         spec.key_positions(&argv(&["SINTERCARD", "2", "a", "b", "LIMIT", "1"]))
             .map(|v| v.to_vec()),

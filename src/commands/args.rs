@@ -5,27 +5,30 @@
 //! Redis's exact errors (`ERR value is not an integer or out of range`, ...).
 
 use bytes::Bytes;
+use smallvec::SmallVec;
 
 use crate::error::CmdError;
-use crate::protocol::parse_i64;
+use crate::protocol::{parse_i64, Argv};
 
-pub struct Args {
-    argv: Vec<Bytes>,
+/// Arguments as [`Args::rest`] hands them out: on the stack for the common few.
+pub type Rest<'a> = SmallVec<[&'a [u8]; 4]>;
+
+/// Reads a request's arguments in order. Arguments are borrowed from the request (`&'a [u8]`, valid
+/// for the whole command, independent of the cursor); [`Args::next_shared`] gives one that must be
+/// kept beyond the command.
+pub struct Args<'a> {
+    argv: &'a Argv,
     pos: usize,
 }
 
-impl Args {
+impl<'a> Args<'a> {
     /// `argv` is the whole request (name included); reading starts at `start`.
-    pub fn new(argv: Vec<Bytes>, start: usize) -> Args {
+    pub fn new(argv: &'a Argv, start: usize) -> Args<'a> {
         Args { argv, pos: start }
     }
 
     /// The whole request, command name included.
-    pub fn argv(&self) -> &[Bytes] {
-        &self.argv
-    }
-
-    pub fn into_argv(self) -> Vec<Bytes> {
+    pub fn argv(&self) -> &'a Argv {
         self.argv
     }
 
@@ -37,42 +40,42 @@ impl Args {
         self.remaining() == 0
     }
 
-    pub fn peek(&self) -> Option<&[u8]> {
-        self.argv.get(self.pos).map(|b| &b[..])
+    pub fn peek(&self) -> Option<&'a [u8]> {
+        self.argv.get(self.pos)
     }
 
     /// The next argument; a missing one is a syntax error.
-    pub fn next_bytes(&mut self) -> Result<Bytes, CmdError> {
+    #[inline]
+    pub fn next_bytes(&mut self) -> Result<&'a [u8], CmdError> {
         self.next().ok_or(CmdError::Syntax)
+    }
+
+    /// The next argument as a `Bytes` sharing the request's buffer, for what outlives the command
+    /// (a blocked client's keys, a subscription's channel); a missing one is a syntax error.
+    pub fn next_shared(&mut self) -> Result<Bytes, CmdError> {
+        if self.pos >= self.argv.len() {
+            return Err(CmdError::Syntax);
+        }
+        self.pos += 1;
+        Ok(self.argv.shared(self.pos - 1))
     }
 
     /// The next argument as an integer (`ERR value is not an integer or out of range`).
     pub fn next_i64(&mut self) -> Result<i64, CmdError> {
         let b = self.next_bytes()?;
-        parse_i64(&b).ok_or(CmdError::NotInteger)
+        parse_i64(b).ok_or(CmdError::NotInteger)
     }
 
     /// The next argument as a double (`ERR value is not a valid float`).
     pub fn next_f64(&mut self) -> Result<f64, CmdError> {
         let b = self.next_bytes()?;
-        parse_f64(&b).ok_or(CmdError::NotFloat)
+        parse_f64(b).ok_or(CmdError::NotFloat)
     }
 
     /// The next argument as a blocking timeout in seconds (fractions allowed, 0 = forever), returned
     /// in milliseconds, with Redis's errors.
     pub fn next_timeout(&mut self) -> Result<Option<u64>, CmdError> {
-        let b = self.next_bytes()?;
-        let secs = parse_f64(&b)
-            .filter(|v| v.is_finite())
-            .ok_or(CmdError::TimeoutNotFloat)?;
-        if secs < 0.0 {
-            return Err(CmdError::TimeoutNegative);
-        }
-        let ms = (secs * 1000.0).round();
-        if ms > (i64::MAX / 2) as f64 {
-            return Err(CmdError::TimeoutOutOfRange);
-        }
-        Ok(if ms == 0.0 { None } else { Some(ms as u64) })
+        parse_timeout(self.next_bytes()?)
     }
 
     /// Consumes the next argument if it equals `kw`, ignoring ASCII case.
@@ -97,8 +100,17 @@ impl Args {
     }
 
     /// Remaining arguments, consumed.
-    pub fn rest(&mut self) -> Vec<Bytes> {
-        let out = self.argv[self.pos.min(self.argv.len())..].to_vec();
+    pub fn rest(&mut self) -> Rest<'a> {
+        let out = self.by_ref().collect();
+        self.pos = self.argv.len();
+        out
+    }
+
+    /// Remaining arguments, consumed, as `Bytes` sharing the request's buffer.
+    pub fn rest_shared(&mut self) -> Vec<Bytes> {
+        let out = (self.pos..self.argv.len())
+            .map(|i| self.argv.shared(i))
+            .collect();
         self.pos = self.argv.len();
         out
     }
@@ -113,15 +125,32 @@ impl Args {
     }
 }
 
-/// Arguments are consumed in order; `next()` yields the next one (taken out of the request, no copy).
-impl Iterator for Args {
-    type Item = Bytes;
+/// Arguments are consumed in order; `next()` yields the next one (borrowed from the request).
+impl<'a> Iterator for Args<'a> {
+    type Item = &'a [u8];
 
-    fn next(&mut self) -> Option<Bytes> {
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
         let b = self.argv.get(self.pos)?;
         self.pos += 1;
-        Some(b.clone())
+        Some(b)
     }
+}
+
+/// A blocking timeout in seconds (fractions allowed, 0 = forever), in milliseconds, with Redis's
+/// errors.
+pub fn parse_timeout(b: &[u8]) -> Result<Option<u64>, CmdError> {
+    let secs = parse_f64(b)
+        .filter(|v| v.is_finite())
+        .ok_or(CmdError::TimeoutNotFloat)?;
+    if secs < 0.0 {
+        return Err(CmdError::TimeoutNegative);
+    }
+    let ms = (secs * 1000.0).round();
+    if ms > (i64::MAX / 2) as f64 {
+        return Err(CmdError::TimeoutOutOfRange);
+    }
+    Ok(if ms == 0.0 { None } else { Some(ms as u64) })
 }
 
 /// Parses a double as Redis's `string2ld`/`strtold` callers do: no spaces, `inf`/`-inf` accepted,

@@ -14,7 +14,6 @@
 //! as C strings (up to the first NUL byte) as Redis's `strcasecmp` does.
 
 use crate::storage::notify;
-use bytes::Bytes;
 
 use super::table::{acl, flags::*, ks, CommandSpec, Docs, Group, KeySpec};
 use super::{Args, ExecCtx};
@@ -119,16 +118,16 @@ fn unit(arg: &[u8]) -> Result<Unit, CmdError> {
 /// to the offset; the offset must stay below `proto-max-bulk-len` bytes.
 fn setbit(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let offset = bit_offset(&args.next_bytes()?, None, max_bulk(ctx))?;
-    let on = match parse_i64(&args.next_bytes()?) {
+    let offset = bit_offset(args.next_bytes()?, None, max_bulk(ctx))?;
+    let on = match parse_i64(args.next_bytes()?) {
         Some(0) => false,
         Some(1) => true,
         _ => return Err(CmdError::BitValue),
     };
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let existed = db.peek(&key).is_some();
-    let s = write_str(db.get_or_insert_with(&key, empty_raw))?;
+    let existed = db.peek(key).is_some();
+    let s = write_str(db.get_or_insert_with(key, empty_raw))?;
     let raw = s.make_raw();
     let len = raw.len();
     let old = bm::set_bit(raw, offset, on);
@@ -142,9 +141,9 @@ fn setbit(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `GETBIT key offset` → the bit at `offset` (0 past the end of the string or for a missing key).
 fn getbit(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let offset = bit_offset(&args.next_bytes()?, None, max_bulk(ctx))?;
+    let offset = bit_offset(args.next_bytes()?, None, max_bulk(ctx))?;
     let mut db = ctx.db();
-    let bit = match read_str(db.get(&key))? {
+    let bit = match read_str(db.get(key))? {
         Some(s) => bm::get_bit(&s.as_bytes(), offset),
         None => false,
     };
@@ -156,7 +155,7 @@ fn getbit(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn bitcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let Some(s) = read_str(db.get(&key))? else {
+    let Some(s) = read_str(db.get(key))? else {
         return Ok(Reply::Int(0));
     };
     let bytes = s.as_bytes();
@@ -170,7 +169,7 @@ fn bitcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
                 return Ok(Reply::Int(0));
             }
             let unit = match args.next() {
-                Some(u) => unit(&u)?,
+                Some(u) => unit(u)?,
                 None => Unit::Byte,
             };
             bm::resolve_range(bytes.len(), start, end, unit)
@@ -195,7 +194,7 @@ fn bitpos(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         _ => return Err(CmdError::BitArgument),
     };
     let mut db = ctx.db();
-    let Some(s) = read_str(db.get(&key))? else {
+    let Some(s) = read_str(db.get(key))? else {
         return Ok(Reply::Int(if bit { -1 } else { 0 }));
     };
     let bytes = s.as_bytes();
@@ -236,19 +235,19 @@ fn bitpos(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// string.
 fn bitop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let name = args.next_bytes()?;
-    let op = if is_kw(&name, "and") {
+    let op = if is_kw(name, "and") {
         BitOp::And
-    } else if is_kw(&name, "or") {
+    } else if is_kw(name, "or") {
         BitOp::Or
-    } else if is_kw(&name, "xor") {
+    } else if is_kw(name, "xor") {
         BitOp::Xor
-    } else if is_kw(&name, "not") {
+    } else if is_kw(name, "not") {
         BitOp::Not
     } else {
         return Err(CmdError::Syntax);
     };
     let dest = args.next_bytes()?;
-    let sources: Vec<Bytes> = args.rest();
+    let sources = args.rest();
     if op == BitOp::Not && sources.len() != 1 {
         return Err(CmdError::BitopNotSingleSource);
     }
@@ -268,11 +267,11 @@ fn bitop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         bm::not_in_place(&mut acc);
     }
     if acc.is_empty() {
-        db.remove(&dest);
+        db.remove(dest);
         return Ok(Reply::Int(0));
     }
     let len = acc.len() as i64;
-    db.set(&dest, Value::Str(StrValue::Raw(acc.into())), Ttl::Clear);
+    db.set(dest, Value::Str(StrValue::Raw(acc.into())), Ttl::Clear);
     Ok(Reply::Int(len))
 }
 
@@ -300,19 +299,19 @@ fn parse_fields(args: &mut Args, max_bulk: i64) -> Result<(Vec<Field>, Option<u6
     let mut highest: Option<u64> = None;
     while let Some(sub) = args.next() {
         let left = args.remaining();
-        let op = if is_kw(&sub, "get") && left >= 2 {
+        let op = if is_kw(sub, "get") && left >= 2 {
             FieldOp::Get
-        } else if is_kw(&sub, "set") && left >= 3 {
+        } else if is_kw(sub, "set") && left >= 3 {
             FieldOp::Set(0)
-        } else if is_kw(&sub, "incrby") && left >= 3 {
+        } else if is_kw(sub, "incrby") && left >= 3 {
             FieldOp::IncrBy(0)
-        } else if is_kw(&sub, "overflow") && left >= 1 {
+        } else if is_kw(sub, "overflow") && left >= 1 {
             let kind = args.next_bytes()?;
-            overflow = if is_kw(&kind, "wrap") {
+            overflow = if is_kw(kind, "wrap") {
                 Overflow::Wrap
-            } else if is_kw(&kind, "sat") {
+            } else if is_kw(kind, "sat") {
                 Overflow::Sat
-            } else if is_kw(&kind, "fail") {
+            } else if is_kw(kind, "fail") {
                 Overflow::Fail
             } else {
                 return Err(CmdError::BitfieldOverflowType);
@@ -321,8 +320,8 @@ fn parse_fields(args: &mut Args, max_bulk: i64) -> Result<(Vec<Field>, Option<u6
         } else {
             return Err(CmdError::Syntax);
         };
-        let ty = FieldType::parse(c_str(&args.next_bytes()?)).ok_or(CmdError::BitfieldType)?;
-        let offset = bit_offset(&args.next_bytes()?, Some(ty.bits), max_bulk)?;
+        let ty = FieldType::parse(c_str(args.next_bytes()?)).ok_or(CmdError::BitfieldType)?;
+        let offset = bit_offset(args.next_bytes()?, Some(ty.bits), max_bulk)?;
         let op = match op {
             FieldOp::Get => FieldOp::Get,
             write => {
@@ -358,7 +357,7 @@ fn bitfield_generic(
     let dirty = ctx.dirty;
     let mut db = ctx.db();
     let Some(highest) = highest else {
-        let s = read_str(db.get(&key))?;
+        let s = read_str(db.get(key))?;
         let bytes = s.map(|s| s.as_bytes());
         let bytes: &[u8] = bytes.as_deref().unwrap_or(&[]);
         return Ok(Reply::Array(
@@ -371,7 +370,7 @@ fn bitfield_generic(
     if read_only_cmd {
         return Err(CmdError::BitfieldRoGetOnly);
     }
-    let b = write_str(db.get_or_insert_with(&key, empty_raw))?.make_raw();
+    let b = write_str(db.get_or_insert_with(key, empty_raw))?.make_raw();
     bm::grow_to_bit(b, highest);
     let mut changes = 0u64;
     let replies = fields

@@ -258,11 +258,11 @@ fn list(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         } else if kind.eq_ignore_ascii_case(b"ACLCAT") {
             let cat = acl::NAMES
                 .iter()
-                .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(&arg))
+                .find(|(_, n)| n.as_bytes().eq_ignore_ascii_case(arg))
                 .map_or(0, |(b, _)| *b);
             Filter::AclCat(cat)
         } else if kind.eq_ignore_ascii_case(b"PATTERN") {
-            Filter::Pattern(arg)
+            Filter::Pattern(Bytes::copy_from_slice(arg))
         } else {
             return Err(CmdError::Syntax);
         };
@@ -279,7 +279,7 @@ fn list(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 }
 
 /// The keys (argv positions, flags) of the command in `argv`, with Redis's `COMMAND GETKEYS` errors.
-fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, u32)>, CmdError> {
+fn keys_of(argv: &crate::protocol::Argv) -> Result<Vec<(usize, u32)>, CmdError> {
     let spec = lookup(&argv[0]).ok_or(CmdError::InvalidCommandSpecified)?;
     let spec = match argv.get(1) {
         Some(sub) if spec.is_container() => {
@@ -302,24 +302,24 @@ fn keys_of(argv: &[Bytes]) -> Result<Vec<(usize, u32)>, CmdError> {
 
 /// `COMMAND GETKEYS command [arg ...]` → the key names the command would touch.
 fn getkeys(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.rest();
+    let argv = crate::protocol::Argv::from_args(args.rest());
     let keys = keys_of(&argv)?;
     Ok(Reply::Array(
         keys.iter()
-            .map(|&(i, _)| Reply::Bulk(argv[i].clone()))
+            .map(|&(i, _)| Reply::Bulk(argv.shared(i)))
             .collect(),
     ))
 }
 
 /// `COMMAND GETKEYSANDFLAGS command [arg ...]` → `[key, flags]` pairs, flags as a set of key-spec flags.
 fn getkeysandflags(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.rest();
+    let argv = crate::protocol::Argv::from_args(args.rest());
     let keys = keys_of(&argv)?;
     Ok(Reply::Array(
         keys.iter()
             .map(|&(i, f)| {
                 Reply::Array(vec![
-                    Reply::Bulk(argv[i].clone()),
+                    Reply::Bulk(argv.shared(i)),
                     Reply::Set(names(f, ks::NAMES)),
                 ])
             })

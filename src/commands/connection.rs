@@ -54,7 +54,7 @@ static CLIENT_SUBCOMMANDS: &[CommandSpec] = &[
 fn ping(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     // A RESP2 subscriber gets `["pong", message]`, as Redis answers in subscribed mode.
     if ctx.client.in_subscribed_mode() && args.remaining() <= 1 {
-        let msg = args.next().unwrap_or_default();
+        let msg = args.next_shared().unwrap_or_default();
         return Ok(Reply::Array(vec![
             Reply::bulk_str("pong"),
             Reply::Bulk(msg),
@@ -62,14 +62,14 @@ fn ping(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     match args.remaining() {
         0 => Ok(Reply::Simple("PONG")),
-        1 => Ok(Reply::Bulk(args.next_bytes()?)),
+        1 => Ok(Reply::Bulk(args.next_shared()?)),
         _ => Err(CmdError::WrongArity("ping")),
     }
 }
 
 /// `ECHO message` → the message.
 fn echo(_: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    Ok(Reply::Bulk(args.next_bytes()?))
+    Ok(Reply::Bulk(args.next_shared()?))
 }
 
 /// `QUIT` → `+OK`, then the connection closes.
@@ -114,12 +114,12 @@ fn auth(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
                 return Err(CmdError::AuthNotConfigured);
             }
             let pass = args.next_bytes()?;
-            check_password(ctx, None, &pass)?;
+            check_password(ctx, None, pass)?;
         }
         2 => {
             let user = args.next_bytes()?;
             let pass = args.next_bytes()?;
-            check_password(ctx, Some(&user), &pass)?;
+            check_password(ctx, Some(user), pass)?;
         }
         _ => return Err(CmdError::Syntax),
     }
@@ -161,18 +161,18 @@ fn hello(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         } else {
             return Err(CmdError::Generic(format!(
                 "Syntax error in HELLO option '{}'",
-                String::from_utf8_lossy(&opt)
+                String::from_utf8_lossy(opt)
             )));
         }
     }
     if let Some((user, pass)) = creds {
-        check_password(ctx, Some(&user), &pass)?;
+        check_password(ctx, Some(user), pass)?;
     }
     if !ctx.client.authenticated {
         return Err(CmdError::HelloNoAuth);
     }
     if let Some(n) = name {
-        set_name(ctx, n)?;
+        set_name(ctx, Bytes::copy_from_slice(n))?;
     }
     if let Some(v) = ver {
         ctx.client.resp = if v == 3 {
@@ -214,7 +214,7 @@ fn client_id(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 }
 
 fn client_setname(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let name = args.next_bytes()?;
+    let name = Bytes::copy_from_slice(args.next_bytes()?);
     set_name(ctx, name)?;
     Ok(Reply::Ok)
 }
@@ -231,16 +231,16 @@ fn client_setinfo(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
     if !lib_name && !attr.eq_ignore_ascii_case(b"lib-ver") {
         return Err(CmdError::Generic(format!(
             "Unrecognized option '{}'",
-            String::from_utf8_lossy(&attr)
+            String::from_utf8_lossy(attr)
         )));
     }
-    if !valid_name(&val) {
+    if !valid_name(val) {
         let which = if lib_name { "lib-name" } else { "lib-ver" };
         return Err(CmdError::Generic(format!(
             "{which} cannot contain spaces, newlines or special characters."
         )));
     }
-    let val = if val.is_empty() { None } else { Some(val) };
+    let val = (!val.is_empty()).then(|| Bytes::copy_from_slice(val));
     if lib_name {
         ctx.client.lib_name = val;
     } else {
@@ -390,7 +390,7 @@ fn list_filter(args: &mut Args) -> Result<ListFilter, CmdError> {
             ) {
                 return Err(CmdError::Generic(format!(
                     "Unknown client type '{}'",
-                    String::from_utf8_lossy(&rest[1])
+                    String::from_utf8_lossy(rest[1])
                 )));
             }
             Ok(ListFilter::Type(t))
@@ -514,7 +514,7 @@ fn on_off(args: &mut Args) -> Result<bool, CmdError> {
 /// write) wait until `timeout` milliseconds pass or CLIENT UNPAUSE.
 fn client_pause(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     use crate::server::pause::PauseMode;
-    let timeout = crate::protocol::parse_i64(&args.next_bytes()?).ok_or(CmdError::PauseTimeout)?;
+    let timeout = crate::protocol::parse_i64(args.next_bytes()?).ok_or(CmdError::PauseTimeout)?;
     if timeout < 0 {
         return Err(CmdError::PauseTimeoutNegative);
     }
@@ -559,7 +559,7 @@ fn client_no_touch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
 /// as their tasks notice, between requests or while blocked.
 fn client_kill(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if args.remaining() == 1 {
-        let addr = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+        let addr = String::from_utf8_lossy(args.next_bytes()?).into_owned();
         let target = ctx
             .server
             .clients
@@ -580,9 +580,9 @@ fn client_kill(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         let Some(val) = args.next() else {
             return Err(CmdError::Syntax);
         };
-        let text = String::from_utf8_lossy(&val).into_owned();
+        let text = String::from_utf8_lossy(val).into_owned();
         match opt.to_ascii_lowercase().as_slice() {
-            b"id" => match crate::protocol::parse_i64(&val) {
+            b"id" => match crate::protocol::parse_i64(val) {
                 Some(n) if n > 0 => id = Some(n as u64),
                 _ => {
                     return Err(CmdError::Generic(

@@ -100,44 +100,41 @@ fn debug(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let sub = args.next_bytes()?;
     let argc = args.remaining() + 2;
-    let name = String::from_utf8_lossy(&sub).to_ascii_lowercase();
+    let name = String::from_utf8_lossy(sub).to_ascii_lowercase();
     match (name.as_str(), argc) {
         ("help", 2) => Ok(Reply::help(HELP)),
         ("sleep", 3) => {
-            let secs = atof(&args.next_bytes()?);
+            let secs = atof(args.next_bytes()?);
             if secs.is_finite() && secs > 0.0 {
                 std::thread::sleep(std::time::Duration::from_secs_f64(secs.min(1e9)));
             }
             Ok(Reply::Ok)
         }
         ("set-active-expire", 3) => {
-            let on = atoi(&args.next_bytes()?) != 0;
+            let on = atoi(args.next_bytes()?) != 0;
             ctx.server.config.write().active_expire = on;
             Ok(Reply::Ok)
         }
-        ("object", 3) => debug_object(ctx, &args.next_bytes()?),
-        ("protocol", 3) => protocol(ctx, &args.next_bytes()?),
+        ("object", 3) => debug_object(ctx, args.next_bytes()?),
+        ("protocol", 3) => protocol(ctx, args.next_bytes()?),
         ("change-repl-id", 2) => Ok(Reply::Ok),
         ("quicklist-packed-threshold", 3) => {
-            let v = String::from_utf8_lossy(&args.next_bytes()?).into_owned();
+            let v = String::from_utf8_lossy(args.next_bytes()?).into_owned();
             match crate::config::parse_memory(&v) {
                 Some(n) if n <= 1 << 32 => Ok(Reply::Ok),
                 _ => Err(CmdError::QuicklistThreshold),
             }
         }
         ("error", 3) => Ok(Reply::Error(
-            String::from_utf8_lossy(&args.next_bytes()?).into_owned(),
+            String::from_utf8_lossy(args.next_bytes()?).into_owned(),
         )),
         ("log", 3) => {
-            tracing::warn!(
-                "DEBUG LOG: {}",
-                String::from_utf8_lossy(&args.next_bytes()?)
-            );
+            tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(args.next_bytes()?));
             Ok(Reply::Ok)
         }
         _ => Err(CmdError::Generic(format!(
             "unknown subcommand or wrong number of arguments for '{}'. Try DEBUG HELP.",
-            String::from_utf8_lossy(&sub)
+            String::from_utf8_lossy(sub)
         ))),
     }
 }

@@ -62,10 +62,10 @@ fn fcall_generic(
     let found = ctx
         .server
         .functions
-        .find(&name)
+        .find(name)
         .ok_or(CmdError::FunctionNotFound)?;
     let req = super::scripting::keys_and_args(args, CmdError::FunctionBadNumkeys)?;
-    scripting::run_function(ctx, &found, req.keys, req.argv, read_only, req.request)
+    scripting::run_function(ctx, &found, &req.keys, &req.argv, read_only, req.request)
 }
 
 /// `FCALL function numkeys [key ...] [arg ...]` → the function's return value, converted to a reply.
@@ -101,12 +101,12 @@ fn function_load(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
             replace = true;
         } else {
             return Err(CmdError::FunctionLoadOption(
-                String::from_utf8_lossy(&opt).into_owned(),
+                String::from_utf8_lossy(opt).into_owned(),
             ));
         }
     }
     let code = args
-        .next_bytes()
+        .next_shared()
         .map_err(|_| CmdError::FunctionCodeMissing)?;
     // Redis checks an existing library before running the new code.
     let name = functions::parse_metadata(&code)?;
@@ -125,7 +125,7 @@ fn function_load(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
 /// `FUNCTION DELETE library-name` → `+OK`, or `ERR Library not found`.
 fn function_delete(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let name = args.next_bytes()?;
-    ctx.server.functions.delete(&name)?;
+    ctx.server.functions.delete(name)?;
     ctx.dirty += 1;
     Ok(Reply::Ok)
 }
@@ -147,7 +147,7 @@ fn function_flush(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
 /// functions: maps of name, description, flags (a set); library_code with WITHCODE).
 fn function_list(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut with_code = false;
-    let mut pattern: Option<Bytes> = None;
+    let mut pattern: Option<&[u8]> = None;
     while let Ok(arg) = args.next_bytes() {
         if !with_code && arg.eq_ignore_ascii_case(b"WITHCODE") {
             with_code = true;
@@ -158,7 +158,7 @@ fn function_list(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
             );
         } else {
             return Err(CmdError::FunctionListArgument(
-                String::from_utf8_lossy(&arg).into_owned(),
+                String::from_utf8_lossy(arg).into_owned(),
             ));
         }
     }
@@ -234,7 +234,7 @@ fn function_restore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, Cmd
         Ok(p) if p.eq_ignore_ascii_case(b"FLUSH") => RestorePolicy::Flush,
         Ok(_) => return Err(CmdError::FunctionRestorePolicy),
     };
-    let codes = functions::undump(&payload)?;
+    let codes = functions::undump(payload)?;
     let mut libs: Vec<Library> = Vec::with_capacity(codes.len());
     for code in codes {
         let lib = build_library(ctx, Bytes::from(code))?;

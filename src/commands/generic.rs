@@ -98,7 +98,7 @@ fn remove_keys(ctx: &mut ExecCtx<'_>, args: &mut Args, lazy: bool) -> Result<Rep
     let mut db = ctx.db();
     let mut n = 0;
     for k in keys {
-        if let Some(v) = db.remove(&k) {
+        if let Some(v) = db.remove(k) {
             n += 1;
             if lazy {
                 crate::storage::lazyfree::free_value(v);
@@ -145,7 +145,7 @@ impl ExpireCond {
                 b"LT" => c.lt = true,
                 _ => {
                     return Err(CmdError::UnsupportedOption(
-                        String::from_utf8_lossy(&opt).into_owned(),
+                        String::from_utf8_lossy(opt).into_owned(),
                     ))
                 }
             }
@@ -212,19 +212,19 @@ fn expire_generic(
     let param = args.next_bytes()?;
     let cond = ExpireCond::parse(args)?;
     let now = i64::try_from(ctx.now).unwrap_or(i64::MAX);
-    let when = expire_when(&param, unit, if relative { now } else { 0 }, cmd)?;
+    let when = expire_when(param, unit, if relative { now } else { 0 }, cmd)?;
     let mut db = ctx.db();
     // A write lookup: expires the key if due and refreshes its LRU stamp.
-    if !db.touch(&key) {
+    if !db.touch(key) {
         return Ok(Reply::Int(0));
     }
-    if cond.any() && !cond.allows(db.expire_at(&key).flatten(), when) {
+    if cond.any() && !cond.allows(db.expire_at(key).flatten(), when) {
         return Ok(Reply::Int(0));
     }
     if when <= now {
-        db.remove(&key);
+        db.remove(key);
     } else {
-        db.set_expire(&key, Some(when as u64));
+        db.set_expire(key, Some(when as u64));
     }
     Ok(Reply::Int(1))
 }
@@ -260,7 +260,7 @@ fn ttl_generic(
     let key = args.next_bytes()?;
     let now = i64::try_from(ctx.now).unwrap_or(i64::MAX);
     let mut db = ctx.db();
-    let Some(entry) = db.get_notouch(&key) else {
+    let Some(entry) = db.get_notouch(key) else {
         return Ok(Reply::Int(-2));
     };
     let Some(at) = entry.expire_at() else {
@@ -304,10 +304,10 @@ fn pexpiretime(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
 fn persist(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    if !db.touch(&key) || db.expire_at(&key).flatten().is_none() {
+    if !db.touch(key) || db.expire_at(key).flatten().is_none() {
         return Ok(Reply::Int(0));
     }
-    db.set_expire(&key, None);
+    db.set_expire(key, None);
     Ok(Reply::Int(1))
 }
 
@@ -316,7 +316,7 @@ fn type_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Simple(
-        db.get_notouch(&key).map_or("none", |e| e.value.type_name()),
+        db.get_notouch(key).map_or("none", |e| e.value.type_name()),
     ))
 }
 
@@ -326,22 +326,22 @@ fn rename_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, nx: bool) -> Result<Re
     let dst = args.next_bytes()?;
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    if !db.touch(&src) {
+    if !db.touch(src) {
         return Err(CmdError::NoSuchKey);
     }
     let done = if nx { Reply::Int(1) } else { Reply::Ok };
     if src == dst {
         return Ok(if nx { Reply::Int(0) } else { Reply::Ok });
     }
-    if nx && db.exists(&dst) {
+    if nx && db.exists(dst) {
         return Ok(Reply::Int(0));
     }
-    let Some(entry) = db.remove_entry(&src) else {
+    let Some(entry) = db.remove_entry(src) else {
         return Err(CmdError::NoSuchKey);
     };
-    db.insert_entry(&dst, entry);
-    db.notify(notify::GENERIC, "rename_from", &src);
-    db.notify(notify::GENERIC, "rename_to", &dst);
+    db.insert_entry(dst, entry);
+    db.notify(notify::GENERIC, "rename_from", src);
+    db.notify(notify::GENERIC, "rename_to", dst);
     count_one_change(ctx, dirty);
     Ok(done)
 }
@@ -365,13 +365,13 @@ fn renamenx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `KEYS pattern` → every live key of the selected database matching the glob `pattern`.
 fn keys(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let pattern = args.next_bytes()?;
-    let all = &pattern[..] == b"*";
+    let all = pattern == b"*";
     let (db, now) = (ctx.client.db, ctx.now);
     let mut out = Vec::new();
     for i in 0..SHARDS {
         let shard = ctx.lock_shard(i);
         for n in shard.dbs[db].iter() {
-            if !n.entry.is_expired(now) && (all || crate::glob::matches(&pattern, &n.key, false)) {
+            if !n.entry.is_expired(now) && (all || crate::glob::matches(pattern, &n.key, false)) {
                 out.push(Reply::bulk_copy(&n.key));
             }
         }
@@ -390,7 +390,7 @@ fn scan_cursor(bucket: u64, shard: usize) -> u64 {
 /// for sparse tables); MATCH and TYPE filter what was seen, so a call may return fewer keys than
 /// `count`, or none, with a non-zero cursor.
 fn scan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let opts = super::scan::ScanOptions::parse(args, true)?;
     let (count, pattern, type_name) = (opts.count, opts.pattern, opts.type_name);
 
@@ -503,7 +503,7 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         if opt.eq_ignore_ascii_case(b"replace") {
             replace = true;
         } else if opt.eq_ignore_ascii_case(b"db") && !args.is_empty() {
-            dst_db = db_index(ctx, &args.next_bytes()?)?;
+            dst_db = db_index(ctx, args.next_bytes()?)?;
         } else {
             return Err(CmdError::Syntax);
         }
@@ -513,18 +513,18 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     }
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(value) = db.get(&src).cloned() else {
+    let Some(value) = db.get(src).cloned() else {
         return Ok(Reply::Int(0));
     };
-    let expire_at = db.expire_at(&src).flatten().unwrap_or(0);
-    if !replace && db.with_db(dst_db, |d| d.exists(&dst)) {
+    let expire_at = db.expire_at(src).flatten().unwrap_or(0);
+    if !replace && db.with_db(dst_db, |d| d.exists(dst)) {
         return Ok(Reply::Int(0));
     }
     let mut entry = Entry::new(value);
     entry.expire_at = expire_at;
     db.with_db(dst_db, |d| {
-        d.insert_entry(&dst, entry);
-        d.notify(notify::GENERIC, "copy_to", &dst);
+        d.insert_entry(dst, entry);
+        d.notify(notify::GENERIC, "copy_to", dst);
     });
     count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
@@ -534,21 +534,21 @@ fn copy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// the value.
 fn move_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let dst_db = db_index(ctx, &args.next_bytes()?)?;
+    let dst_db = db_index(ctx, args.next_bytes()?)?;
     if dst_db == ctx.client.db {
         return Err(CmdError::SameObject);
     }
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    if !db.exists(&key) || db.with_db(dst_db, |d| d.exists(&key)) {
+    if !db.exists(key) || db.with_db(dst_db, |d| d.exists(key)) {
         return Ok(Reply::Int(0));
     }
-    let Some(entry) = db.remove_entry(&key) else {
+    let Some(entry) = db.remove_entry(key) else {
         return Ok(Reply::Int(0));
     };
-    db.with_db(dst_db, |d| d.insert_entry(&key, entry));
-    db.notify(notify::GENERIC, "move_from", &key);
-    db.with_db(dst_db, |d| d.notify(notify::GENERIC, "move_to", &key));
+    db.with_db(dst_db, |d| d.insert_entry(key, entry));
+    db.notify(notify::GENERIC, "move_from", key);
+    db.with_db(dst_db, |d| d.notify(notify::GENERIC, "move_to", key));
     count_one_change(ctx, dirty);
     Ok(Reply::Int(1))
 }
@@ -576,7 +576,7 @@ fn object_encoding(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(db
-        .get_notouch(&key)
+        .get_notouch(key)
         .map_or(Reply::Nil, |e| Reply::bulk_str(e.value.encoding())))
 }
 
@@ -590,7 +590,7 @@ fn object_refcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
             || !(cfg.maxmemory_policy.contains("lru") || cfg.maxmemory_policy.contains("lfu"))
     };
     let mut db = ctx.db();
-    Ok(match db.get_notouch(&key) {
+    Ok(match db.get_notouch(key) {
         None => Reply::Nil,
         Some(e) => match e.value {
             Value::Str(StrValue::Int(i)) if sharing && (0..SHARED_INTEGERS).contains(&i) => {
@@ -606,7 +606,7 @@ fn object_idletime(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
     let key = args.next_bytes()?;
     let lfu = lfu_policy(ctx);
     let mut db = ctx.db();
-    let Some(stamp) = db.stamp_notouch(&key) else {
+    let Some(stamp) = db.stamp_notouch(key) else {
         return Ok(Reply::Nil);
     };
     if lfu {
@@ -624,7 +624,7 @@ fn object_freq(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let lfu = lfu_policy(ctx);
     let now = ctx.now;
     let mut db = ctx.db();
-    let Some(stamp) = db.stamp_notouch(&key) else {
+    let Some(stamp) = db.stamp_notouch(key) else {
         return Ok(Reply::Nil);
     };
     if !lfu {
@@ -659,8 +659,8 @@ fn object_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 /// so no command sees a half-swapped keyspace.
 fn swapdb(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let int = |b: &[u8]| parse_i64(b).and_then(|v| i32::try_from(v).ok());
-    let a = int(&args.next_bytes()?).ok_or(CmdError::InvalidFirstDb)?;
-    let b = int(&args.next_bytes()?).ok_or(CmdError::InvalidSecondDb)?;
+    let a = int(args.next_bytes()?).ok_or(CmdError::InvalidFirstDb)?;
+    let b = int(args.next_bytes()?).ok_or(CmdError::InvalidSecondDb)?;
     let databases = ctx.server.keyspace.databases();
     let (Ok(a), Ok(b)) = (usize::try_from(a), usize::try_from(b)) else {
         return Err(CmdError::DbIndexOutOfRange);

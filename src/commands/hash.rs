@@ -15,7 +15,6 @@
 //!   a key it then leaves empty.
 
 use crate::storage::notify;
-use bytes::Bytes;
 use rand::seq::index;
 
 use super::string::ld;
@@ -102,7 +101,7 @@ fn counted<T>(
 
 /// Sets the field/value `pairs` in the hash at `key`, creating it; returns how many fields are new.
 /// WRONGTYPE before any change.
-fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[Bytes]) -> Result<u64, CmdError> {
+fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[&[u8]]) -> Result<u64, CmdError> {
     let lim = limits(ctx);
     let mut db = ctx.db();
     // One lookup: an absent key gets an empty hash, which the pairs (at least one, by arity) then fill.
@@ -111,7 +110,7 @@ fn set_pairs(ctx: &mut ExecCtx<'_>, key: &[u8], pairs: &[Bytes]) -> Result<u64, 
     h.prepare_write(pairs.len() / 2, longest, &lim);
     let mut added = 0;
     for p in pairs.chunks_exact(2) {
-        added += u64::from(h.set(&p[0], &p[1], &lim));
+        added += u64::from(h.set(p[0], p[1], &lim));
     }
     Ok(added)
 }
@@ -122,27 +121,29 @@ fn new_hash() -> Value {
 
 /// The key and the field/value arguments of HSET/HMSET (borrowed from the request, no copies), with
 /// Redis's arity error for an odd count.
-fn pair_args<'a>(args: &'a mut Args, name: &'static str) -> Result<(Bytes, &'a [Bytes]), CmdError> {
+fn pair_args<'a>(
+    args: &mut Args<'a>,
+    name: &'static str,
+) -> Result<(&'a [u8], super::args::Rest<'a>), CmdError> {
     if args.remaining().is_multiple_of(2) {
         return Err(CmdError::WrongArity(name));
     }
     let key = args.next_bytes()?;
-    let argv = args.argv();
-    Ok((key, &argv[argv.len() - args.remaining()..]))
+    Ok((key, args.rest()))
 }
 
 /// `HSET key field value [field value ...]` → the number of fields added (not updated).
 fn hset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let (key, pairs) = pair_args(args, "hset")?;
     let n = (pairs.len() / 2) as u64;
-    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, pairs)?, n))).map(|a| Reply::Int(a as i64))
+    counted(ctx, |ctx| Ok((set_pairs(ctx, key, &pairs)?, n))).map(|a| Reply::Int(a as i64))
 }
 
 /// `HMSET key field value [field value ...]` → `+OK` (HSET's deprecated form).
 fn hmset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let (key, pairs) = pair_args(args, "hmset")?;
     let n = (pairs.len() / 2) as u64;
-    counted(ctx, |ctx| Ok((set_pairs(ctx, &key, pairs)?, n))).map(|_| Reply::Ok)
+    counted(ctx, |ctx| Ok((set_pairs(ctx, key, &pairs)?, n))).map(|_| Reply::Ok)
 }
 
 /// `HSETNX key field value` → 1 if the field was set, 0 if it already existed.
@@ -154,12 +155,12 @@ fn hsetnx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     counted(ctx, |ctx| {
         let mut db = ctx.db();
         // A new key's hash lacks the field, so it never stays empty.
-        let h = as_hash_mut(db.get_or_insert_with(&key, new_hash))?;
-        if h.contains(&field) {
+        let h = as_hash_mut(db.get_or_insert_with(key, new_hash))?;
+        if h.contains(field) {
             return Ok((Reply::Int(0), 0));
         }
         h.prepare_write(1, field.len().max(value.len()), &lim);
-        h.set(&field, &value, &lim);
+        h.set(field, value, &lim);
         Ok((Reply::Int(1), 1))
     })
 }
@@ -169,8 +170,8 @@ fn hget(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(get_hash(db.get(&key))?
-        .and_then(|h| h.get(&field))
+    Ok(get_hash(db.get(key))?
+        .and_then(|h| h.get(field))
         .map_or(Reply::Nil, Reply::bulk_copy))
 }
 
@@ -178,10 +179,10 @@ fn hget(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn hmget(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let h = get_hash(db.get(&key))?;
+    let h = get_hash(db.get(key))?;
     Ok(Reply::Array(
         args.map(|f| {
-            h.and_then(|h| h.get(&f))
+            h.and_then(|h| h.get(f))
                 .map_or(Reply::Nil, Reply::bulk_copy)
         })
         .collect(),
@@ -199,7 +200,7 @@ enum Part {
 fn getall(ctx: &mut ExecCtx<'_>, args: &mut Args, part: Part) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let h = get_hash(db.get(&key))?;
+    let h = get_hash(db.get(key))?;
     let iter = h.into_iter().flat_map(|h| h.iter());
     Ok(match part {
         Part::Both => Reply::Map(
@@ -232,13 +233,13 @@ fn hdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     counted(ctx, |ctx| {
         let mut db = ctx.db();
-        let Some(v) = db.get_mut(&key) else {
+        let Some(v) = db.get_mut(key) else {
             return Ok((Reply::Int(0), 0));
         };
         let h = as_hash_mut(v)?;
         let mut removed = 0u64;
         for f in args {
-            if h.remove(&f) {
+            if h.remove(f) {
                 removed += 1;
                 if h.is_empty() {
                     break;
@@ -246,7 +247,7 @@ fn hdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             }
         }
         if h.is_empty() {
-            db.remove(&key);
+            db.remove(key);
         }
         Ok((Reply::Int(removed as i64), removed))
     })
@@ -257,7 +258,7 @@ fn hexists(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let mut db = ctx.db();
-    let found = get_hash(db.get(&key))?.is_some_and(|h| h.contains(&field));
+    let found = get_hash(db.get(key))?.is_some_and(|h| h.contains(field));
     Ok(Reply::Int(i64::from(found)))
 }
 
@@ -266,7 +267,7 @@ fn hlen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Int(
-        get_hash(db.get(&key))?.map_or(0, |h| h.len()) as i64
+        get_hash(db.get(key))?.map_or(0, |h| h.len()) as i64
     ))
 }
 
@@ -275,8 +276,8 @@ fn hstrlen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
     let mut db = ctx.db();
-    let len = get_hash(db.get(&key))?
-        .and_then(|h| h.get(&field))
+    let len = get_hash(db.get(key))?
+        .and_then(|h| h.get(field))
         .map_or(0, |v| v.len());
     Ok(Reply::Int(len as i64))
 }
@@ -290,13 +291,13 @@ fn hincrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     counted(ctx, |ctx| {
         let mut db = ctx.db();
         // Failures need an existing field, so a hash created here is never left empty.
-        let h = as_hash_mut(db.get_or_insert_with(&key, new_hash))?;
-        let cur = match h.get(&field) {
+        let h = as_hash_mut(db.get_or_insert_with(key, new_hash))?;
+        let cur = match h.get(field) {
             None => 0,
             Some(b) => parse_i64(b).ok_or(CmdError::HashValueNotInteger)?,
         };
         let new = cur.checked_add(by).ok_or(CmdError::Overflow)?;
-        h.set(&field, itoa::Buffer::new().format(new).as_bytes(), &lim);
+        h.set(field, itoa::Buffer::new().format(new).as_bytes(), &lim);
         Ok((Reply::Int(new), 1))
     })
 }
@@ -306,7 +307,7 @@ fn hincrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let field = args.next_bytes()?;
-    let by = ld::parse(&args.next_bytes()?).ok_or(CmdError::NotFloat)?;
+    let by = ld::parse(args.next_bytes()?).ok_or(CmdError::NotFloat)?;
     if by.is_infinite() {
         return Err(CmdError::ValueNanOrInfinity);
     }
@@ -314,14 +315,14 @@ fn hincrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErro
     counted(ctx, |ctx| {
         let mut db = ctx.db();
         // Failures need an existing field (the increment is finite), so no empty hash is left.
-        let h = as_hash_mut(db.get_or_insert_with(&key, new_hash))?;
-        let cur = match h.get(&field) {
+        let h = as_hash_mut(db.get_or_insert_with(key, new_hash))?;
+        let cur = match h.get(field) {
             None => ld::Ld::ZERO,
             Some(b) => ld::parse(b).ok_or(CmdError::HashValueNotFloat)?,
         };
         let sum = ld::add(cur, by).ok_or(CmdError::NanOrInfinity)?;
         let text = ld::format_human(sum);
-        h.set(&field, text.as_bytes(), &lim);
+        h.set(field, text.as_bytes(), &lim);
         Ok((Reply::bulk_string(text), 1))
     })
 }
@@ -337,7 +338,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     let key = args.next_bytes()?;
     if args.is_empty() {
         let mut db = ctx.db();
-        let Some(h) = get_hash(db.get(&key))? else {
+        let Some(h) = get_hash(db.get(key))? else {
             return Ok(Reply::Nil);
         };
         let mut rng = rand::thread_rng();
@@ -345,7 +346,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
             .random_pair(&mut rng)
             .map_or(Reply::Nil, |(f, _)| Reply::bulk_copy(f)));
     }
-    let count = parse_i64(&args.next_bytes()?).ok_or(CmdError::NotInteger)?;
+    let count = parse_i64(args.next_bytes()?).ok_or(CmdError::NotInteger)?;
     if count == i64::MIN {
         return Err(CmdError::CountOutOfRange);
     }
@@ -358,7 +359,7 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         return Err(CmdError::ValueOutOfRange);
     }
     let mut db = ctx.db();
-    let Some(h) = get_hash(db.get(&key))? else {
+    let Some(h) = get_hash(db.get(key))? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let n = count.unsigned_abs();
@@ -427,9 +428,9 @@ fn hrandfield(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// options are only checked once the key is found to be a hash.
 fn hscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let mut db = ctx.db();
-    let Some(h) = get_hash(db.get(&key))? else {
+    let Some(h) = get_hash(db.get(key))? else {
         return Ok(super::scan::reply(0, Vec::new()));
     };
     let opts = super::scan::ScanOptions::parse(args, false)?;

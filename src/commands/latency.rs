@@ -151,7 +151,7 @@ fn latency_history(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
     let events = ctx.server.latency.events.lock();
     let Some(s) = events
         .iter()
-        .find(|(n, _)| n.as_bytes() == &event[..])
+        .find(|(n, _)| n.as_bytes() == event)
         .map(|e| e.1)
     else {
         return Ok(Reply::Array(vec![]));
@@ -179,7 +179,7 @@ fn latency_reset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
     }
     let mut n = 0;
     for name in names {
-        let key = events.keys().find(|k| k.as_bytes() == &name[..]).copied();
+        let key = events.keys().find(|k| k.as_bytes() == name).copied();
         if let Some(k) = key {
             events.remove(k);
             n += 1;
@@ -192,10 +192,10 @@ fn latency_reset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
 fn latency_graph(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let event = args.next_bytes()?;
     let events = ctx.server.latency.events.lock();
-    let Some((name, s)) = events.iter().find(|(n, _)| n.as_bytes() == &event[..]) else {
+    let Some((name, s)) = events.iter().find(|(n, _)| n.as_bytes() == event) else {
         return Err(CmdError::Generic(format!(
             "No samples available for event '{}'",
-            String::from_utf8_lossy(&event)
+            String::from_utf8_lossy(event)
         )));
     };
     let now = now_secs();

@@ -122,12 +122,12 @@ fn push(
     let max = max_listpack(ctx);
     let mut db = ctx.db();
     let list = if only_existing {
-        match list_mut(&mut db, &key)? {
+        match list_mut(&mut db, key)? {
             Some(l) => l,
             None => return Ok(Reply::Int(0)),
         }
     } else {
-        match db.get_or_create(&key, is_list, || Value::List(ListValue::new())) {
+        match db.get_or_create(key, is_list, || Value::List(ListValue::new())) {
             Ok(Value::List(l)) => l,
             _ => return Err(CmdError::WrongType),
         }
@@ -221,10 +221,10 @@ fn pop(
     let max = max_listpack(ctx);
     let mut db = ctx.db();
     match count {
-        None => Ok(pop_n(&mut db, &key, end, 1, max)?
+        None => Ok(pop_n(&mut db, key, end, 1, max)?
             .and_then(|mut v| v.pop())
             .unwrap_or(Reply::Nil)),
-        Some(c) => Ok(pop_n(&mut db, &key, end, c, max)?.map_or(Reply::NilArray, Reply::Array)),
+        Some(c) => Ok(pop_n(&mut db, key, end, c, max)?.map_or(Reply::NilArray, Reply::Array)),
     }
 }
 
@@ -243,7 +243,7 @@ fn llen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Int(
-        list_ref(db.get(&key))?.map_or(0, |l| l.len() as i64),
+        list_ref(db.get(key))?.map_or(0, |l| l.len() as i64),
     ))
 }
 
@@ -253,7 +253,7 @@ fn lrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let start = args.next_i64()?;
     let stop = args.next_i64()?;
     let mut db = ctx.db();
-    let Some(list) = list_ref(db.get(&key))? else {
+    let Some(list) = list_ref(db.get(key))? else {
         return Ok(Reply::Array(vec![]));
     };
     Ok(Reply::Array(match clamp_range(start, stop, list.len()) {
@@ -285,7 +285,7 @@ fn lindex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     // Redis looks the key up before parsing the index.
-    let Some(list) = list_ref(db.get(&key))? else {
+    let Some(list) = list_ref(db.get(key))? else {
         return Ok(Reply::Nil);
     };
     let idx = args.next_i64()?;
@@ -300,13 +300,13 @@ fn lset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let max = max_listpack(ctx);
     let mut db = ctx.db();
     // Redis looks the key up before parsing the index.
-    let list = list_mut(&mut db, &key)?.ok_or(CmdError::NoSuchKey)?;
+    let list = list_mut(&mut db, key)?.ok_or(CmdError::NoSuchKey)?;
     let idx = args.next_i64()?;
     let elem = args.next_bytes()?;
     // As Redis: the growing conversion happens before the range check.
-    list.grow(max, std::iter::once(&elem[..]));
+    list.grow(max, std::iter::once(elem));
     let i = index_of(idx, list.len()).ok_or(CmdError::IndexOutOfRange)?;
-    list.set(i, &elem);
+    list.set(i, elem);
     list.shrink(max);
     Ok(Reply::Ok)
 }
@@ -327,17 +327,17 @@ fn linsert(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let max = max_listpack(ctx);
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(list) = list_mut(&mut db, &key)? else {
+    let Some(list) = list_mut(&mut db, key)? else {
         return Ok(Reply::Int(0));
     };
     // As Redis: converted as if the element will be inserted, before looking for the pivot.
-    list.grow(max, std::iter::once(&elem[..]));
-    let Some(pos) = list.position(&pivot) else {
+    list.grow(max, std::iter::once(elem));
+    let Some(pos) = list.position(pivot) else {
         // Nothing changed: no write counted, no event (as Redis).
         ctx.dirty = dirty;
         return Ok(Reply::Int(-1));
     };
-    list.insert(if after { pos + 1 } else { pos }, &elem);
+    list.insert(if after { pos + 1 } else { pos }, elem);
     Ok(Reply::Int(list.len() as i64))
 }
 
@@ -350,16 +350,16 @@ fn lrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let max = max_listpack(ctx);
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(list) = list_mut(&mut db, &key)? else {
+    let Some(list) = list_mut(&mut db, key)? else {
         return Ok(Reply::Int(0));
     };
     let removed = list.remove_matching(
-        &elem,
+        elem,
         count.unsigned_abs().min(usize::MAX as u64) as usize,
         count >= 0,
     );
     if list.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     } else if removed > 0 {
         list.shrink(max);
     }
@@ -377,7 +377,7 @@ fn ltrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let stop = args.next_i64()?;
     let max = max_listpack(ctx);
     let mut db = ctx.db();
-    let Some(list) = list_mut(&mut db, &key)? else {
+    let Some(list) = list_mut(&mut db, key)? else {
         return Ok(Reply::Ok);
     };
     match clamp_range(start, stop, list.len()) {
@@ -385,7 +385,7 @@ fn ltrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         None => list.trim(1, 0),
     }
     if list.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     } else {
         list.shrink(max);
     }
@@ -420,7 +420,7 @@ fn lpos(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
     let mut db = ctx.db();
-    let Some(list) = list_ref(db.get(&key))? else {
+    let Some(list) = list_ref(db.get(key))? else {
         return Ok(if count.is_some() {
             Reply::Array(vec![])
         } else {
@@ -446,7 +446,7 @@ fn lpos(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         rank.unsigned_abs() - 1
     };
     let mut found = Vec::new();
-    let needle = Needle::new(&elem);
+    let needle = Needle::new(elem);
     let forward = rank > 0;
     let mut it = list.iter();
     for step in 0..scan_limit {
@@ -519,26 +519,26 @@ fn move_one(
 fn lmove(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
-    let from = end_of(&args.next_bytes()?)?;
-    let to = end_of(&args.next_bytes()?)?;
-    Ok(move_one(ctx, &src, &dst, from, to)?.unwrap_or(Reply::Nil))
+    let from = end_of(args.next_bytes()?)?;
+    let to = end_of(args.next_bytes()?)?;
+    Ok(move_one(ctx, src, dst, from, to)?.unwrap_or(Reply::Nil))
 }
 
 /// `RPOPLPUSH source destination` → the element moved, or nil.
 fn rpoplpush(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
-    Ok(move_one(ctx, &src, &dst, End::Right, End::Left)?.unwrap_or(Reply::Nil))
+    Ok(move_one(ctx, src, dst, End::Right, End::Left)?.unwrap_or(Reply::Nil))
 }
 
 /// Parsed `numkeys key [key ...] LEFT|RIGHT [COUNT count]`.
-struct Mpop {
-    keys: Vec<Bytes>,
+struct Mpop<'a> {
+    keys: Vec<&'a [u8]>,
     end: End,
     count: usize,
 }
 
-fn parse_mpop(args: &mut Args) -> Result<Mpop, CmdError> {
+fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<Mpop<'a>, CmdError> {
     let numkeys = args.next_i64().map_err(|_| CmdError::NumkeysNotPositive)?;
     if numkeys <= 0 {
         return Err(CmdError::NumkeysNotPositive);
@@ -546,8 +546,8 @@ fn parse_mpop(args: &mut Args) -> Result<Mpop, CmdError> {
     if numkeys as u64 >= args.remaining() as u64 {
         return Err(CmdError::Syntax);
     }
-    let keys: Vec<Bytes> = (0..numkeys).filter_map(|_| args.next()).collect();
-    let end = end_of(&args.next_bytes()?)?;
+    let keys: Vec<&[u8]> = (0..numkeys).filter_map(|_| args.next()).collect();
+    let end = end_of(args.next_bytes()?)?;
     let mut count = 1;
     if !args.is_empty() {
         if !args.eat("COUNT") || args.remaining() != 1 {
@@ -565,7 +565,7 @@ fn parse_mpop(args: &mut Args) -> Result<Mpop, CmdError> {
 /// Pops from the first non-empty list of `keys`: `[key, [elements]]`, or `None` if all are empty.
 fn mpop(
     ctx: &mut ExecCtx<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     end: End,
     count: usize,
 ) -> Result<Option<Reply>, CmdError> {
@@ -574,7 +574,7 @@ fn mpop(
     for key in keys {
         if let Some(elems) = pop_n(&mut db, key, end, count, max)? {
             return Ok(Some(Reply::Array(vec![
-                Reply::Bulk(key.clone()),
+                Reply::Bulk(Bytes::copy_from_slice(key)),
                 Reply::Array(elems),
             ])));
         }
@@ -603,12 +603,12 @@ fn unless_retrying<T>(
 /// Blocks the client on `keys` (or, where it may not block, answers as a timeout would).
 fn block(
     ctx: &mut ExecCtx<'_>,
-    keys: Vec<Bytes>,
+    keys: &[&[u8]],
     timeout_ms: Option<u64>,
 ) -> Result<Reply, CmdError> {
     if ctx.may_block() {
         ctx.block = Some(BlockOn {
-            keys,
+            keys: keys.iter().map(|k| Bytes::copy_from_slice(k)).collect(),
             timeout_ms,
             timeout_reply: Reply::NilArray,
             argv_override: None,
@@ -621,7 +621,7 @@ fn block(
 fn bpop(ctx: &mut ExecCtx<'_>, args: &mut Args, end: End) -> Result<Reply, CmdError> {
     let mut keys = args.rest();
     let timeout_arg = keys.pop().ok_or(CmdError::Syntax)?;
-    let timeout = Args::new(vec![timeout_arg], 0).next_timeout()?;
+    let timeout = super::args::parse_timeout(timeout_arg)?;
     let max = max_listpack(ctx);
     let retrying = ctx.client.retrying_block;
     {
@@ -632,11 +632,14 @@ fn bpop(ctx: &mut ExecCtx<'_>, args: &mut Args, end: End) -> Result<Reply, CmdEr
                 other => other?,
             };
             if let Some(e) = popped.and_then(|mut v| v.pop()) {
-                return Ok(Reply::Array(vec![Reply::Bulk(key.clone()), e]));
+                return Ok(Reply::Array(vec![
+                    Reply::Bulk(Bytes::copy_from_slice(key)),
+                    e,
+                ]));
             }
         }
     }
-    block(ctx, keys, timeout)
+    block(ctx, &keys, timeout)
 }
 
 /// `BLPOP key [key ...] timeout` → `[key, element]`, or nil when the timeout passes.
@@ -651,16 +654,16 @@ fn brpop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 fn bmove(
     ctx: &mut ExecCtx<'_>,
-    src: Bytes,
-    dst: Bytes,
+    src: &[u8],
+    dst: &[u8],
     from: End,
     to: End,
     timeout: Option<u64>,
 ) -> Result<Reply, CmdError> {
-    let moved = move_one(ctx, &src, &dst, from, to);
+    let moved = move_one(ctx, src, dst, from, to);
     match unless_retrying(ctx, moved)? {
         Some(r) => Ok(r),
-        None => block(ctx, vec![src], timeout),
+        None => block(ctx, &[src], timeout),
     }
 }
 
@@ -668,8 +671,8 @@ fn bmove(
 fn blmove(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let src = args.next_bytes()?;
     let dst = args.next_bytes()?;
-    let from = end_of(&args.next_bytes()?)?;
-    let to = end_of(&args.next_bytes()?)?;
+    let from = end_of(args.next_bytes()?)?;
+    let to = end_of(args.next_bytes()?)?;
     let timeout = args.next_timeout()?;
     bmove(ctx, src, dst, from, to, timeout)
 }
@@ -689,6 +692,6 @@ fn blmpop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let popped = mpop(ctx, &m.keys, m.end, m.count);
     match unless_retrying(ctx, popped)? {
         Some(r) => Ok(r),
-        None => block(ctx, m.keys, timeout),
+        None => block(ctx, &m.keys, timeout),
     }
 }

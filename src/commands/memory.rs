@@ -58,8 +58,8 @@ fn usage_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> 
         }
     }
     let mut db = ctx.db();
-    Ok(match db.peek(&key) {
-        Some(e) => Reply::Int(usage::key_bytes(&key, e, samples) as i64),
+    Ok(match db.peek(key) {
+        Some(e) => Reply::Int(usage::key_bytes(key, e, samples) as i64),
         None => Reply::Nil,
     })
 }

@@ -42,7 +42,7 @@ pub use args::Args;
 pub use table::{acl, flags, ks, CommandSpec, Docs, Group, KeySpec};
 
 use crate::error::CmdError;
-use crate::protocol::Reply;
+use crate::protocol::{Argv, Reply};
 use crate::server::{ClientState, Server};
 use crate::storage::notify::{self, Event, Events};
 use crate::storage::{Db, Locks, Shard};
@@ -131,7 +131,7 @@ pub struct BlockOn {
     pub timeout_reply: Reply,
     /// The request to run again on wake-up, when it differs from the one received (XREAD resolves
     /// `$` to the stream's last ID at the time it first blocked).
-    pub argv_override: Option<Vec<Bytes>>,
+    pub argv_override: Option<Argv>,
     /// The client consumes nothing when served (XREAD): it is woken together with every other such
     /// client of the key (see [`crate::server::blocking`]).
     pub shared: bool,
@@ -142,7 +142,7 @@ pub enum Outcome {
     Reply(Reply),
     /// The client blocks; `argv` is the request to run again when a key becomes ready.
     Block {
-        argv: Vec<Bytes>,
+        argv: Argv,
         db: usize,
         on: BlockOn,
     },
@@ -254,13 +254,13 @@ pub fn lookup(name: &[u8]) -> Option<&'static CommandSpec> {
 /// Starts loading from memory what a batch of pipelined requests is about to look up: the keys
 /// their key specs name, in database `db` (see [`crate::storage::Keyspace::prefetch`]). A request
 /// that does not resolve is skipped; the batch then runs as usual, so this changes only timing.
-pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
+pub fn prefetch(server: &Server, db: usize, batch: &[Argv]) {
     const MAX_KEYS: usize = 64;
     let mut keys: smallvec::SmallVec<[(u64, &[u8]); MAX_KEYS]> = smallvec::SmallVec::new();
     let mut members: smallvec::SmallVec<[(u64, &[u8], u64); 16]> = smallvec::SmallVec::new();
     // The previous request, and where its member is (with its key's hash) if it names one.
     type Member = Option<(usize, u64)>;
-    let mut prev: Option<(&[Bytes], Member)> = None;
+    let mut prev: Option<(&Argv, Member)> = None;
     // The last command resolved, by its name as sent and the request's length: a pipeline of one
     // command over many keys (GET k1, GET k2, ...) looks it up once.
     let mut last: Option<(&[u8], usize, &'static CommandSpec, Option<usize>)> = None;
@@ -269,14 +269,18 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
         // and telling it apart costs two short compares instead of a table lookup per request. Its
         // members differ from request to request, so those are prefetched for each.
         let member = match prev {
-            Some((p, member)) if p.get(..2) == argv.get(..2) => member,
+            Some((p, member))
+                if p.len() >= 2 && p.get(1) == argv.get(1) && p.first() == argv.first() =>
+            {
+                member
+            }
             _ => {
                 let Some(name) = argv.first() else {
                     prev = None;
                     continue;
                 };
                 let (spec, position) = match last {
-                    Some((n, argc, spec, position)) if argc == argv.len() && n == &name[..] => {
+                    Some((n, argc, spec, position)) if argc == argv.len() && n == name => {
                         (spec, position)
                     }
                     _ => {
@@ -289,7 +293,7 @@ pub fn prefetch(server: &Server, db: usize, batch: &[Vec<Bytes>]) {
                         (spec, position)
                     }
                 };
-                let member = position.zip(argv.get(1).map(|k| crate::storage::hash_key(k)));
+                let member = position.zip(argv.get(1).map(crate::storage::hash_key));
                 prev = Some((argv, member));
                 if !spec.subcommands.is_empty() {
                     continue;
@@ -327,11 +331,11 @@ pub fn lookup_sub(container: &'static CommandSpec, sub: &[u8]) -> Option<&'stati
 
 /// Resolves a request to its command (or subcommand) spec, with Redis's errors for unknown names and
 /// wrong arity. Returns the spec and the index of its first argument.
-pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, usize), CmdError> {
+pub fn resolve(argv: &Argv) -> Result<(&'static CommandSpec, usize), CmdError> {
     let Some(name) = argv.first() else {
         return Err(CmdError::Syntax);
     };
-    let spec = lookup(name).ok_or_else(|| CmdError::unknown_command(name, &argv[1..]))?;
+    let spec = lookup(name).ok_or_else(|| CmdError::unknown_command(name, argv.iter().skip(1)))?;
     let (spec, start) = match (spec.is_container(), argv.get(1)) {
         (true, Some(sub)) => match lookup_sub(spec, sub) {
             Some(s) => (s, 2),
@@ -353,12 +357,7 @@ pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, usize), CmdError
 /// Runs one request to completion and returns its reply. `now` is the caller's cached clock (Unix ms),
 /// read once per batch of pipelined requests as Redis caches it per event-loop iteration.
 /// The request's vector is handed back through `argv` (emptied of its arguments) for reuse.
-pub fn execute(
-    server: &Server,
-    client: &mut ClientState,
-    argv: &mut Vec<Bytes>,
-    now: u64,
-) -> Outcome {
+pub fn execute(server: &Server, client: &mut ClientState, argv: &mut Argv, now: u64) -> Outcome {
     match dispatch(server, client, argv, now) {
         Ok(o) => o,
         Err(e) => {
@@ -372,7 +371,7 @@ pub fn execute(
 fn dispatch(
     server: &Server,
     client: &mut ClientState,
-    request: &mut Vec<Bytes>,
+    request: &mut Argv,
     now: u64,
 ) -> Result<Outcome, CmdError> {
     // Clients tend to repeat a command (pipelines, benchmarks): check the last one before hashing.
@@ -503,7 +502,7 @@ fn check_oom(
 /// queue holds one. A request that cannot be resolved is not held (its error goes out at once).
 pub fn held_by_pause(
     client: &ClientState,
-    argv: &[Bytes],
+    argv: &Argv,
     mode: crate::server::pause::PauseMode,
 ) -> bool {
     let Ok((spec, _)) = resolve(argv) else {
@@ -526,7 +525,7 @@ pub fn held_by_pause(
 /// Resolves the request, checking the client's last command first.
 fn resolve_cached(
     client: &mut ClientState,
-    request: &[Bytes],
+    request: &Argv,
 ) -> Result<(&'static CommandSpec, usize), CmdError> {
     // Clients tend to repeat a command (pipelines, benchmarks): check the last one before hashing.
     let resolved = match client.last_command {
@@ -556,8 +555,8 @@ fn run(
     client: &mut ClientState,
     spec: &'static CommandSpec,
     start: usize,
-    argv: Vec<Bytes>,
-    request: &mut Vec<Bytes>,
+    argv: Argv,
+    request: &mut Argv,
     now: u64,
 ) -> Result<Outcome, CmdError> {
     // A blocking command may have to run again once a key is ready: keep its request.
@@ -572,13 +571,13 @@ fn run(
     {
         Locks::none(ks)
     } else {
-        Locks::for_keys(ks, positions.iter().map(|&i| &argv[i][..]))
+        Locks::for_keys(ks, positions.iter().map(|&i| &argv[i]))
     };
     // A write may make a key ready for blocked clients (a push, a RENAME onto it, ...): remember the
     // keys it names. Only when someone is blocked at all, so the common path pays nothing.
     let mut ready: Vec<(usize, Bytes)> = Vec::new();
     if spec.has(flags::WRITE) && server.blocking.waiting() > 0 {
-        ready.extend(positions.iter().map(|&i| (client.db, argv[i].clone())));
+        ready.extend(positions.iter().map(|&i| (client.db, argv.shared(i))));
     }
     let mut ctx = ExecCtx {
         server,
@@ -590,7 +589,7 @@ fn run(
         ready,
         events: Vec::new(),
     };
-    let mut args = Args::new(argv, start);
+    let mut args = Args::new(&argv, start);
     let started = command_clock().now();
     let reply = (spec.handler)(&mut ctx, &mut args);
     let nanos = command_clock().now().duration_since(started).as_nanos() as u64;
@@ -613,7 +612,7 @@ fn run(
         server.publish_events(&events);
     }
     if server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
-        feed_monitors(server, client, args.argv());
+        feed_monitors(server, client, &argv);
     }
     // A blocked client's time waiting is not the command's time; its final run is counted.
     if block.is_none() {
@@ -636,7 +635,7 @@ fn run(
                     id: 0,
                     time: now / 1000,
                     micros,
-                    argv: crate::server::stats::slowlog_argv(args.argv()),
+                    argv: crate::server::stats::slowlog_argv(&argv),
                     peer: client.addr.to_string(),
                     name: client.name.clone().unwrap_or_default(),
                 },
@@ -644,8 +643,9 @@ fn run(
             );
         }
     }
-    *request = args.into_argv();
-    request.clear();
+    let mut argv = argv;
+    argv.clear();
+    *request = argv;
     if dirty > 0 {
         server.add_dirty(dirty);
     }
@@ -673,13 +673,13 @@ pub fn run_nested(
     ctx: &mut ExecCtx<'_>,
     spec: &'static CommandSpec,
     start: usize,
-    argv: Vec<Bytes>,
+    argv: &Argv,
 ) -> Result<Reply, CmdError> {
     let keys: Vec<Bytes> = if spec.has(flags::WRITE) && ctx.server.blocking.waiting() > 0 {
-        spec.key_positions(&argv)
+        spec.key_positions(argv)
             .unwrap_or_default()
             .iter()
-            .map(|&i| argv[i].clone())
+            .map(|&i| argv.shared(i))
             .collect()
     } else {
         Vec::new()
@@ -695,7 +695,7 @@ pub fn run_nested(
         notify::resolve_markers(&mut ctx.events, events_before, spec.event, changed, flags);
     }
     if ctx.server.pubsub.monitoring() && !spec.has(flags::SKIP_MONITOR | flags::ADMIN) {
-        feed_monitors(ctx.server, ctx.client, args.argv());
+        feed_monitors(ctx.server, ctx.client, argv);
     }
     ctx.server.command_stats.record_call(
         spec,
@@ -711,8 +711,8 @@ pub fn run_nested(
 
 /// `redis.call` / `redis.pcall` from a script: the request goes through the same lookup, arity check
 /// and handler as a client's. The script's command holds every shard lock (see `run_nested`).
-pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: Vec<Bytes>) -> Result<Reply, CmdError> {
-    let (spec, start) = resolve(&argv)?;
+pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: &Argv) -> Result<Reply, CmdError> {
+    let (spec, start) = resolve(argv)?;
     if spec.has(flags::NOSCRIPT) {
         return Err(CmdError::NotAllowedFromScript);
     }
@@ -725,7 +725,7 @@ pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: Vec<Bytes>) -> Result<Reply
 }
 
 /// Sends the request to MONITOR clients, formatted as Redis does.
-fn feed_monitors(server: &Server, client: &ClientState, argv: &[Bytes]) {
+fn feed_monitors(server: &Server, client: &ClientState, argv: &Argv) {
     let line = crate::server::pubsub::monitor_line(
         crate::storage::clock::now_us(),
         client.db,

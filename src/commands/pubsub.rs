@@ -84,6 +84,8 @@ fn subscribe_generic(
     let ps = &ctx.server.pubsub;
     let mut out = Vec::new();
     for name in args.by_ref() {
+        // A subscription lives on: its name is copied out of the request.
+        let name = Bytes::copy_from_slice(name);
         let c = &mut *ctx.client;
         let (list, word) = match kind {
             Kind::Channel => (&mut c.channels, "subscribe"),
@@ -125,7 +127,7 @@ fn unsubscribe_generic(
             Kind::Shard => ctx.client.shard_channels.clone(),
         }
     } else {
-        args.rest()
+        args.rest_shared()
     };
     let count_of = |c: &crate::server::ClientState| match kind {
         Kind::Shard => c.shard_channels.len(),
@@ -220,8 +222,8 @@ fn limit(ctx: &ExecCtx<'_>) -> OutputLimit {
 
 /// `PUBLISH channel message` → how many subscribers received it.
 fn publish(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let channel = args.next_bytes()?;
-    let payload = args.next_bytes()?;
+    let channel = args.next_shared()?;
+    let payload = args.next_shared()?;
     let limit = limit(ctx);
     Ok(Reply::Int(
         ctx.server
@@ -232,8 +234,8 @@ fn publish(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 
 /// `SPUBLISH shardchannel message` → how many shard subscribers received it.
 fn spublish(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let channel = args.next_bytes()?;
-    let payload = args.next_bytes()?;
+    let channel = args.next_shared()?;
+    let payload = args.next_shared()?;
     let limit = limit(ctx);
     Ok(Reply::Int(
         ctx.server
@@ -251,7 +253,7 @@ fn channels(ctx: &mut ExecCtx<'_>, args: &mut Args, shard: bool) -> Result<Reply
         });
     }
     let pattern = args.next();
-    let names = ctx.server.pubsub.channels(pattern.as_deref(), shard);
+    let names = ctx.server.pubsub.channels(pattern, shard);
     Ok(Reply::Array(names.into_iter().map(Reply::Bulk).collect()))
 }
 
@@ -270,8 +272,8 @@ fn numsub(ctx: &mut ExecCtx<'_>, args: &mut Args, shard: bool) -> Result<Reply, 
     Ok(Reply::Map(
         args.by_ref()
             .map(|c| {
-                let n = ps.numsub(&c, shard) as i64;
-                (Reply::Bulk(c), Reply::Int(n))
+                let n = ps.numsub(c, shard) as i64;
+                (Reply::Bulk(Bytes::copy_from_slice(c)), Reply::Int(n))
             })
             .collect(),
     ))

@@ -32,10 +32,10 @@ impl ScanOptions {
                 }
                 o.count = c as u64;
             } else if opt.eq_ignore_ascii_case(b"match") && has_value {
-                let p = args.next_bytes()?;
+                let p = args.next_shared()?;
                 o.pattern = (&p[..] != b"*").then_some(p);
             } else if allow_type && opt.eq_ignore_ascii_case(b"type") && has_value {
-                o.type_name = Some(args.next_bytes()?);
+                o.type_name = Some(args.next_shared()?);
             } else {
                 return Err(CmdError::Syntax);
             }

@@ -53,21 +53,20 @@ static SCRIPT: &[CommandSpec] = &[
 /// Returns the request (for the running-script record) and where its keys and its arguments start;
 /// nothing is copied.
 pub(super) fn keys_and_args<'a>(
-    args: &'a mut Args,
+    args: &mut Args<'a>,
     not_integer: CmdError,
 ) -> Result<KeysAndArgs<'a>, CmdError> {
-    let numkeys = parse_i64(&args.next_bytes()?).ok_or(not_integer)?;
-    let start = args.next_index();
-    args.skip_rest();
+    let numkeys = parse_i64(args.next_bytes()?).ok_or(not_integer)?;
     let request = args.argv();
-    let rest = request.get(start..).unwrap_or_default();
+    let rest = args.rest();
     if numkeys > rest.len() as i64 {
         return Err(CmdError::NumkeysTooMany);
     }
     if numkeys < 0 {
         return Err(CmdError::NumkeysNegative);
     }
-    let (keys, argv) = rest.split_at(numkeys as usize);
+    let mut keys = rest;
+    let argv = keys.drain(numkeys as usize..).collect();
     Ok(KeysAndArgs {
         request,
         keys,
@@ -77,21 +76,29 @@ pub(super) fn keys_and_args<'a>(
 
 /// An EVAL- or FCALL-like request split up by [`keys_and_args`].
 pub(super) struct KeysAndArgs<'a> {
-    pub request: &'a [Bytes],
-    pub keys: &'a [Bytes],
-    pub argv: &'a [Bytes],
+    pub request: &'a crate::protocol::Argv,
+    pub keys: super::args::Rest<'a>,
+    pub argv: super::args::Rest<'a>,
 }
 
 fn eval_body(ctx: &mut ExecCtx<'_>, args: &mut Args, read_only: bool) -> Result<Reply, CmdError> {
     let body = args.next_bytes()?;
     let req = keys_and_args(args, CmdError::NotInteger)?;
-    let sha = scripting::sha1_of_script(&body);
+    let sha = scripting::sha1_of_script(body);
     let cache = &ctx.server.scripts;
     if !cache.contains(&sha) {
-        scripting::check_compiles(&sha, &body)?;
-        cache.insert(sha.clone(), body.clone());
+        scripting::check_compiles(&sha, body)?;
+        cache.insert(sha.clone(), Bytes::copy_from_slice(body));
     }
-    scripting::run_script(ctx, &sha, &body, req.keys, req.argv, read_only, req.request)
+    scripting::run_script(
+        ctx,
+        &sha,
+        body,
+        &req.keys,
+        &req.argv,
+        read_only,
+        req.request,
+    )
 }
 
 fn evalsha_body(
@@ -104,9 +111,17 @@ fn evalsha_body(
     if sha.len() != 40 {
         return Err(CmdError::NoScript);
     }
-    let sha = String::from_utf8_lossy(&sha).to_ascii_lowercase();
+    let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
     let body = ctx.server.scripts.get(&sha).ok_or(CmdError::NoScript)?;
-    scripting::run_script(ctx, &sha, &body, req.keys, req.argv, read_only, req.request)
+    scripting::run_script(
+        ctx,
+        &sha,
+        &body,
+        &req.keys,
+        &req.argv,
+        read_only,
+        req.request,
+    )
 }
 
 /// `EVAL script numkeys [key ...] [arg ...]` → the script's return value, converted to a reply.
@@ -132,10 +147,12 @@ fn evalsha_ro(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// `SCRIPT LOAD script` → the script's SHA-1 (bulk), once it compiles.
 fn script_load(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let body = args.next_bytes()?;
-    let sha = sha1_hex(&body);
+    let sha = sha1_hex(body);
     if !ctx.server.scripts.contains(&sha) {
-        scripting::check_compiles(&sha, &body)?;
-        ctx.server.scripts.insert(sha.clone(), body);
+        scripting::check_compiles(&sha, body)?;
+        ctx.server
+            .scripts
+            .insert(sha.clone(), Bytes::copy_from_slice(body));
     }
     Ok(Reply::bulk_string(sha))
 }
@@ -145,7 +162,7 @@ fn script_exists(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdErr
     let cache = &ctx.server.scripts;
     Ok(Reply::Array(
         args.map(|sha| {
-            let sha = String::from_utf8_lossy(&sha).to_ascii_lowercase();
+            let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
             Reply::Int(cache.contains(&sha) as i64)
         })
         .collect(),

@@ -481,7 +481,7 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     let mut next = cfg.clone();
     let mut seen: Vec<&'static str> = Vec::new();
     for pair in argv.chunks(2) {
-        let name = String::from_utf8_lossy(&pair[0]).into_owned();
+        let name = String::from_utf8_lossy(pair[0]).into_owned();
         if let Some(p) = config::param(&name) {
             if seen.contains(&p.name) {
                 return Err(CmdError::Generic(format!(
@@ -490,7 +490,7 @@ fn config_set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
             }
             seen.push(p.name);
         }
-        let value = String::from_utf8_lossy(&pair[1]).into_owned();
+        let value = String::from_utf8_lossy(pair[1]).into_owned();
         let Some(p) = config::param(&name) else {
             return Err(CmdError::Generic(format!(
                 "Unknown option or number of arguments for CONFIG SET - '{name}'"
@@ -575,7 +575,7 @@ fn config_help(_: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
 fn slowlog_get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let count = match args.next() {
         None => 10usize,
-        Some(a) => match crate::protocol::parse_i64(&a) {
+        Some(a) => match crate::protocol::parse_i64(a) {
             Some(-1) => usize::MAX,
             Some(n) if n >= 0 => n as usize,
             _ => {

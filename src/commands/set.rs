@@ -15,7 +15,6 @@
 //!   SRANDMEMBER with a count replies with an array, since it may repeat members.
 
 use crate::storage::notify;
-use bytes::Bytes;
 use rand::Rng;
 
 use super::table::{acl, flags::*, ks, member, CommandSpec, Docs, Group, KeySpec};
@@ -139,7 +138,7 @@ fn sadd_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
     let n = args.remaining();
     let lim = limits(ctx.server);
     let mut db = ctx.db();
-    let v = db.get_or_insert_with(&key, || {
+    let v = db.get_or_insert_with(key, || {
         Value::Set(SetValue::create(args.peek().unwrap_or_default(), n, &lim))
     });
     let Value::Set(set) = v else {
@@ -148,7 +147,7 @@ fn sadd_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
     set.maybe_convert(n, &lim);
     let mut added = 0;
     for m in args.by_ref() {
-        if set.add_bytes(&m, &lim) {
+        if set.add_bytes(m, &lim) {
             added += 1;
         }
     }
@@ -163,14 +162,14 @@ fn srem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn srem_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let set = match db.get_mut(&key) {
+    let set = match db.get_mut(key) {
         None => return Ok((Reply::Int(0), 0)),
         Some(Value::Set(s)) => s,
         Some(_) => return Err(CmdError::WrongType),
     };
     let mut removed = 0;
     for m in args.by_ref() {
-        if set.remove(Member::Str(&m)) {
+        if set.remove(Member::Str(m)) {
             removed += 1;
             if set.is_empty() {
                 break;
@@ -178,7 +177,7 @@ fn srem_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
         }
     }
     if set.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     }
     Ok((Reply::Int(removed), removed as u64))
 }
@@ -187,7 +186,7 @@ fn srem_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
 fn smembers(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(get_set(db.get(&key))?.map_or(Reply::Set(Vec::new()), set_reply))
+    Ok(get_set(db.get(key))?.map_or(Reply::Set(Vec::new()), set_reply))
 }
 
 /// `SISMEMBER key member` → 1 if `member` belongs to the set, else 0.
@@ -195,7 +194,7 @@ fn sismember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> 
     let key = args.next_bytes()?;
     let m = args.next_bytes()?;
     let mut db = ctx.db();
-    let found = get_set(db.get(&key))?.is_some_and(|s| s.contains_bytes(&m));
+    let found = get_set(db.get(key))?.is_some_and(|s| s.contains_bytes(m));
     Ok(Reply::Int(found as i64))
 }
 
@@ -203,9 +202,9 @@ fn sismember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> 
 fn smismember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let set = get_set(db.get(&key))?;
+    let set = get_set(db.get(key))?;
     Ok(Reply::Array(
-        args.map(|m| Reply::Int(set.is_some_and(|s| s.contains_bytes(&m)) as i64))
+        args.map(|m| Reply::Int(set.is_some_and(|s| s.contains_bytes(m)) as i64))
             .collect(),
     ))
 }
@@ -215,7 +214,7 @@ fn scard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Int(
-        get_set(db.get(&key))?.map_or(0, |s| s.len() as i64),
+        get_set(db.get(key))?.map_or(0, |s| s.len() as i64),
     ))
 }
 
@@ -233,14 +232,14 @@ fn spop_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cmd
         _ => return Err(CmdError::Syntax),
     }
     let mut db = ctx.db();
-    let set = match db.get_mut(&key) {
+    let set = match db.get_mut(key) {
         None => return Ok((Reply::Nil, 0)),
         Some(Value::Set(s)) => s,
         Some(_) => return Err(CmdError::WrongType),
     };
     let popped = set.pop_random(&mut rand::thread_rng());
     if set.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     }
     let n = popped.is_some() as u64;
     Ok((popped.map_or(Reply::Nil, Reply::SmallBulk), n))
@@ -252,15 +251,15 @@ const SPOP_MOVE_STRATEGY_MUL: usize = 5;
 
 fn spop_count(
     ctx: &mut ExecCtx<'_>,
-    key: Bytes,
+    key: &[u8],
     args: &mut Args,
 ) -> Result<(Reply, u64), CmdError> {
-    let count = parse_i64(&args.next_bytes()?)
+    let count = parse_i64(args.next_bytes()?)
         .filter(|c| *c >= 0)
         .ok_or(CmdError::NotPositive)? as u64;
     let lim = limits(ctx.server);
     let mut db = ctx.db();
-    let v = match db.get_mut(&key) {
+    let v = match db.get_mut(key) {
         None => return Ok((Reply::Set(Vec::new()), 0)),
         Some(v @ Value::Set(_)) => v,
         Some(_) => return Err(CmdError::WrongType),
@@ -277,8 +276,8 @@ fn spop_count(
         let all = union_diff(&[Some(&*set)], false, Op::Union, &lim);
         let reply = set_reply(&all);
         // Redis lists it through SUNION's code, whose read lookup counts a keyspace hit.
-        db.get(&key);
-        db.remove(&key);
+        db.get(key);
+        db.remove(key);
         return Ok((reply, size as u64));
     }
     let count = count as usize;
@@ -335,7 +334,7 @@ fn srandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         _ => return Err(CmdError::Syntax),
     };
     let mut db = ctx.db();
-    let set = get_set(db.get(&key))?;
+    let set = get_set(db.get(key))?;
     let mut rng = rand::thread_rng();
     let Some(count) = count else {
         return Ok(set
@@ -408,39 +407,39 @@ fn smove_impl(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<(Reply, u64), Cm
     let lim = limits(ctx.server);
     let mut db = ctx.db();
     let is_set = |e: &crate::storage::Entry| matches!(e.value, Value::Set(_));
-    match db.peek(&src).map(is_set) {
+    match db.peek(src).map(is_set) {
         None => return Ok((Reply::Int(0), 0)),
         Some(false) => return Err(CmdError::WrongType),
         Some(true) => {}
     }
-    if db.peek(&dst).map(is_set) == Some(false) {
+    if db.peek(dst).map(is_set) == Some(false) {
         return Err(CmdError::WrongType);
     }
     if src == dst {
         let found = db
-            .peek(&src)
-            .is_some_and(|e| matches!(&e.value, Value::Set(s) if s.contains_bytes(&m)));
+            .peek(src)
+            .is_some_and(|e| matches!(&e.value, Value::Set(s) if s.contains_bytes(m)));
         return Ok((Reply::Int(found as i64), 0));
     }
-    let Some(Value::Set(from)) = db.get_mut(&src) else {
+    let Some(Value::Set(from)) = db.get_mut(src) else {
         return Ok((Reply::Int(0), 0));
     };
-    if !from.remove(Member::Str(&m)) {
+    if !from.remove(Member::Str(m)) {
         return Ok((Reply::Int(0), 0));
     }
     let emptied = from.is_empty();
     // Events as Redis raises them: srem, del (if emptied), new (if created), sadd (if added).
-    db.notify(notify::SET, "srem", &src);
+    db.notify(notify::SET, "srem", src);
     if emptied {
-        db.remove(&src);
+        db.remove(src);
     }
-    let to = db.get_or_insert_with(&dst, || Value::Set(SetValue::create(&m, 1, &lim)));
+    let to = db.get_or_insert_with(dst, || Value::Set(SetValue::create(m, 1, &lim)));
     let added = match to {
-        Value::Set(to) => to.add_bytes(&m, &lim),
+        Value::Set(to) => to.add_bytes(m, &lim),
         _ => false,
     };
     if added {
-        db.notify(notify::SET, "sadd", &dst);
+        db.notify(notify::SET, "sadd", dst);
     }
     Ok((Reply::Int(1), 1 + added as u64))
 }
@@ -510,7 +509,7 @@ fn intersect(mut sets: Vec<&SetValue>, mode: u8, limit: usize, lim: &SetLimits) 
 /// Runs an intersection over `keys` in the mode asked (0: members, 1: cardinality, 2: a stored set).
 fn inter_generic(
     ctx: &mut ExecCtx<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     mode: u8,
     limit: usize,
 ) -> Result<InterOut, CmdError> {
@@ -554,7 +553,7 @@ fn sinter(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// the intersection, counting stops at `limit` when it is not 0.
 fn sintercard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let argv = args.rest();
-    let numkeys = parse_i64(&argv[0])
+    let numkeys = parse_i64(argv[0])
         .filter(|n| *n >= 1)
         .ok_or(CmdError::NumkeysNotPositive)?;
     if numkeys > (argv.len() - 1) as i64 {
@@ -565,7 +564,7 @@ fn sintercard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     let mut i = 1 + numkeys;
     while i < argv.len() {
         if argv[i].eq_ignore_ascii_case(b"limit") && i + 1 < argv.len() {
-            limit = parse_i64(&argv[i + 1])
+            limit = parse_i64(argv[i + 1])
                 .filter(|l| *l >= 0)
                 .ok_or(CmdError::LimitNegative)? as usize;
             i += 2;
@@ -589,7 +588,7 @@ fn sinterstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
             InterOut::Store(s) => s,
             _ => SetValue::new_intset(),
         };
-        Ok(store(ctx, &dst, result))
+        Ok(store(ctx, dst, result))
     })
 }
 
@@ -655,7 +654,7 @@ fn union_diff(sets: &[Option<&SetValue>], same_first: bool, op: Op, lim: &SetLim
 }
 
 /// Computes a union or difference over `keys`.
-fn union_diff_keys(ctx: &mut ExecCtx<'_>, keys: &[Bytes], op: Op) -> Result<SetValue, CmdError> {
+fn union_diff_keys(ctx: &mut ExecCtx<'_>, keys: &[&[u8]], op: Op) -> Result<SetValue, CmdError> {
     let lim = limits(ctx.server);
     let mut db = ctx.db();
     let sets = sources(db.get_many(keys))?;
@@ -682,7 +681,7 @@ fn sunionstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         let dst = args.next_bytes()?;
         let keys = args.rest();
         let result = union_diff_keys(ctx, &keys, Op::Union)?;
-        Ok(store(ctx, &dst, result))
+        Ok(store(ctx, dst, result))
     })
 }
 
@@ -693,7 +692,7 @@ fn sdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         let dst = args.next_bytes()?;
         let keys = args.rest();
         let result = union_diff_keys(ctx, &keys, Op::Diff)?;
-        Ok(store(ctx, &dst, result))
+        Ok(store(ctx, dst, result))
     })
 }
 
@@ -702,9 +701,9 @@ fn sdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// members per call.
 fn sscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let mut db = ctx.db();
-    let Some(set) = get_set(db.get(&key))? else {
+    let Some(set) = get_set(db.get(key))? else {
         return Ok(Reply::Array(vec![
             Reply::bulk_str("0"),
             Reply::Array(Vec::new()),

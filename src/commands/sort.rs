@@ -77,14 +77,14 @@ fn parse(args: &mut Args, allow_store: bool) -> Result<Options, CmdError> {
             let count = args.next_i64()?;
             o.limit = Some((start, count));
         } else if allow_store && opt.eq_ignore_ascii_case(b"STORE") && left >= 1 {
-            o.store = Some(args.next_bytes()?);
+            o.store = Some(args.next_shared()?);
         } else if opt.eq_ignore_ascii_case(b"BY") && left >= 1 {
-            let pattern = args.next_bytes()?;
+            let pattern = args.next_shared()?;
             // A pattern without '*' means "do not sort" (BY nosort).
             o.dont_sort = !pattern.contains(&b'*');
             o.by = Some(pattern);
         } else if opt.eq_ignore_ascii_case(b"GET") && left >= 1 {
-            o.get.push(args.next_bytes()?);
+            o.get.push(args.next_shared()?);
         } else {
             return Err(CmdError::Syntax);
         }
@@ -140,8 +140,8 @@ fn sort_generic(
     let key = args.next_bytes()?;
     let o = parse(args, allow_store)?;
     let mut db = ctx.db();
-    let is_zset = matches!(db.peek(&key).map(|e| &e.value), Some(Value::ZSet(_)));
-    let mut elems = elements(db.get(&key))?.unwrap_or_default();
+    let is_zset = matches!(db.peek(key).map(|e| &e.value), Some(Value::ZSet(_)));
+    let mut elems = elements(db.get(key))?.unwrap_or_default();
     // Unsorted, a sorted set keeps its own order, walked backwards for DESC (lists ignore DESC).
     if is_zset && o.dont_sort && o.desc {
         elems.reverse();

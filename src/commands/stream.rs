@@ -312,7 +312,7 @@ fn parse_add_trim(args: &mut Args, xadd: bool) -> Result<AddTrim, CmdError> {
                 }
                 o.trim = Some(Trim::MaxLen(n as u64));
             } else {
-                o.trim = Some(Trim::MinId(strict_id(&args.next_bytes()?)?));
+                o.trim = Some(Trim::MinId(strict_id(args.next_bytes()?)?));
             }
         } else if opt.eq_ignore_ascii_case(b"LIMIT") && more > 0 {
             args.next();
@@ -327,7 +327,7 @@ fn parse_add_trim(args: &mut Args, xadd: bool) -> Result<AddTrim, CmdError> {
             o.nomkstream = true;
         } else if xadd {
             let b = args.next_bytes()?;
-            o.id = Some(parse_id_full(&b, 0, true, true)?);
+            o.id = Some(parse_id_full(b, 0, true, true)?);
             break;
         } else {
             return Err(CmdError::Syntax);
@@ -369,13 +369,13 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let mut db = ctx.db();
     let s = if o.nomkstream {
-        match stream_mut(&mut db, &key)? {
+        match stream_mut(&mut db, key)? {
             Some(s) => s,
             None => return Ok(Reply::Nil),
         }
     } else {
         match db.get_or_create(
-            &key,
+            key,
             |v| matches!(v, Value::Stream(_)),
             || Value::Stream(Box::default()),
         ) {
@@ -414,7 +414,7 @@ fn xadd(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     if let Some(t) = o.trim {
         // As Redis: `xtrim` follows `xadd` when the trim removed entries.
         if s.trim(t, o.approx, o.limit) > 0 {
-            db.notify(notify::STREAM, "xtrim", &key);
+            db.notify(notify::STREAM, "xtrim", key);
         }
     }
     Ok(id_reply(id))
@@ -426,7 +426,7 @@ fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let o = parse_add_trim(args, false)?;
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(s) = stream_mut(&mut db, &key)? else {
+    let Some(s) = stream_mut(&mut db, key)? else {
         return Ok(Reply::Int(0));
     };
     let Some(t) = o.trim else {
@@ -444,7 +444,7 @@ fn xtrim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn xlen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(int(stream_ref(db.get(&key))?.map_or(0, |s| s.len())))
+    Ok(int(stream_ref(db.get(key))?.map_or(0, |s| s.len())))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -455,8 +455,8 @@ fn range_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args, rev: bool) -> Result<Reply,
     let a = args.next_bytes()?;
     let b = args.next_bytes()?;
     let (start, end) = if rev { (b, a) } else { (a, b) };
-    let start = interval_start(&start)?;
-    let end = interval_end(&end)?;
+    let start = interval_start(start)?;
+    let end = interval_end(end)?;
     let mut count: i64 = -1;
     while !args.is_empty() {
         if args.remaining() >= 2 && args.eat("COUNT") {
@@ -466,7 +466,7 @@ fn range_cmd(ctx: &mut ExecCtx<'_>, args: &mut Args, rev: bool) -> Result<Reply,
         }
     }
     let mut db = ctx.db();
-    let Some(s) = stream_ref(db.get(&key))? else {
+    let Some(s) = stream_ref(db.get(key))? else {
         return Ok(Reply::Array(vec![]));
     };
     if count == 0 {
@@ -501,7 +501,7 @@ fn xdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let raw = args.rest();
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(s) = stream_mut(&mut db, &key)? else {
+    let Some(s) = stream_mut(&mut db, key)? else {
         return Ok(Reply::Int(0));
     };
     let ids = raw
@@ -527,7 +527,7 @@ fn xdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `XSETID key last-id [ENTRIESADDED entries-added] [MAXDELETEDID max-deleted-id]` → OK.
 fn xsetid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let id = strict_id(&args.next_bytes()?)?;
+    let id = strict_id(args.next_bytes()?)?;
     let mut entries_added: Option<u64> = None;
     let mut max_del = StreamId::MIN;
     while !args.is_empty() {
@@ -539,7 +539,7 @@ fn xsetid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             }
             entries_added = Some(n as u64);
         } else if more > 0 && args.eat("MAXDELETEDID") {
-            max_del = strict_id(&args.next_bytes()?)?;
+            max_del = strict_id(args.next_bytes()?)?;
             if id < max_del {
                 return Err(CmdError::XsetidBelowGivenMaxDeleted);
             }
@@ -548,7 +548,7 @@ fn xsetid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
     let mut db = ctx.db();
-    let Some(s) = stream_mut(&mut db, &key)? else {
+    let Some(s) = stream_mut(&mut db, key)? else {
         return Err(CmdError::NoSuchKey);
     };
     if !s.is_empty() {
@@ -739,7 +739,7 @@ fn read_generic(
                     }
                 }
             }
-            a
+            crate::protocol::Argv::from_args(a)
         });
         ctx.block = Some(BlockOn {
             keys,
@@ -917,9 +917,9 @@ fn xack(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let gname = args.next_bytes()?;
     let raw = args.rest();
     let mut db = ctx.db();
-    let exists = match stream_ref(db.get(&key))? {
+    let exists = match stream_ref(db.get(key))? {
         None => false,
-        Some(s) => s.groups.contains_key(&gname[..]),
+        Some(s) => s.groups.contains_key(gname),
     };
     if !exists {
         return Ok(Reply::Int(0));
@@ -928,10 +928,10 @@ fn xack(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         .iter()
         .map(|b| strict_id(b))
         .collect::<Result<Vec<_>, _>>()?;
-    let Some(s) = stream_mut(&mut db, &key)? else {
+    let Some(s) = stream_mut(&mut db, key)? else {
         return Ok(Reply::Int(0));
     };
-    let Some(g) = s.groups.get_mut(&gname[..]) else {
+    let Some(g) = s.groups.get_mut(gname) else {
         return Ok(Reply::Int(0));
     };
     Ok(Reply::Int(

@@ -81,7 +81,7 @@ pub fn str_reply(s: &StrValue) -> Reply {
 fn get(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(get_str(db.get(&key))?.map_or(Reply::Nil, str_reply))
+    Ok(get_str(db.get(key))?.map_or(Reply::Nil, str_reply))
 }
 
 // Option bits of SET and GETEX, as Redis's `parseExtendedStringArgumentsOrReply` keeps them.
@@ -97,12 +97,12 @@ const O_PXAT: u16 = 1 << 8;
 const O_EXPIRE: u16 = O_EX | O_PX | O_EXAT | O_PXAT;
 
 /// Parsed SET / GETEX options: the flags and the raw EX/PX/EXAT/PXAT argument.
-struct StrOpts {
+struct StrOpts<'a> {
     flags: u16,
-    expire: Option<Bytes>,
+    expire: Option<&'a [u8]>,
 }
 
-impl StrOpts {
+impl StrOpts<'_> {
     fn has(&self, f: u16) -> bool {
         self.flags & f != 0
     }
@@ -124,7 +124,7 @@ impl StrOpts {
 /// Parses SET's (`for_set`) or GETEX's options with Redis's exclusion rules: each option is refused
 /// when a conflicting one came before (so `NX XX` and `EX 1 PX 1` are syntax errors), while repeating
 /// the same option is allowed (`EX 1 EX 2`: the last wins). An expiry keyword must have a value.
-fn parse_str_opts(args: &mut Args, for_set: bool) -> Result<StrOpts, CmdError> {
+fn parse_str_opts<'a>(args: &mut Args<'a>, for_set: bool) -> Result<StrOpts<'a>, CmdError> {
     let mut o = StrOpts {
         flags: 0,
         expire: None,
@@ -173,7 +173,7 @@ fn set(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let opts = parse_str_opts(args, true)?;
-    set_generic(ctx, &key, &value, &opts, "set", Reply::Ok, Reply::Nil)
+    set_generic(ctx, key, value, &opts, "set", Reply::Ok, Reply::Nil)
 }
 
 /// Redis's `setGenericCommand`: the expire value is checked first, then GET's type check, then NX/XX.
@@ -222,8 +222,8 @@ fn setnx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     };
     set_generic(
         ctx,
-        &key,
-        &value,
+        key,
+        value,
         &opts,
         "setnx",
         Reply::Int(1),
@@ -254,7 +254,7 @@ fn setex_generic(
         flags: unit,
         expire: Some(expire),
     };
-    set_generic(ctx, &key, &value, &opts, cmd, Reply::Ok, Reply::Nil)
+    set_generic(ctx, key, value, &opts, cmd, Reply::Ok, Reply::Nil)
 }
 
 /// Converts an EX/PX/EXAT/PXAT argument (`kind` 0/1/2/3) to an absolute Unix time in milliseconds, with
@@ -282,7 +282,7 @@ fn mget(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let mut db = ctx.db();
     // Arguments are moved out, not cloned: a clone is an atomic refcount on the shared read buffer.
     let out = std::iter::from_fn(|| args.next())
-        .map(|k| match db.get(&k) {
+        .map(|k| match db.get(k) {
             Some(Value::Str(s)) => str_reply(s),
             #[allow(unreachable_patterns)]
             _ => Reply::Nil,
@@ -297,9 +297,9 @@ fn mset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let pairs = mset_pairs(args, "mset")?;
     let mut db = ctx.db();
     for kv in pairs.chunks_exact(2) {
-        db.set(&kv[0], Value::from_bytes(&kv[1]), Ttl::Clear);
+        db.set(kv[0], Value::from_bytes(kv[1]), Ttl::Clear);
         // One `set` per pair, even for a key named twice (as Redis).
-        db.notify(notify::STRING, "set", &kv[0]);
+        db.notify(notify::STRING, "set", kv[0]);
     }
     Ok(Reply::Ok)
 }
@@ -308,23 +308,26 @@ fn mset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn msetnx(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let pairs = mset_pairs(args, "msetnx")?;
     let mut db = ctx.db();
-    if pairs.chunks_exact(2).any(|kv| db.exists(&kv[0])) {
+    if pairs.chunks_exact(2).any(|kv| db.exists(kv[0])) {
         return Ok(Reply::Int(0));
     }
     for kv in pairs.chunks_exact(2) {
-        db.set(&kv[0], Value::from_bytes(&kv[1]), Ttl::Clear);
+        db.set(kv[0], Value::from_bytes(kv[1]), Ttl::Clear);
         // One `set` per pair, even for a key named twice (as Redis).
-        db.notify(notify::STRING, "set", &kv[0]);
+        db.notify(notify::STRING, "set", kv[0]);
     }
     Ok(Reply::Int(1))
 }
 
 /// The key/value arguments of MSET/MSETNX; an odd count is Redis's arity error.
-fn mset_pairs(args: &mut Args, cmd: &'static str) -> Result<Vec<Bytes>, CmdError> {
+fn mset_pairs<'a>(
+    args: &mut Args<'a>,
+    cmd: &'static str,
+) -> Result<super::args::Rest<'a>, CmdError> {
     if !args.remaining().is_multiple_of(2) {
         return Err(CmdError::WrongArity(cmd));
     }
-    Ok(std::iter::from_fn(|| args.next()).collect())
+    Ok(args.rest())
 }
 
 /// `GETSET key value` → the old value or nil; the key is set and loses its TTL.
@@ -332,8 +335,8 @@ fn getset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let value = args.next_bytes()?;
     let mut db = ctx.db();
-    let old = get_str(db.get(&key))?.map_or(Reply::Nil, str_reply);
-    db.set(&key, Value::from_bytes(&value), Ttl::Clear);
+    let old = get_str(db.get(key))?.map_or(Reply::Nil, str_reply);
+    db.set(key, Value::from_bytes(value), Ttl::Clear);
     Ok(old)
 }
 
@@ -341,11 +344,11 @@ fn getset(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn getdel(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let reply = match get_str(db.get(&key))? {
+    let reply = match get_str(db.get(key))? {
         None => return Ok(Reply::Nil),
         Some(s) => str_reply(s),
     };
-    db.remove(&key);
+    db.remove(key);
     Ok(reply)
 }
 
@@ -357,16 +360,16 @@ fn getex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let opts = parse_str_opts(args, false)?;
     let now = ctx.now;
     let mut db = ctx.db();
-    let reply = match get_str(db.get(&key))? {
+    let reply = match get_str(db.get(key))? {
         None => return Ok(Reply::Nil),
         Some(s) => str_reply(s),
     };
     if let Some(v) = &opts.expire {
         let at = expire_time(opts.expire_kind(), v, now, "getex")?;
         // `set_expire` deletes the key when the time has already passed.
-        db.set_expire(&key, Some(at));
-    } else if opts.has(O_PERSIST) && db.expire_at(&key).flatten().is_some() {
-        db.set_expire(&key, None);
+        db.set_expire(key, Some(at));
+    } else if opts.has(O_PERSIST) && db.expire_at(key).flatten().is_some() {
+        db.set_expire(key, None);
     }
     Ok(reply)
 }
@@ -390,15 +393,15 @@ fn append(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let tail = args.next_bytes()?;
     let max = max_string_len(ctx);
     let mut db = ctx.db();
-    let result = match db.get_mut(&key) {
+    let result = match db.get_mut(key) {
         None => {
-            db.set(&key, Value::from_bytes(&tail), Ttl::Keep);
+            db.set(key, Value::from_bytes(tail), Ttl::Keep);
             return Ok(Reply::Int(tail.len() as i64));
         }
         Some(Value::Str(s)) => {
             check_string_length(max, s.len() as u64, tail.len() as u64).map(|()| {
                 let raw = s.make_raw();
-                raw.extend_from_slice(&tail);
+                raw.extend_from_slice(tail);
                 raw.len()
             })
         }
@@ -422,27 +425,27 @@ fn strlen(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Int(
-        get_str(db.get(&key))?.map_or(0, |s| s.len() as i64),
+        get_str(db.get(key))?.map_or(0, |s| s.len() as i64),
     ))
 }
 
 /// `INCR key` → the value after adding 1.
 fn incr(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    incr_decr(ctx, &key, 1)
+    incr_decr(ctx, key, 1)
 }
 
 /// `DECR key` → the value after subtracting 1.
 fn decr(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    incr_decr(ctx, &key, -1)
+    incr_decr(ctx, key, -1)
 }
 
 /// `INCRBY key increment` → the value after adding `increment`.
 fn incrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let by = args.next_i64()?;
-    incr_decr(ctx, &key, by)
+    incr_decr(ctx, key, by)
 }
 
 /// `DECRBY key decrement` → the value after subtracting `decrement`.
@@ -450,7 +453,7 @@ fn decrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let by = args.next_i64()?;
     let neg = by.checked_neg().ok_or(CmdError::DecrementOverflow)?;
-    incr_decr(ctx, &key, neg)
+    incr_decr(ctx, key, neg)
 }
 
 /// The INCR family: one lookup, the integer updated in place (the TTL stays), the key created at 0
@@ -482,14 +485,14 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let inc_arg = args.next_bytes()?;
     let mut db = ctx.db();
     // A write lookup, as Redis's `lookupKeyWrite`: no keyspace hit/miss counted.
-    let cur = match get_str(db.peek(&key).map(|e| &e.value))? {
+    let cur = match get_str(db.peek(key).map(|e| &e.value))? {
         None => None,
         Some(StrValue::Int(i)) => Some(ld::Ld::from_i64(*i)),
         Some(other) => {
             Some(ld::parse(other.raw_bytes().unwrap_or_default()).ok_or(CmdError::NotFloat)?)
         }
     };
-    let inc = ld::parse(&inc_arg).ok_or(CmdError::NotFloat)?;
+    let inc = ld::parse(inc_arg).ok_or(CmdError::NotFloat)?;
     let sum = ld::add(cur.unwrap_or(ld::Ld::ZERO), inc).ok_or(CmdError::NanOrInfinity)?;
     let text = ld::format_human(sum).into_bytes();
     let reply = Reply::bulk_copy(&text);
@@ -500,7 +503,7 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         StrValue::Raw(text.into())
     };
     let ttl = if cur.is_some() { Ttl::Keep } else { Ttl::Clear };
-    db.set(&key, Value::Str(value), ttl);
+    db.set(key, Value::Str(value), ttl);
     Ok(reply)
 }
 
@@ -511,7 +514,7 @@ fn getrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let start = args.next_i64()?;
     let end = args.next_i64()?;
     let mut db = ctx.db();
-    let Some(s) = get_str(db.get(&key))? else {
+    let Some(s) = get_str(db.get(key))? else {
         return Ok(Reply::bulk_str(""));
     };
     let mut buf = itoa::Buffer::new();
@@ -560,15 +563,15 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let offset = offset as u64;
     let max = max_string_len(ctx);
     let mut db = ctx.db();
-    let result = match db.get_mut(&key) {
+    let result = match db.get_mut(key) {
         None if value.is_empty() => return Ok(Reply::Int(0)),
         None => {
             check_string_length(max, offset, value.len() as u64)?;
             // Within proto-max-bulk-len (an i64), so the end fits in usize.
             let mut raw = vec![0u8; offset as usize + value.len()];
-            raw[offset as usize..].copy_from_slice(&value);
+            raw[offset as usize..].copy_from_slice(value);
             let n = raw.len();
-            db.set(&key, Value::Str(StrValue::Raw(raw.into())), Ttl::Keep);
+            db.set(key, Value::Str(StrValue::Raw(raw.into())), Ttl::Keep);
             return Ok(Reply::Int(n as i64));
         }
         Some(Value::Str(s)) if value.is_empty() => Ok(s.len()),
@@ -578,7 +581,7 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             if raw.len() < end {
                 raw.resize(end, 0);
             }
-            raw[start..end].copy_from_slice(&value);
+            raw[start..end].copy_from_slice(value);
             raw.len()
         }),
         #[allow(unreachable_patterns)]
@@ -599,10 +602,10 @@ fn lcs(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let ka = args.next_bytes()?;
     let kb = args.next_bytes()?;
     let mut db = ctx.db();
-    let a = get_str(db.get(&ka))
+    let a = get_str(db.get(ka))
         .map_err(|_| CmdError::LcsNotString)?
         .map(|s| s.as_bytes().into_owned());
-    let b = get_str(db.get(&kb))
+    let b = get_str(db.get(kb))
         .map_err(|_| CmdError::LcsNotString)?
         .map(|s| s.as_bytes().into_owned());
     let (a, b) = (a.unwrap_or_default(), b.unwrap_or_default());

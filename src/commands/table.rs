@@ -6,13 +6,12 @@
 //! legacy first/last/step triple, and key extraction from the key specs (as Redis's
 //! `getKeysUsingKeySpecs`), which dispatch uses to lock shards and `COMMAND GETKEYS` reports.
 
-use bytes::Bytes;
 use smallvec::SmallVec;
 
 use super::args::Args;
 use super::ExecCtx;
 use crate::error::CmdError;
-use crate::protocol::{parse_i64, Reply};
+use crate::protocol::{parse_i64, Argv, Reply};
 
 pub type Handler = fn(&mut ExecCtx<'_>, &mut Args) -> Result<Reply, CmdError>;
 
@@ -21,7 +20,7 @@ pub type Handler = fn(&mut ExecCtx<'_>, &mut Args) -> Result<Reply, CmdError>;
 pub struct BadKeys;
 
 /// A command's own key finder: `(position in argv, key-spec flags)` for each key.
-pub type GetKeys = fn(&[Bytes]) -> Vec<(usize, u32)>;
+pub type GetKeys = fn(&Argv) -> Vec<(usize, u32)>;
 
 /// Command flags, with the names and order `COMMAND INFO` prints them in.
 pub mod flags {
@@ -488,7 +487,7 @@ impl CommandSpec {
 
     /// The argument range one key spec covers in `argv`: `Ok(None)` if its keyword is absent,
     /// `Err` if the request does not fit the spec (a syntax error the handler will report).
-    fn spec_range(spec: &KeySpec, argv: &[Bytes]) -> Result<Option<(i32, i32, i32)>, BadKeys> {
+    fn spec_range(spec: &KeySpec, argv: &Argv) -> Result<Option<(i32, i32, i32)>, BadKeys> {
         let argc = argv.len() as i32;
         let first = match spec.begin {
             BeginSearch::Index(i) => i,
@@ -558,7 +557,7 @@ impl CommandSpec {
     /// Keys and their flags as Redis's `getKeysUsingKeySpecs` finds them: `not_key` specs skipped, and
     /// `Err` when a spec does not fit the request or is `incomplete` (Redis then asks the command's own
     /// key-finding function).
-    pub fn keys_from_specs(&self, argv: &[Bytes]) -> Result<Vec<(usize, u32)>, BadKeys> {
+    pub fn keys_from_specs(&self, argv: &Argv) -> Result<Vec<(usize, u32)>, BadKeys> {
         let mut out = Vec::new();
         for spec in self.keys {
             if spec.flags & ks::NOT_KEY != 0 {
@@ -582,7 +581,7 @@ impl CommandSpec {
     /// specs when their flags are reliable (no `variable_flags`), else the command's [`GetKeys`]
     /// function. Ferrite falls back to the specs where a command has no such function. An empty result
     /// means none found.
-    pub fn keys_and_flags(&self, argv: &[Bytes]) -> Vec<(usize, u32)> {
+    pub fn keys_and_flags(&self, argv: &Argv) -> Vec<(usize, u32)> {
         let has_keyspec = self.keys.iter().any(|k| k.flags & ks::NOT_KEY == 0);
         let has_varflags = self.keys.iter().any(|k| k.flags & ks::VARIABLE_FLAGS != 0);
         if has_keyspec && (!has_varflags || self.getkeys.is_none()) {
@@ -596,7 +595,7 @@ impl CommandSpec {
     /// Positions in `argv` of the keys this request names, for dispatch to lock: every spec that fits
     /// (incomplete and `not_key` ones too: locking one shard more is harmless). Specs whose keyword is
     /// absent are skipped; `Err` if a spec does not fit the request.
-    pub fn key_positions(&self, argv: &[Bytes]) -> Result<SmallVec<[usize; 4]>, BadKeys> {
+    pub fn key_positions(&self, argv: &Argv) -> Result<SmallVec<[usize; 4]>, BadKeys> {
         let mut out = SmallVec::new();
         for spec in self.keys {
             if let Some((first, last, step)) = Self::spec_range(spec, argv)? {
@@ -613,12 +612,11 @@ impl CommandSpec {
 
 /// Key finders for commands whose key specs cannot say everything (Redis's `*GetKeys` functions).
 pub mod getkeys {
-    use bytes::Bytes;
-
     use super::ks;
+    use crate::protocol::Argv;
 
     /// SORT / SORT_RO (Redis's `sortGetKeys`): the key at 1, and STORE's destination.
-    pub fn sort(argv: &[Bytes]) -> Vec<(usize, u32)> {
+    pub fn sort(argv: &Argv) -> Vec<(usize, u32)> {
         let mut keys = vec![(1, ks::RO | ks::ACCESS)];
         let mut i = 2;
         while i < argv.len() {
@@ -643,7 +641,7 @@ pub mod getkeys {
     }
 
     /// SET: the key at 1, read and written if `GET` is among the options, else only overwritten.
-    pub fn set(argv: &[Bytes]) -> Vec<(usize, u32)> {
+    pub fn set(argv: &Argv) -> Vec<(usize, u32)> {
         let get = argv.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"GET"));
         vec![(
             1,
@@ -669,10 +667,8 @@ mod tests {
         }
     }
 
-    fn argv(a: &[&str]) -> Vec<Bytes> {
-        a.iter()
-            .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-            .collect()
+    fn argv(a: &[&str]) -> Argv {
+        Argv::from_args(a)
     }
 
     fn positions(c: &CommandSpec, a: &[&str]) -> Result<Vec<usize>, BadKeys> {

@@ -43,7 +43,7 @@ pub static COMMANDS: &[CommandSpec] = &[
 pub struct Queued {
     pub spec: &'static CommandSpec,
     pub start: usize,
-    pub argv: Vec<Bytes>,
+    pub argv: crate::protocol::Argv,
 }
 
 /// A client's open transaction.
@@ -101,8 +101,8 @@ fn watch(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         if state.keys.iter().any(|(d, k)| *d == db && *k == key) {
             continue;
         }
-        ctx.server.keyspace.watches.watch(db, &key, &state.flag);
-        state.keys.push((db, key));
+        ctx.server.keyspace.watches.watch(db, key, &state.flag);
+        state.keys.push((db, Bytes::copy_from_slice(key)));
     }
     Ok(Reply::Ok)
 }
@@ -153,12 +153,7 @@ fn exec_locks<'a>(
         if q.spec.has(ALL_SHARDS) {
             return Locks::all(ks);
         }
-        keys.extend(
-            positions
-                .iter()
-                .filter_map(|&i| q.argv.get(i))
-                .map(|k| &k[..]),
-        );
+        keys.extend(positions.iter().filter_map(|&i| q.argv.get(i)));
     }
     if let Some(w) = watch {
         keys.extend(w.keys.iter().map(|(_, k)| &k[..]));
@@ -190,7 +185,7 @@ fn exec(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError> {
     ctx.client.in_exec = true;
     let mut replies = Vec::with_capacity(state.queue.len());
     for q in state.queue {
-        replies.push(match super::run_nested(ctx, q.spec, q.start, q.argv) {
+        replies.push(match super::run_nested(ctx, q.spec, q.start, &q.argv) {
             Ok(reply) => reply,
             Err(e) => {
                 let text = e.to_string();

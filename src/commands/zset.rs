@@ -189,12 +189,12 @@ enum Lex {
 
 impl Lex {
     /// Redis's `zslParseLexRangeItem`: `[x`, `(x`, `-`, `+`.
-    fn parse(b: &Bytes) -> Result<Lex, CmdError> {
+    fn parse(b: &[u8]) -> Result<Lex, CmdError> {
         match b.first() {
             Some(b'+') if b.len() == 1 => Ok(Lex::Max),
             Some(b'-') if b.len() == 1 => Ok(Lex::Min),
-            Some(b'[') => Ok(Lex::Incl(b.slice(1..))),
-            Some(b'(') => Ok(Lex::Excl(b.slice(1..))),
+            Some(b'[') => Ok(Lex::Incl(Bytes::copy_from_slice(&b[1..]))),
+            Some(b'(') => Ok(Lex::Excl(Bytes::copy_from_slice(&b[1..]))),
             _ => Err(CmdError::LexRangeItem),
         }
     }
@@ -282,7 +282,7 @@ fn positive(b: &[u8], err: CmdError) -> Result<i64, CmdError> {
 /// A numkeys argument, validated as Redis does before any key is touched: at least one key (`zero`
 /// error) and no more keys than arguments left (`ERR syntax error`).
 fn numkeys(args: &mut Args, zero: CmdError, parse: CmdError) -> Result<usize, CmdError> {
-    let n = parse_i64(&args.next_bytes()?).ok_or(parse)?;
+    let n = parse_i64(args.next_bytes()?).ok_or(parse)?;
     if n < 1 {
         return Err(zero);
     }
@@ -332,7 +332,7 @@ fn zincrby(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// Redis's `zaddGenericCommand`, after the options.
 fn zadd_generic(
     ctx: &mut ExecCtx<'_>,
-    key: Bytes,
+    key: &[u8],
     flags: u8,
     args: &mut Args,
 ) -> Result<Reply, CmdError> {
@@ -353,11 +353,11 @@ fn zadd_generic(
     }
     let mut scores = Vec::with_capacity(pairs);
     for p in rest.chunks_exact(2) {
-        scores.push(super::args::parse_f64(&p[0]).ok_or(CmdError::NotFloat)?);
+        scores.push(super::args::parse_f64(p[0]).ok_or(CmdError::NotFloat)?);
     }
     let lim = limits(ctx);
     let mut db = ctx.db();
-    let exists = match db.get_mut(&key) {
+    let exists = match db.get_mut(key) {
         None => false,
         Some(Value::ZSet(_)) => true,
         Some(_) => return Err(CmdError::WrongType),
@@ -369,19 +369,19 @@ fn zadd_generic(
         }
         let maxlen = rest.chunks_exact(2).map(|p| p[1].len()).max().unwrap_or(0);
         db.set(
-            &key,
+            key,
             Value::ZSet(ZSet::with_hint(pairs, maxlen, lim)),
             Ttl::Clear,
         );
     }
-    let Some(Value::ZSet(z)) = db.get_mut(&key) else {
+    let Some(Value::ZSet(z)) = db.get_mut(key) else {
         return no_result();
     };
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
     let mut err = None;
     for (p, &score) in rest.chunks_exact(2).zip(&scores) {
-        let member = &p[1][..];
+        let member = p[1];
         match z.score(member) {
             Some(cur) => {
                 if has(NX) {
@@ -420,13 +420,13 @@ fn zadd_generic(
     }
     let empty = z.is_empty();
     if added + updated > 0 {
-        db.notify(notify::ZSET, if has(INCR) { "zincr" } else { "zadd" }, &key);
+        db.notify(notify::ZSET, if has(INCR) { "zincr" } else { "zadd" }, key);
     }
     if empty {
-        db.remove(&key);
+        db.remove(key);
     }
     if added > 0 {
-        ctx.signal_ready(&key);
+        ctx.signal_ready(key);
     }
     if let Some(e) = err {
         return Err(e);
@@ -449,12 +449,12 @@ fn zrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(z) = get_zset_mut(db.get_mut(&key))? else {
+    let Some(z) = get_zset_mut(db.get_mut(key))? else {
         return Ok(Reply::Int(0));
     };
     let mut n = 0;
     for m in args.by_ref() {
-        if z.remove(&m).is_some() {
+        if z.remove(m).is_some() {
             n += 1;
             if z.is_empty() {
                 break;
@@ -462,7 +462,7 @@ fn zrem(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         }
     }
     if z.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     }
     if n == 0 {
         // Nothing changed: no write counted, no event (as Redis).
@@ -476,7 +476,7 @@ fn zcard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
     Ok(Reply::Int(
-        get_zset(db.get(&key))?.map_or(0, |z| z.len() as i64),
+        get_zset(db.get(key))?.map_or(0, |z| z.len() as i64),
     ))
 }
 
@@ -485,8 +485,8 @@ fn zscore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let member = args.next_bytes()?;
     let mut db = ctx.db();
-    Ok(get_zset(db.get(&key))?
-        .and_then(|z| z.score(&member))
+    Ok(get_zset(db.get(key))?
+        .and_then(|z| z.score(member))
         .map_or(Reply::Nil, Reply::Double))
 }
 
@@ -494,22 +494,19 @@ fn zscore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn zmscore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let z = get_zset(db.get(&key))?;
+    let z = get_zset(db.get(key))?;
     Ok(Reply::Array(
-        args.map(|m| {
-            z.and_then(|z| z.score(&m))
-                .map_or(Reply::Nil, Reply::Double)
-        })
-        .collect(),
+        args.map(|m| z.and_then(|z| z.score(m)).map_or(Reply::Nil, Reply::Double))
+            .collect(),
     ))
 }
 
 /// `ZCOUNT key min max` → the number of members with a score in the range.
 fn zcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let range = ScoreRange::parse(&args.next_bytes()?, &args.next_bytes()?)?;
+    let range = ScoreRange::parse(args.next_bytes()?, args.next_bytes()?)?;
     let mut db = ctx.db();
-    Ok(Reply::Int(get_zset(db.get(&key))?.map_or(0, |z| {
+    Ok(Reply::Int(get_zset(db.get(key))?.map_or(0, |z| {
         let (lo, hi) = range.ranks(z);
         (hi - lo) as i64
     })))
@@ -518,10 +515,10 @@ fn zcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `ZLEXCOUNT key min max` → the number of members in the lex range.
 fn zlexcount(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let min = Lex::parse(&args.next_bytes()?)?;
-    let max = Lex::parse(&args.next_bytes()?)?;
+    let min = Lex::parse(args.next_bytes()?)?;
+    let max = Lex::parse(args.next_bytes()?)?;
     let mut db = ctx.db();
-    Ok(Reply::Int(get_zset(db.get(&key))?.map_or(0, |z| {
+    Ok(Reply::Int(get_zset(db.get(key))?.map_or(0, |z| {
         let (lo, hi) = lex_ranks(z, &min, &max);
         (hi - lo) as i64
     })))
@@ -553,10 +550,10 @@ fn rank_generic(ctx: &mut ExecCtx<'_>, args: &mut Args, rev: bool) -> Result<Rep
         Reply::Nil
     };
     let mut db = ctx.db();
-    let Some(z) = get_zset(db.get(&key))? else {
+    let Some(z) = get_zset(db.get(key))? else {
         return Ok(none);
     };
-    Ok(match z.rank(&member) {
+    Ok(match z.rank(member) {
         None => none,
         Some((r, s)) => {
             let r = if rev { z.len() - 1 - r } else { r } as i64;
@@ -621,7 +618,7 @@ fn zrevrangebylex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdEr
 fn zrange_generic(
     ctx: &mut ExecCtx<'_>,
     args: &mut Args,
-    dst: Option<Bytes>,
+    dst: Option<&[u8]>,
     mut by: By,
     mut rev: Option<bool>,
 ) -> Result<Reply, CmdError> {
@@ -668,20 +665,20 @@ fn zrange_generic(
         Lex(Lex, Lex),
     }
     let spec = match by {
-        By::Score => Spec::Score(ScoreRange::parse(&a, &b)?),
-        By::Lex => Spec::Lex(Lex::parse(&a)?, Lex::parse(&b)?),
+        By::Score => Spec::Score(ScoreRange::parse(a, b)?),
+        By::Lex => Spec::Lex(Lex::parse(a)?, Lex::parse(b)?),
         _ => Spec::Rank(
-            parse_i64(&a).ok_or(CmdError::NotInteger)?,
-            parse_i64(&b).ok_or(CmdError::NotInteger)?,
+            parse_i64(a).ok_or(CmdError::NotInteger)?,
+            parse_i64(b).ok_or(CmdError::NotInteger)?,
         ),
     };
     let lim = limits(ctx);
     let mut db = ctx.db();
-    let z = match get_zset(db.get(&key))? {
+    let z = match get_zset(db.get(key))? {
         Some(z) => z,
         None => {
             return Ok(match dst {
-                Some(d) => store(ctx, &d, ZSet::new()),
+                Some(d) => store(ctx, d, ZSet::new()),
                 None => Reply::Array(Vec::new()),
             })
         }
@@ -736,7 +733,7 @@ fn zrange_generic(
         let pairs: Vec<(Vec<u8>, f64)> = items.map(|(m, s)| (m.to_vec(), s)).collect();
         let maxlen = pairs.iter().map(|p| p.0.len()).max().unwrap_or(0);
         let z = build(pairs, n, maxlen, lim);
-        return Ok(store(ctx, &d, z));
+        return Ok(store(ctx, d, z));
     }
     Ok(if withscores {
         Reply::Pairs(
@@ -769,23 +766,23 @@ fn zremrangebyrank(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdE
 /// `ZREMRANGEBYSCORE key min max` → the number of members removed.
 fn zremrangebyscore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let r = ScoreRange::parse(&args.next_bytes()?, &args.next_bytes()?)?;
+    let r = ScoreRange::parse(args.next_bytes()?, args.next_bytes()?)?;
     zrem_range(ctx, key, RemSpec::Score(r))
 }
 
 /// `ZREMRANGEBYLEX key min max` → the number of members removed.
 fn zremrangebylex(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let min = Lex::parse(&args.next_bytes()?)?;
-    let max = Lex::parse(&args.next_bytes()?)?;
+    let min = Lex::parse(args.next_bytes()?)?;
+    let max = Lex::parse(args.next_bytes()?)?;
     zrem_range(ctx, key, RemSpec::Lex(min, max))
 }
 
 /// The ZREMRANGEBY* commands once their range is parsed: the key's type is checked after the range.
-fn zrem_range(ctx: &mut ExecCtx<'_>, key: Bytes, spec: RemSpec) -> Result<Reply, CmdError> {
+fn zrem_range(ctx: &mut ExecCtx<'_>, key: &[u8], spec: RemSpec) -> Result<Reply, CmdError> {
     let dirty = ctx.dirty;
     let mut db = ctx.db();
-    let Some(z) = get_zset_mut(db.get_mut(&key))? else {
+    let Some(z) = get_zset_mut(db.get_mut(key))? else {
         return Ok(Reply::Int(0));
     };
     let (lo, hi) = match spec {
@@ -802,7 +799,7 @@ fn zrem_range(ctx: &mut ExecCtx<'_>, key: Bytes, spec: RemSpec) -> Result<Reply,
         0
     };
     if z.is_empty() {
-        db.remove(&key);
+        db.remove(key);
     }
     if n == 0 {
         // Nothing changed: no write counted, no event (as Redis).
@@ -821,7 +818,7 @@ type Popped = Vec<(Vec<u8>, f64)>;
 /// empty or missing; WRONGTYPE for a non-set met before a non-empty set.
 fn pop_first(
     ctx: &mut ExecCtx<'_>,
-    keys: &[Bytes],
+    keys: &[&[u8]],
     max: bool,
     count: usize,
 ) -> Result<Option<(Bytes, Popped)>, CmdError> {
@@ -846,7 +843,7 @@ fn pop_first(
         if empty {
             db.remove(key);
         }
-        return Ok(Some((key.clone(), out)));
+        return Ok(Some((Bytes::copy_from_slice(key), out)));
     }
     Ok(None)
 }
@@ -887,7 +884,7 @@ fn zpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, CmdE
     let key = args.next_bytes()?;
     let count = match args.next() {
         None => None,
-        Some(c) => Some(positive(&c, CmdError::NotPositive)?),
+        Some(c) => Some(positive(c, CmdError::NotPositive)?),
     };
     args.finish()?;
     if count == Some(0) {
@@ -912,14 +909,14 @@ fn zpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, CmdE
 
 /// Parses `numkeys key [key ...] MIN|MAX [COUNT count]` (ZMPOP, BZMPOP) as Redis's
 /// `zmpopGenericCommand`.
-fn parse_mpop(args: &mut Args) -> Result<(Vec<Bytes>, bool, usize), CmdError> {
-    let n = parse_i64(&args.next_bytes()?)
+fn parse_mpop<'a>(args: &mut Args<'a>) -> Result<(Vec<&'a [u8]>, bool, usize), CmdError> {
+    let n = parse_i64(args.next_bytes()?)
         .filter(|&n| n >= 1)
         .ok_or(CmdError::NumkeysNotPositive)?;
     if n as u64 >= args.remaining() as u64 {
         return Err(CmdError::Syntax);
     }
-    let keys: Vec<Bytes> = (0..n).filter_map(|_| args.next()).collect();
+    let keys: Vec<&[u8]> = (0..n).filter_map(|_| args.next()).collect();
     let max = if args.eat("min") {
         false
     } else if args.eat("max") {
@@ -930,7 +927,7 @@ fn parse_mpop(args: &mut Args) -> Result<(Vec<Bytes>, bool, usize), CmdError> {
     let mut count = None;
     while let Some(opt) = args.next() {
         if count.is_none() && opt.eq_ignore_ascii_case(b"count") && !args.is_empty() {
-            let c = parse_i64(&args.next_bytes()?)
+            let c = parse_i64(args.next_bytes()?)
                 .filter(|&c| c >= 1)
                 .ok_or(CmdError::CountNotPositive)?;
             count = Some(c);
@@ -966,7 +963,7 @@ fn bzpopmax(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 fn bzpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, CmdError> {
     let mut keys = args.rest();
     let t = keys.pop().ok_or(CmdError::Syntax)?;
-    let timeout_ms = Args::new(vec![t], 0).next_timeout()?;
+    let timeout_ms = super::args::parse_timeout(t)?;
     match pop_first(ctx, &keys, max, 1)? {
         Some((k, mut items)) => {
             let (m, s) = items.pop().ok_or(CmdError::Syntax)?;
@@ -976,7 +973,7 @@ fn bzpop(ctx: &mut ExecCtx<'_>, args: &mut Args, max: bool) -> Result<Reply, Cmd
                 Reply::Double(s),
             ]))
         }
-        None => block(ctx, keys, timeout_ms),
+        None => block(ctx, &keys, timeout_ms),
     }
 }
 
@@ -987,21 +984,21 @@ fn bzmpop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let (keys, max, count) = parse_mpop(args)?;
     match pop_first(ctx, &keys, max, count)? {
         Some((k, items)) => Ok(Reply::Array(vec![Reply::Bulk(k), nested_pairs(items)])),
-        None => block(ctx, keys, timeout_ms),
+        None => block(ctx, &keys, timeout_ms),
     }
 }
 
 /// Blocks the client on `keys`, or answers as a timeout where blocking is not allowed.
 fn block(
     ctx: &mut ExecCtx<'_>,
-    keys: Vec<Bytes>,
+    keys: &[&[u8]],
     timeout_ms: Option<u64>,
 ) -> Result<Reply, CmdError> {
     if !ctx.may_block() {
         return Ok(Reply::NilArray);
     }
     ctx.block = Some(BlockOn {
-        keys,
+        keys: keys.iter().map(|k| Bytes::copy_from_slice(k)).collect(),
         timeout_ms,
         timeout_reply: Reply::NilArray,
         argv_override: None,
@@ -1022,7 +1019,7 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let key = args.next_bytes()?;
     if args.is_empty() {
         let mut db = ctx.db();
-        let Some(z) = get_zset(db.get(&key))? else {
+        let Some(z) = get_zset(db.get(key))? else {
             return Ok(Reply::Nil);
         };
         let r = rand::thread_rng().gen_range(0..z.len().max(1));
@@ -1041,7 +1038,7 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
         return Err(CmdError::ValueOutOfRange);
     }
     let mut db = ctx.db();
-    let Some(z) = get_zset(db.get(&key))? else {
+    let Some(z) = get_zset(db.get(key))? else {
         return Ok(Reply::Array(Vec::new()));
     };
     let len = z.len();
@@ -1090,7 +1087,7 @@ fn zrandmember(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
 /// its member table with the reverse-binary cursor. Scores are bulk strings here in every protocol.
 fn zscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
-    let cursor = super::scan::parse_cursor(&args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
+    let cursor = super::scan::parse_cursor(args.next_bytes()?).ok_or(CmdError::InvalidCursor)?;
     let empty = || {
         Ok(Reply::Array(vec![
             Reply::bulk_str("0"),
@@ -1098,7 +1095,7 @@ fn zscan(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         ]))
     };
     let mut db = ctx.db();
-    let Some(z) = get_zset(db.get(&key))? else {
+    let Some(z) = get_zset(db.get(key))? else {
         return empty();
     };
     let opts = super::scan::ScanOptions::parse(args, false)?;
@@ -1216,7 +1213,7 @@ fn zdiffstore(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
 /// Reads the input sets of a set operation (missing keys are empty sets). Plain sets count as sorted
 /// sets whose members all score 1, as in Redis; other types are WRONGTYPE. Owned copies, so the
 /// result can be written to a key that is also an input.
-fn read_inputs(ctx: &mut ExecCtx<'_>, keys: &[Bytes]) -> Result<Vec<Option<ZSet>>, CmdError> {
+fn read_inputs(ctx: &mut ExecCtx<'_>, keys: &[&[u8]]) -> Result<Vec<Option<ZSet>>, CmdError> {
     let mut db = ctx.db();
     let mut out = Vec::with_capacity(keys.len());
     for k in keys {
@@ -1245,11 +1242,11 @@ fn setop(
     ctx: &mut ExecCtx<'_>,
     args: &mut Args,
     op: Op,
-    dst: Option<Bytes>,
+    dst: Option<&[u8]>,
     name: &'static str,
 ) -> Result<Reply, CmdError> {
     let n = numkeys(args, CmdError::AtLeastOneKey(name), CmdError::NotInteger)?;
-    let keys: Vec<Bytes> = (0..n).filter_map(|_| args.next()).collect();
+    let keys: Vec<&[u8]> = (0..n).filter_map(|_| args.next()).collect();
     // Redis checks the inputs' types before it parses the options.
     let sets = read_inputs(ctx, &keys)?;
     let mut weights = vec![1.0f64; n];
@@ -1260,7 +1257,7 @@ fn setop(
         let kw = |s: &str| opt.eq_ignore_ascii_case(s.as_bytes());
         if op != Op::Diff && left >= n && kw("weights") {
             for w in weights.iter_mut() {
-                *w = super::args::parse_f64(&args.next_bytes()?).ok_or(CmdError::WeightNotFloat)?;
+                *w = super::args::parse_f64(args.next_bytes()?).ok_or(CmdError::WeightNotFloat)?;
             }
         } else if op != Op::Diff && left >= 1 && kw("aggregate") {
             let a = args.next_bytes()?;
@@ -1285,7 +1282,7 @@ fn setop(
         let maxlen = result.iter().map(|p| p.0.len()).max().unwrap_or(0);
         let len = result.len();
         let z = build(result, len, maxlen, lim);
-        return Ok(store(ctx, &d, z));
+        return Ok(store(ctx, d, z));
     }
     // Reply in the result set's order: by score, then member.
     let z = build(result, usize::MAX, usize::MAX, lim);
@@ -1384,12 +1381,12 @@ fn zintercard(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
         CmdError::AtLeastOneKey("zintercard"),
         CmdError::NotInteger,
     )?;
-    let keys: Vec<Bytes> = (0..n).filter_map(|_| args.next()).collect();
+    let keys: Vec<&[u8]> = (0..n).filter_map(|_| args.next()).collect();
     let sets = read_inputs(ctx, &keys)?;
     let mut limit = 0u64;
     while let Some(opt) = args.next() {
         if opt.eq_ignore_ascii_case(b"limit") && !args.is_empty() {
-            limit = positive(&args.next_bytes()?, CmdError::LimitNegative)? as u64;
+            limit = positive(args.next_bytes()?, CmdError::LimitNegative)? as u64;
         } else {
             return Err(CmdError::Syntax);
         }

@@ -5,14 +5,18 @@
 //! connection's `BytesMut` read buffer and keeps its progress between reads, so a large multibulk that
 //! arrives in many TCP segments is scanned once, not from the start on every read.
 //!
-//! Arguments are zero-copy: each one is a `Bytes` split off the read buffer. Storage copies what it keeps
-//! (a stored value must never pin a whole read buffer).
+//! Arguments are zero-copy: a complete request is split off the read buffer in one piece, an [`Argv`]
+//! of spans into it. Storage copies what it keeps (a stored value must never pin a whole read buffer).
 //!
 //! Limits and error texts follow Redis 7 (`networking.c`): a framing error produces the exact
 //! `Protocol error: ...` message Redis sends, after which the connection is closed. A declared length is
 //! never used to pre-allocate more than a small bounded amount: memory grows only as bytes arrive.
 
-use bytes::{Buf, Bytes, BytesMut};
+use std::ops::Range;
+
+use bytes::{Buf, BytesMut};
+
+use super::Argv;
 
 use crate::error::ProtocolError;
 
@@ -44,7 +48,7 @@ impl Default for Limits {
 }
 
 /// One decoded request: the command name followed by its arguments.
-pub type Request = Vec<Bytes>;
+pub type Request = Argv;
 
 #[derive(Debug, Default)]
 pub struct Decoder {
@@ -52,7 +56,11 @@ pub struct Decoder {
     multibulk_left: usize,
     /// Length of the bulk whose header has been read but whose payload has not fully arrived.
     bulk_len: Option<usize>,
-    args: Vec<Bytes>,
+    /// Bytes at the front of the buffer read so far of the request in progress (its header and the
+    /// arguments complete so far). They stay in the buffer until the request is complete.
+    pos: usize,
+    /// Where the arguments read so far lie in the buffer.
+    spans: Vec<Range<usize>>,
 }
 
 impl Decoder {
@@ -62,10 +70,12 @@ impl Decoder {
 
     /// Gives back a request's vector once it has been executed, so the next request reuses its
     /// allocation (one fewer malloc/free per command).
-    pub fn recycle(&mut self, mut args: Request) {
-        if self.args.capacity() == 0 && args.capacity() <= MAX_PREALLOC_ARGS {
-            args.clear();
-            self.args = args;
+    pub fn recycle(&mut self, args: Request) {
+        if self.spans.capacity() == 0 {
+            let spans = args.into_spans();
+            if spans.capacity() <= MAX_PREALLOC_ARGS {
+                self.spans = spans;
+            }
         }
     }
 
@@ -74,9 +84,10 @@ impl Decoder {
         self.multibulk_left > 0
     }
 
-    /// Bytes the decoder still needs for the bulk it is reading (a hint to size the next read).
-    pub fn pending_bulk(&self) -> Option<usize> {
-        self.bulk_len
+    /// Bytes at the front of the buffer that belong to arguments of the request in progress already
+    /// read: Redis's query buffer limit counts only what is left (it has moved those into `argv`).
+    pub fn parsed(&self) -> usize {
+        self.pos
     }
 
     /// Decodes the next request from `buf`, consuming its bytes.
@@ -109,7 +120,12 @@ impl Decoder {
             if !self.read_bulks(buf, limits)? {
                 return Ok(None);
             }
-            return Ok(Some(std::mem::take(&mut self.args)));
+            let request = buf.split_to(self.pos).freeze();
+            self.pos = 0;
+            return Ok(Some(Argv::from_spans(
+                request,
+                std::mem::take(&mut self.spans),
+            )));
         }
     }
 
@@ -134,13 +150,14 @@ impl Decoder {
         if n > UNAUTH_MAX_MULTIBULK && limits.auth_required {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
-        buf.advance(cr + 2);
         if n <= 0 {
+            buf.advance(cr + 2);
             return Ok(Header::Empty);
         }
+        self.pos = cr + 2;
         self.multibulk_left = n as usize;
-        self.args.clear();
-        self.args.reserve((n as usize).min(MAX_PREALLOC_ARGS));
+        self.spans.clear();
+        self.spans.reserve((n as usize).min(MAX_PREALLOC_ARGS));
         Ok(Header::Started)
     }
 
@@ -150,38 +167,38 @@ impl Decoder {
             let len = match self.bulk_len {
                 Some(len) => len,
                 None => {
-                    let Some(cr) = memchr::memchr(b'\r', buf) else {
-                        if buf.len() > INLINE_MAX_SIZE {
+                    let rest = &buf[self.pos..];
+                    let Some(cr) = memchr::memchr(b'\r', rest) else {
+                        if rest.len() > INLINE_MAX_SIZE {
                             return Err(ProtocolError::TooBigBulkCount);
                         }
                         return Ok(false);
                     };
-                    if cr + 1 >= buf.len() {
+                    if cr + 1 >= rest.len() {
                         return Ok(false);
                     }
-                    if buf[0] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(buf[0]));
+                    if rest[0] != b'$' {
+                        return Err(ProtocolError::ExpectedDollar(rest[0]));
                     }
-                    let len = match parse_i64(&buf[1..cr]) {
+                    let len = match parse_i64(&rest[1..cr]) {
                         Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
                         _ => return Err(ProtocolError::InvalidBulkLength),
                     };
                     if len > UNAUTH_MAX_BULK && limits.auth_required {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
-                    buf.advance(cr + 2);
+                    self.pos += cr + 2;
                     let len = len as usize;
                     self.bulk_len = Some(len);
                     len
                 }
             };
-            if buf.len() < len + 2 {
+            if buf.len() - self.pos < len + 2 {
                 return Ok(false);
             }
             // Like Redis, the two bytes after the payload are skipped without being checked.
-            let arg = buf.split_to(len).freeze();
-            buf.advance(2);
-            self.args.push(arg);
+            self.spans.push(self.pos..self.pos + len);
+            self.pos += len + 2;
             self.bulk_len = None;
             self.multibulk_left -= 1;
         }
@@ -210,7 +227,7 @@ fn decode_inline(buf: &mut BytesMut) -> Result<Option<Request>, ProtocolError> {
     };
     let args = split_args(&buf[..line_end]).ok_or(ProtocolError::UnbalancedQuotes)?;
     buf.advance(nl + 1);
-    Ok(Some(args.into_iter().map(Bytes::from).collect()))
+    Ok(Some(Argv::from_args(args)))
 }
 
 /// Splits a line into arguments with Redis's `sdssplitargs` rules: whitespace separates arguments,
@@ -367,19 +384,39 @@ mod tests {
     fn multibulk_and_inline() {
         let r = decode_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\nPING\r\n  set a  \"b c\"\n").unwrap();
         assert_eq!(r.len(), 3);
+        assert_eq!(r[0], Argv::from_args(["GET", "k"]));
+        assert_eq!(r[1], Argv::from_args(["PING"]));
+        assert_eq!(r[2], Argv::from_args(["set", "a", "b c"]));
+    }
+
+    /// A request that arrives a byte at a time decodes as one that arrives whole, and each complete
+    /// request leaves the buffer holding only what follows it.
+    #[test]
+    fn requests_split_across_reads() {
+        let input: &[u8] =
+            b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$0\r\n\r\n*0\r\n*2\r\n$4\r\nECHO\r\n$5\r\na\r\nbc\r\nPING\r\n";
+        let whole = decode_all(input).unwrap();
         assert_eq!(
-            r[0],
-            vec![Bytes::from_static(b"GET"), Bytes::from_static(b"k")]
-        );
-        assert_eq!(r[1], vec![Bytes::from_static(b"PING")]);
-        assert_eq!(
-            r[2],
+            whole,
             vec![
-                Bytes::from_static(b"set"),
-                Bytes::from_static(b"a"),
-                Bytes::from_static(b"b c")
+                Argv::from_args(["SET", "k", ""]),
+                Argv::from_args(["ECHO", "a\r\nbc"]),
+                Argv::from_args(["PING"]),
             ]
         );
+        let mut d = Decoder::new();
+        let mut buf = BytesMut::new();
+        let mut got = Vec::new();
+        for &b in input {
+            buf.extend_from_slice(&[b]);
+            while let Some(r) = d.decode(&mut buf, &Limits::default()).unwrap() {
+                got.push(r);
+                assert!(d.parsed() == 0 && !d.in_progress());
+            }
+            assert!(d.parsed() <= buf.len());
+        }
+        assert_eq!(got, whole);
+        assert!(buf.is_empty());
     }
 
     #[test]
@@ -421,7 +458,7 @@ mod tests {
         let mut d = Decoder::new();
         let mut buf = BytesMut::from(&b"*2147483647\r\n$536870912\r\nab"[..]);
         assert!(d.decode(&mut buf, &Limits::default()).unwrap().is_none());
-        assert!(d.args.capacity() <= MAX_PREALLOC_ARGS);
+        assert!(d.spans.capacity() <= MAX_PREALLOC_ARGS);
         assert!(buf.capacity() < 1024);
     }
 

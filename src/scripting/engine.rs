@@ -399,19 +399,19 @@ fn lua_tolstring(v: &Value) -> Option<Vec<u8>> {
     }
 }
 
-/// A Lua value as a command argument: strings as they are, numbers as C's `%.17g` (Redis does not
-/// use Lua's own number format, which loses precision); anything else is refused.
-fn arg_bytes(v: &Value) -> Option<Bytes> {
-    match v {
-        Value::String(s) => Some(Bytes::copy_from_slice(&s.as_bytes())),
-        Value::Integer(i) => Some(Bytes::from(fmt_g(*i as f64, 17))),
-        Value::Number(n) => Some(Bytes::from(fmt_g(*n, 17))),
-        _ => None,
+/// Lua values as a command's arguments: strings as they are, numbers as C's `%.17g` (Redis does not
+/// use Lua's own number format, which loses precision); anything else is refused (`None`).
+fn lua_argv(args: &[Value]) -> Option<crate::protocol::Argv> {
+    let mut argv = crate::protocol::ArgvBuilder::default();
+    for v in args {
+        match v {
+            Value::String(s) => argv.push(&s.as_bytes()),
+            Value::Integer(i) => argv.push(fmt_g(*i as f64, 17).as_bytes()),
+            Value::Number(n) => argv.push(fmt_g(*n, 17).as_bytes()),
+            _ => return None,
+        }
     }
-}
-
-fn lua_argv(args: &[Value]) -> Option<Vec<Bytes>> {
-    args.iter().map(arg_bytes).collect()
+    Some(argv.finish())
 }
 
 /// C's `printf("%.<prec>g", v)`.
@@ -679,7 +679,7 @@ fn redis_call(
     if spec.has(flags::WRITE) {
         st.running.mark_write();
     }
-    match commands::call_from_script(st.ctx, argv) {
+    match commands::call_from_script(st.ctx, &argv) {
         Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
         Err(e) => {
             let text = e.to_string();
@@ -734,8 +734,8 @@ pub fn run(
     ctx: &mut ExecCtx<'_>,
     sha: &str,
     body: &[u8],
-    keys: &[Bytes],
-    args: &[Bytes],
+    keys: &[&[u8]],
+    args: &[&[u8]],
     read_only: bool,
     running: Arc<Running>,
 ) -> Result<Reply, CmdError> {
@@ -764,10 +764,10 @@ fn internal(e: mlua::Error) -> CmdError {
 }
 
 /// A Lua array of strings.
-fn strings(lua: &Lua, items: &[Bytes]) -> mlua::Result<Table> {
+fn strings(lua: &Lua, items: &[&[u8]]) -> mlua::Result<Table> {
     let t = lua.create_table_with_capacity(items.len(), 0)?;
     for (i, b) in items.iter().enumerate() {
-        t.raw_set(i + 1, lua.create_string(&b[..])?)?;
+        t.raw_set(i + 1, lua.create_string(b)?)?;
     }
     Ok(t)
 }
@@ -1099,8 +1099,8 @@ pub fn call_function(
     ctx: &mut ExecCtx<'_>,
     lib: &funcs::Library,
     name: &str,
-    keys: &[Bytes],
-    args: &[Bytes],
+    keys: &[&[u8]],
+    args: &[&[u8]],
     read_only: bool,
     running: Arc<Running>,
 ) -> Result<Reply, CmdError> {

@@ -177,10 +177,10 @@ pub fn run_script(
     ctx: &mut ExecCtx<'_>,
     sha: &str,
     body: &[u8],
-    keys: &[Bytes],
-    args: &[Bytes],
+    keys: &[&[u8]],
+    args: &[&[u8]],
     read_only: bool,
-    request: &[Bytes],
+    request: &crate::protocol::Argv,
 ) -> Result<Reply, CmdError> {
     let (flags, source) = shebang(body)?;
     let read_only = read_only || flags.no_writes;
@@ -205,10 +205,10 @@ pub fn run_script(
 pub fn run_function(
     ctx: &mut ExecCtx<'_>,
     found: &functions::Found,
-    keys: &[Bytes],
-    args: &[Bytes],
+    keys: &[&[u8]],
+    args: &[&[u8]],
     read_only: bool,
-    request: &[Bytes],
+    request: &crate::protocol::Argv,
 ) -> Result<Reply, CmdError> {
     let info = found.info();
     if read_only && info.flags & functions::NO_WRITES == 0 {

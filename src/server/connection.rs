@@ -112,7 +112,7 @@ async fn serve(
     let mut out = BytesMut::with_capacity(READ_CHUNK);
     let mut decoder = Decoder::new();
     // The requests of the current window (kept to reuse its allocation).
-    let mut batch: Vec<Vec<bytes::Bytes>> = Vec::with_capacity(WINDOW);
+    let mut batch: Vec<crate::protocol::Argv> = Vec::with_capacity(WINDOW);
     client
         .live
         .buffers
@@ -268,7 +268,7 @@ async fn serve(
         if client.close_after_reply || server.is_shutting_down() {
             return Ok(());
         }
-        if inbuf.len() as u64 > query_limit {
+        if (inbuf.len() - decoder.parsed()) as u64 > query_limit {
             debug!("closing client that exceeded the query buffer limit");
             return Ok(());
         }
@@ -281,7 +281,7 @@ async fn wait_pause(
     server: &Server,
     stream: &mut TcpStream,
     client: &ClientState,
-    argv: &[bytes::Bytes],
+    argv: &crate::protocol::Argv,
     out: &mut BytesMut,
 ) -> std::io::Result<bool> {
     let now = crate::storage::clock::now_ms();
@@ -323,7 +323,7 @@ async fn wait_blocked(
     stream: &mut TcpStream,
     client: &mut ClientState,
     inbuf: &mut BytesMut,
-    argv: Vec<bytes::Bytes>,
+    argv: crate::protocol::Argv,
     db: usize,
     on: BlockOn,
 ) -> std::io::Result<Option<Reply>> {
@@ -340,7 +340,7 @@ async fn wait_until_served(
     stream: &mut TcpStream,
     client: &mut ClientState,
     inbuf: &mut BytesMut,
-    argv: Vec<bytes::Bytes>,
+    argv: crate::protocol::Argv,
     db: usize,
     on: BlockOn,
 ) -> std::io::Result<Option<Reply>> {

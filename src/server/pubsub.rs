@@ -327,7 +327,7 @@ impl PubSub {
 
 /// One MONITOR line as Redis formats it: `<unix time with microseconds> [<db> <client>] "arg" ...`,
 /// each argument escaped as `sdscatrepr` does.
-pub fn monitor_line(now_us: u64, db: usize, peer: &str, argv: &[Bytes]) -> Bytes {
+pub fn monitor_line(now_us: u64, db: usize, peer: &str, argv: &crate::protocol::Argv) -> Bytes {
     use std::fmt::Write as _;
     let mut s = String::with_capacity(64);
     let _ = write!(

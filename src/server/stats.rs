@@ -337,7 +337,7 @@ impl Stats {
 
 /// The arguments as SLOWLOG keeps them: at most 32 (the last says how many more), each cut at 128 bytes
 /// with a note of how many more bytes there were.
-pub fn slowlog_argv(argv: &[Bytes]) -> Vec<Bytes> {
+pub fn slowlog_argv(argv: &crate::protocol::Argv) -> Vec<Bytes> {
     const MAX_ARGC: usize = 32;
     const MAX_STRING: usize = 128;
     let shown = argv.len().min(MAX_ARGC);
@@ -353,7 +353,7 @@ pub fn slowlog_argv(argv: &[Bytes]) -> Vec<Bytes> {
             s.extend_from_slice(format!("... ({} more bytes)", a.len() - MAX_STRING).as_bytes());
             out.push(Bytes::from(s));
         } else {
-            out.push(a.clone());
+            out.push(Bytes::copy_from_slice(a));
         }
     }
     out

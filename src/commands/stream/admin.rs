@@ -236,7 +236,7 @@ pub(super) fn xinfo_stream(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Rep
         }
     }
     let mut db = ctx.db();
-    let Some(s) = stream_ref(db.get(&key))? else {
+    let Some(s) = stream_ref(db.get(key))? else {
         return Err(CmdError::NoSuchKey);
     };
     let blocks = s.blocks() as u64;
@@ -336,7 +336,7 @@ pub(super) fn xinfo_stream(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Rep
 pub(super) fn xinfo_groups(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let key = args.next_bytes()?;
     let mut db = ctx.db();
-    let Some(s) = stream_ref(db.get(&key))? else {
+    let Some(s) = stream_ref(db.get(key))? else {
         return Err(CmdError::NoSuchKey);
     };
     Ok(Reply::Array(
@@ -363,11 +363,11 @@ pub(super) fn xinfo_consumers(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<
     let gname = args.next_bytes()?;
     let now = ctx.now;
     let mut db = ctx.db();
-    let Some(s) = stream_ref(db.get(&key))? else {
+    let Some(s) = stream_ref(db.get(key))? else {
         return Err(CmdError::NoSuchKey);
     };
-    let Some(g) = s.groups.get(&gname[..]) else {
-        return Err(nogroup_for_key(&key, &gname));
+    let Some(g) = s.groups.get(gname) else {
+        return Err(nogroup_for_key(key, gname));
     };
     Ok(Reply::Array(
         g.consumers
