@@ -958,3 +958,32 @@ fn declared_member_positions_fit_their_commands() {
     }
     assert!(declared >= 17, "{declared} single-member forms declared");
 }
+
+/// Dispatch's one-key fast path (`CommandSpec::single_key`) must find the key the key specs find,
+/// for every command and every request length its arity accepts (up to 8).
+#[test]
+fn single_key_fast_path_agrees_with_the_key_specs() {
+    let mut fast = 0;
+    for c in ferrite::commands::all_commands().flat_map(|c| std::iter::once(c).chain(c.subcommands))
+    {
+        for argc in 1..=8usize {
+            if !c.arity_ok(argc) {
+                continue;
+            }
+            let argv: ferrite::protocol::Argv = (0..argc).map(|i| format!("a{i}")).collect();
+            if let Some(i) = c.single_key(argc) {
+                fast += 1;
+                assert_eq!(
+                    c.key_positions(&argv).ok().as_deref(),
+                    Some(&[i][..]),
+                    "{} with {argc} arguments",
+                    c.full_name()
+                );
+            }
+        }
+    }
+    assert!(
+        fast > 100,
+        "{fast} (command, length) pairs took the fast path"
+    );
+}

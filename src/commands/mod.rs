@@ -562,21 +562,27 @@ fn run(
     // A blocking command may have to run again once a key is ready: keep its request.
     let retry = spec.has(flags::BLOCKING).then(|| argv.clone());
     let ks = &*server.keyspace;
-    let positions = spec.key_positions(&argv).unwrap_or_default();
     let locks = if spec.has(flags::ALL_SHARDS) {
         Locks::all(ks)
-    } else if positions.is_empty()
-        || (spec.has(flags::ALLOW_BUSY)
-            && crate::scripting::busy::is_busy(server.script_run.busy()))
+    } else if spec.has(flags::ALLOW_BUSY)
+        && crate::scripting::busy::is_busy(server.script_run.busy())
     {
         Locks::none(ks)
+    } else if let Some(i) = spec.single_key(argv.len()) {
+        Locks::for_key(ks, &argv[i])
     } else {
-        Locks::for_keys(ks, positions.iter().map(|&i| &argv[i]))
+        let positions = spec.key_positions(&argv).unwrap_or_default();
+        if positions.is_empty() {
+            Locks::none(ks)
+        } else {
+            Locks::for_keys(ks, positions.iter().map(|&i| &argv[i]))
+        }
     };
     // A write may make a key ready for blocked clients (a push, a RENAME onto it, ...): remember the
     // keys it names. Only when someone is blocked at all, so the common path pays nothing.
     let mut ready: Vec<(usize, Bytes)> = Vec::new();
     if spec.has(flags::WRITE) && server.blocking.waiting() > 0 {
+        let positions = spec.key_positions(&argv).unwrap_or_default();
         ready.extend(positions.iter().map(|&i| (client.db, argv.shared(i))));
     }
     let mut ctx = ExecCtx {

@@ -592,6 +592,21 @@ impl CommandSpec {
         self.getkeys.map(|f| f(argv)).unwrap_or_default()
     }
 
+    /// The position of the request's one key when the command has exactly one key spec and it names
+    /// one key at a fixed index (GET, SET, LPUSH, HSET, ...): dispatch's fast path, which then needs
+    /// neither [`CommandSpec::key_positions`]'s vector nor a sort of shard indices.
+    #[inline]
+    pub fn single_key(&self, argc: usize) -> Option<usize> {
+        match self.keys {
+            [KeySpec {
+                begin: BeginSearch::Index(i),
+                find: FindKeys::Range { lastkey: 0, .. },
+                ..
+            }] if (*i as usize) < argc && *i > 0 => Some(*i as usize),
+            _ => None,
+        }
+    }
+
     /// Positions in `argv` of the keys this request names, for dispatch to lock: every spec that fits
     /// (incomplete and `not_key` ones too: locking one shard more is harmless). Specs whose keyword is
     /// absent are skipped; `Err` if a spec does not fit the request.

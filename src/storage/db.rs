@@ -72,6 +72,18 @@ impl<'a> Locks<'a> {
         }
     }
 
+    /// Locks the shard of `key`: [`Locks::for_keys`] for one key.
+    pub fn for_key(ks: &'a Keyspace, key: &[u8]) -> Locks<'a> {
+        let i = shard_of(hash_key(key));
+        let mut guards = SmallVec::new();
+        guards.push((i, ks.lock(i)));
+        Locks {
+            ks,
+            guards,
+            world: World::None,
+        }
+    }
+
     /// Entitles the holder to every shard, for commands that must see or change the whole keyspace
     /// atomically or touch keys they did not declare. Shards are locked as they are first used.
     pub fn all(ks: &'a Keyspace) -> Locks<'a> {
