@@ -10,6 +10,7 @@ mod busy_poll;
 pub mod client;
 pub mod connection;
 pub mod cron;
+pub mod hugepages;
 pub mod memory;
 pub mod pause;
 pub mod pubsub;
