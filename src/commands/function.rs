@@ -277,7 +277,7 @@ fn function_stats(ctx: &mut ExecCtx<'_>, _: &mut Args) -> Result<Reply, CmdError
             (Reply::bulk_str("name"), Reply::bulk_string(r.name.clone())),
             (
                 Reply::bulk_str("command"),
-                Reply::Array(r.argv.iter().cloned().map(Reply::Bulk).collect()),
+                Reply::Array(r.argv.to_vec().into_iter().map(Reply::Bulk).collect()),
             ),
             (
                 Reply::bulk_str("duration_ms"),

@@ -715,10 +715,15 @@ pub fn run_nested(
     r
 }
 
-/// `redis.call` / `redis.pcall` from a script: the request goes through the same lookup, arity check
-/// and handler as a client's. The script's command holds every shard lock (see `run_nested`).
-pub fn call_from_script(ctx: &mut ExecCtx<'_>, argv: &Argv) -> Result<Reply, CmdError> {
-    let (spec, start) = resolve(argv)?;
+/// `redis.call` / `redis.pcall` from a script, once the script resolved the request (`resolve`: the
+/// same lookup and arity check as a client's): the same handler as a client's. The script's command
+/// holds every shard lock (see `run_nested`).
+pub fn call_from_script(
+    ctx: &mut ExecCtx<'_>,
+    spec: &'static CommandSpec,
+    start: usize,
+    argv: &Argv,
+) -> Result<Reply, CmdError> {
     if spec.has(flags::NOSCRIPT) {
         return Err(CmdError::NotAllowedFromScript);
     }

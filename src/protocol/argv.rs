@@ -97,6 +97,14 @@ pub struct ArgvBuilder {
 }
 
 impl ArgvBuilder {
+    /// Room for `args` arguments of `bytes` bytes in all, so that pushing them does not reallocate.
+    pub fn with_capacity(args: usize, bytes: usize) -> ArgvBuilder {
+        ArgvBuilder {
+            buf: BytesMut::with_capacity(bytes),
+            spans: Vec::with_capacity(args),
+        }
+    }
+
     pub fn push(&mut self, arg: &[u8]) {
         self.spans.push(self.buf.len()..self.buf.len() + arg.len());
         self.buf.extend_from_slice(arg);

@@ -43,7 +43,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use parking_lot::{Condvar, Mutex};
 
 use crate::error::CmdError;
@@ -72,7 +71,7 @@ pub struct Running {
     /// The function's name (FCALL) or the script's SHA-1.
     pub name: String,
     /// The caller's request (FUNCTION STATS).
-    pub argv: Vec<Bytes>,
+    pub argv: crate::protocol::Argv,
     /// `busy-reply-threshold` when the run started, in milliseconds.
     threshold_ms: u64,
     /// The script called a write command: SCRIPT KILL answers UNKILLABLE.
@@ -216,7 +215,7 @@ impl ScriptRun {
     }
 
     /// Records a script starting; the returned guard clears the record when the script ends.
-    pub fn begin(&self, is_eval: bool, name: String, argv: Vec<Bytes>) -> RunGuard<'_> {
+    pub fn begin(&self, is_eval: bool, name: String, argv: crate::protocol::Argv) -> RunGuard<'_> {
         let running = Arc::new(Running {
             started: Instant::now(),
             is_eval,
@@ -299,7 +298,7 @@ mod tests {
         let run = ScriptRun::new(0);
         assert_eq!(run.kill(true), Err(CmdError::NotBusy));
         {
-            let g = run.begin(true, "sha".into(), Vec::new());
+            let g = run.begin(true, "sha".into(), Default::default());
             assert_eq!(run.busy(), RUNNING);
             assert!(!g.running.tick());
             assert_eq!(run.busy(), BUSY_EVAL);
@@ -309,7 +308,7 @@ mod tests {
         }
         assert_eq!(run.busy(), NOT_BUSY);
         assert!(run.current().is_none());
-        let g = run.begin(false, "f".into(), Vec::new());
+        let g = run.begin(false, "f".into(), Default::default());
         assert_eq!(run.kill(true), Err(CmdError::BusyFunction));
         g.running.mark_write();
         assert_eq!(run.kill(false), Err(CmdError::Unkillable));
@@ -319,7 +318,7 @@ mod tests {
     fn waiters_run_when_the_script_ends_and_get_busy_past_the_threshold() {
         let run = Arc::new(ScriptRun::new(60_000));
         assert_eq!(run.wait_unless_busy(NOT_BUSY), Ok(()));
-        let g = run.begin(true, "sha".into(), Vec::new());
+        let g = run.begin(true, "sha".into(), Default::default());
         let waiter = {
             let run = run.clone();
             std::thread::spawn(move || run.wait_unless_busy(RUNNING))
@@ -328,7 +327,7 @@ mod tests {
         drop(g);
         assert_eq!(waiter.join().ok(), Some(Ok(())));
         run.set_threshold(0);
-        let g = run.begin(false, "f".into(), Vec::new());
+        let g = run.begin(false, "f".into(), Default::default());
         let waiter = {
             let run = run.clone();
             std::thread::spawn(move || run.wait_unless_busy(RUNNING))

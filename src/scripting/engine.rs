@@ -402,7 +402,14 @@ fn lua_tolstring(v: &Value) -> Option<Vec<u8>> {
 /// Lua values as a command's arguments: strings as they are, numbers as C's `%.17g` (Redis does not
 /// use Lua's own number format, which loses precision); anything else is refused (`None`).
 fn lua_argv(args: &[Value]) -> Option<crate::protocol::Argv> {
-    let mut argv = crate::protocol::ArgvBuilder::default();
+    let bytes = args
+        .iter()
+        .map(|v| match v {
+            Value::String(s) => s.as_bytes().len(),
+            _ => 24,
+        })
+        .sum();
+    let mut argv = crate::protocol::ArgvBuilder::with_capacity(args.len(), bytes);
     for v in args {
         match v {
             Value::String(s) => argv.push(&s.as_bytes()),
@@ -663,8 +670,8 @@ fn redis_call(
     let Some(argv) = lua_argv(args) else {
         return fail("ERR Lua redis lib command arguments must be strings or integers");
     };
-    let spec = match commands::resolve(&argv) {
-        Ok((spec, _)) => spec,
+    let (spec, start) = match commands::resolve(&argv) {
+        Ok(resolved) => resolved,
         Err(CmdError::WrongArity(_)) => {
             return fail("ERR Wrong number of args calling Redis command from script")
         }
@@ -679,7 +686,7 @@ fn redis_call(
     if spec.has(flags::WRITE) {
         st.running.mark_write();
     }
-    match commands::call_from_script(st.ctx, &argv) {
+    match commands::call_from_script(st.ctx, spec, start, &argv) {
         Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
         Err(e) => {
             let text = e.to_string();

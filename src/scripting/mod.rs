@@ -188,7 +188,7 @@ pub fn run_script(
         let server = ctx.server;
         let guard = server
             .script_run
-            .begin(true, sha.to_string(), request.to_vec());
+            .begin(true, sha.to_string(), request.clone());
         engine::run(
             ctx,
             sha,
@@ -220,7 +220,7 @@ pub fn run_function(
         let server = ctx.server;
         let guard = server
             .script_run
-            .begin(false, name.clone(), request.to_vec());
+            .begin(false, name.clone(), request.clone());
         engine::call_function(
             ctx,
             &found.library,
