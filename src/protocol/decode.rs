@@ -134,19 +134,27 @@ impl Decoder {
         buf: &mut BytesMut,
         limits: &Limits,
     ) -> Result<Header, ProtocolError> {
-        let Some(cr) = memchr::memchr(b'\r', buf) else {
-            if buf.len() > INLINE_MAX_SIZE {
-                return Err(ProtocolError::TooBigMbulkCount);
+        let (n, cr) = match short_number(buf) {
+            Some(h) => h,
+            None => {
+                let Some(cr) = memchr::memchr(b'\r', buf) else {
+                    if buf.len() > INLINE_MAX_SIZE {
+                        return Err(ProtocolError::TooBigMbulkCount);
+                    }
+                    return Ok(Header::Incomplete);
+                };
+                if cr + 1 >= buf.len() {
+                    return Ok(Header::Incomplete);
+                }
+                match parse_i64(&buf[1..cr]) {
+                    Some(n) => (n, cr),
+                    None => return Err(ProtocolError::InvalidMultibulkLength),
+                }
             }
-            return Ok(Header::Incomplete);
         };
-        if cr + 1 >= buf.len() {
-            return Ok(Header::Incomplete);
+        if n > i32::MAX as i64 {
+            return Err(ProtocolError::InvalidMultibulkLength);
         }
-        let n = match parse_i64(&buf[1..cr]) {
-            Some(n) if n <= i32::MAX as i64 => n,
-            _ => return Err(ProtocolError::InvalidMultibulkLength),
-        };
         if n > UNAUTH_MAX_MULTIBULK && limits.auth_required {
             return Err(ProtocolError::UnauthenticatedMultibulkLength);
         }
@@ -168,22 +176,30 @@ impl Decoder {
                 Some(len) => len,
                 None => {
                     let rest = &buf[self.pos..];
-                    let Some(cr) = memchr::memchr(b'\r', rest) else {
-                        if rest.len() > INLINE_MAX_SIZE {
-                            return Err(ProtocolError::TooBigBulkCount);
+                    let (len, cr) = match short_number(rest) {
+                        Some(h) if rest[0] == b'$' => h,
+                        _ => {
+                            let Some(cr) = memchr::memchr(b'\r', rest) else {
+                                if rest.len() > INLINE_MAX_SIZE {
+                                    return Err(ProtocolError::TooBigBulkCount);
+                                }
+                                return Ok(false);
+                            };
+                            if cr + 1 >= rest.len() {
+                                return Ok(false);
+                            }
+                            if rest[0] != b'$' {
+                                return Err(ProtocolError::ExpectedDollar(rest[0]));
+                            }
+                            match parse_i64(&rest[1..cr]) {
+                                Some(n) if n >= 0 => (n, cr),
+                                _ => return Err(ProtocolError::InvalidBulkLength),
+                            }
                         }
-                        return Ok(false);
                     };
-                    if cr + 1 >= rest.len() {
-                        return Ok(false);
+                    if len > limits.max_bulk_len {
+                        return Err(ProtocolError::InvalidBulkLength);
                     }
-                    if rest[0] != b'$' {
-                        return Err(ProtocolError::ExpectedDollar(rest[0]));
-                    }
-                    let len = match parse_i64(&rest[1..cr]) {
-                        Some(n) if n >= 0 && n <= limits.max_bulk_len => n,
-                        _ => return Err(ProtocolError::InvalidBulkLength),
-                    };
                     if len > UNAUTH_MAX_BULK && limits.auth_required {
                         return Err(ProtocolError::UnauthenticatedBulkLength);
                     }
@@ -210,6 +226,25 @@ enum Header {
     Incomplete,
     Empty,
     Started,
+}
+
+/// The common header, `*3\r\n` or `$5\r\n`, read without a search: the number after the first byte
+/// and the position of the `\r` that ends it, when the number is 1 to 18 plain digits (no sign, no
+/// leading zero) followed by `\r` and at least one more byte. Anything else returns `None` for the
+/// general path (a search for `\r`, then Redis's errors); where this returns a header, that path
+/// would find the same `\r` and the same number.
+#[inline]
+fn short_number(s: &[u8]) -> Option<(i64, usize)> {
+    let mut v: i64 = 0;
+    let mut i = 1;
+    while i < s.len() && i <= 18 && s[i].is_ascii_digit() {
+        v = v * 10 + i64::from(s[i] - b'0');
+        i += 1;
+    }
+    if i == 1 || i + 1 >= s.len() || s[i] != b'\r' || (s[1] == b'0' && i > 2) {
+        return None;
+    }
+    Some((v, i))
 }
 
 /// Parses one inline request line, as Redis's `processInlineBuffer` + `sdssplitargs` do.
@@ -460,6 +495,49 @@ mod tests {
         assert!(d.decode(&mut buf, &Limits::default()).unwrap().is_none());
         assert!(d.spans.capacity() <= MAX_PREALLOC_ARGS);
         assert!(buf.capacity() < 1024);
+    }
+
+    /// Where the search-free header read answers, the general path (search for `\r`, strict parse)
+    /// finds the same `\r` and the same number; the common headers take the fast path.
+    #[test]
+    fn short_headers_agree_with_the_general_parse() {
+        let bodies = [
+            "0",
+            "1",
+            "3",
+            "42",
+            "00",
+            "01",
+            "-1",
+            "+1",
+            "",
+            " 1",
+            "1 ",
+            "x",
+            "12a",
+            "123456789012345678",
+            "1234567890123456789",
+            "99999999999999999999",
+            "2147483648",
+        ];
+        let mut fast = 0;
+        for body in bodies {
+            for tail in ["\r\n", "\r", "\n", "", "\r\nrest", "x\r\n"] {
+                let s = format!("${body}{tail}");
+                let s = s.as_bytes();
+                if let Some((v, cr)) = short_number(s) {
+                    fast += 1;
+                    assert_eq!(memchr::memchr(b'\r', s), Some(cr), "{s:?}");
+                    assert!(cr + 1 < s.len());
+                    assert_eq!(parse_i64(&s[1..cr]), Some(v), "{s:?}");
+                }
+            }
+        }
+        assert!(fast >= 12, "{fast}");
+        assert_eq!(short_number(b"$5\r\nhello\r\n"), Some((5, 2)));
+        assert_eq!(short_number(b"*3\r\n"), Some((3, 2)));
+        assert_eq!(short_number(b"$01\r\n"), None);
+        assert_eq!(short_number(b"$3\r"), None);
     }
 
     #[test]
