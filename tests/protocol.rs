@@ -368,3 +368,62 @@ fn a_mixed_pipeline_runs_in_order_across_decode_windows() {
     raw.roundtrip(&req, &expected);
     assert!(raw.is_closed());
 }
+
+/// `client-query-buffer-limit` counts what is still unparsed after a read, as Redis does once it
+/// has moved the arguments read so far out of its query buffer: a request of three 600 KB arguments
+/// (1.8 MB in all) is served under a 1 MB limit, so is a 1.5 MB pipeline of small requests, while one
+/// 2 MB argument closes the connection. The first and last checked against Redis 7.0.
+#[test]
+fn query_buffer_limit_counts_the_unparsed_part() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    common::ok(
+        &mut con,
+        &["CONFIG", "SET", "client-query-buffer-limit", "1mb"],
+    );
+    let big = vec![b'x'; 600_000];
+    let req = resp(&[b"RPUSH", b"l", &big, &big, &big]);
+    let mut raw = srv.raw();
+    // In pieces, so that the server reads the request over many passes.
+    for piece in req.chunks(64 * 1024) {
+        raw.send(piece);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    raw.roundtrip(b"", b":3\r\n");
+    assert_eq!(common::int(&mut con, &["LLEN", "l"]), 3);
+
+    // Then, on the same connection (its buffer grown by the large arguments), 1.5 MB of small
+    // pipelined requests sent at once: read a chunk at a time, as Redis reads them, so the limit
+    // never sees them all and every one is answered.
+    let mut pipeline = Vec::new();
+    for i in 0..40_000 {
+        pipeline.extend(resp(&[
+            b"SET",
+            format!("p{i:05}").as_bytes(),
+            b"value-value-value",
+        ]));
+    }
+    assert!(pipeline.len() > 1_500_000);
+    let mut sender = raw.s.try_clone().expect("clone");
+    let writer = std::thread::spawn(move || std::io::Write::write_all(&mut sender, &pipeline));
+    let replies = raw.read_n(40_000 * 5);
+    writer
+        .join()
+        .expect("writer")
+        .expect("the pipeline was accepted whole");
+    assert_eq!(replies, b"+OK\r\n".repeat(40_000));
+
+    let huge = vec![b'y'; 2_000_000];
+    let req = resp(&[b"SET", b"k", &huge]);
+    let mut raw = srv.raw();
+    raw.s
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .ok();
+    for piece in req.chunks(64 * 1024) {
+        if std::io::Write::write_all(&mut raw.s, piece).is_err() {
+            break; // closed under us: what is expected
+        }
+    }
+    assert!(raw.is_closed() || raw.read_n(1).is_empty());
+    assert_eq!(common::int(&mut con, &["EXISTS", "k"]), 0);
+}

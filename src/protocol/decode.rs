@@ -84,6 +84,12 @@ impl Decoder {
         self.multibulk_left > 0
     }
 
+    /// Bytes still to arrive for the bulk being read, given the buffer's length (0 between bulks).
+    pub fn bulk_remaining(&self, buffered: usize) -> usize {
+        self.bulk_len
+            .map_or(0, |len| (self.pos + len + 2).saturating_sub(buffered))
+    }
+
     /// Bytes at the front of the buffer that belong to arguments of the request in progress already
     /// read: Redis's query buffer limit counts only what is left (it has moved those into `argv`).
     pub fn parsed(&self) -> usize {

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use bytes::BytesMut;
+use bytes::{BufMut, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -128,17 +128,22 @@ async fn serve(
         if inbuf.capacity() - inbuf.len() < READ_CHUNK / 4 {
             inbuf.reserve(READ_CHUNK);
         }
+        // As Redis: a read takes at most READ_CHUNK, or the rest of a large argument being read, so
+        // the query buffer limit (checked after each read) sees what one request left unparsed, not
+        // a burst of small pipelined requests read at once.
+        let most = READ_CHUNK.max(decoder.bulk_remaining(inbuf.len()));
+        let mut room = (&mut inbuf).limit(most);
         let n = match messages.as_mut() {
             None => tokio::select! {
                 biased;
                 _ = &mut killed => return Ok(()),
-                r = stream.read_buf(&mut inbuf) => r?,
+                r = stream.read_buf(&mut room) => r?,
             },
             Some(rx) => {
                 tokio::select! {
                     biased;
                     _ = &mut killed => return Ok(()),
-                    r = stream.read_buf(&mut inbuf) => r?,
+                    r = stream.read_buf(&mut room) => r?,
                     m = rx.recv() => {
                         if let Some(m) = m {
                             deliver(server, stream, client, rx, m, &mut out).await?;
@@ -159,6 +164,12 @@ async fn serve(
             let cfg = server.config.read();
             (cfg.proto_max_bulk_len, cfg.client_query_buffer_limit)
         };
+        // As Redis checks it after each read, before parsing: what is still unparsed (the arguments
+        // of a request in progress read so far do not count).
+        if (inbuf.len() - decoder.parsed()) as u64 > query_limit {
+            debug!("closing client that exceeded the query buffer limit");
+            return Ok(());
+        }
         let mut commands = 0u64;
         let mut now = crate::storage::clock::now_ms();
         'frames: loop {
@@ -266,10 +277,6 @@ async fn serve(
             .buffers
             .store(inbuf.len(), inbuf.capacity(), out.capacity(), out.len());
         if client.close_after_reply || server.is_shutting_down() {
-            return Ok(());
-        }
-        if (inbuf.len() - decoder.parsed()) as u64 > query_limit {
-            debug!("closing client that exceeded the query buffer limit");
             return Ok(());
         }
     }
