@@ -271,7 +271,11 @@ fn bitop(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Int(0));
     }
     let len = acc.len() as i64;
-    db.set(dest, Value::Str(StrValue::Raw(acc.into())), Ttl::Clear);
+    db.set(
+        dest,
+        Value::Str(StrValue::Raw(crate::storage::value::raw::from_slice(&acc))),
+        Ttl::Clear,
+    );
     Ok(Reply::Int(len))
 }
 

@@ -401,7 +401,7 @@ fn append(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         Some(Value::Str(s)) => {
             check_string_length(max, s.len() as u64, tail.len() as u64).map(|()| {
                 let raw = s.make_raw();
-                raw.extend_from_slice(tail);
+                crate::storage::value::raw::extend(raw, tail);
                 raw.len()
             })
         }
@@ -500,7 +500,7 @@ fn incrbyfloat(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError
     let value = if text.len() <= crate::storage::value::EMBSTR_MAX {
         StrValue::Emb(crate::smallbytes::SmallBytes::new(&text))
     } else {
-        StrValue::Raw(text.into())
+        StrValue::Raw(crate::storage::value::raw::from_slice(&text))
     };
     let ttl = if cur.is_some() { Ttl::Keep } else { Ttl::Clear };
     db.set(key, Value::Str(value), ttl);
@@ -568,19 +568,18 @@ fn setrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         None => {
             check_string_length(max, offset, value.len() as u64)?;
             // Within proto-max-bulk-len (an i64), so the end fits in usize.
-            let mut raw = vec![0u8; offset as usize + value.len()];
+            let mut raw = crate::storage::value::RawBytes::new();
+            crate::storage::value::raw::zero_extend(&mut raw, offset as usize + value.len());
             raw[offset as usize..].copy_from_slice(value);
             let n = raw.len();
-            db.set(key, Value::Str(StrValue::Raw(raw.into())), Ttl::Keep);
+            db.set(key, Value::Str(StrValue::Raw(raw)), Ttl::Keep);
             return Ok(Reply::Int(n as i64));
         }
         Some(Value::Str(s)) if value.is_empty() => Ok(s.len()),
         Some(Value::Str(s)) => check_string_length(max, offset, value.len() as u64).map(|()| {
             let (start, end) = (offset as usize, offset as usize + value.len());
             let raw = s.make_raw();
-            if raw.len() < end {
-                raw.resize(end, 0);
-            }
+            crate::storage::value::raw::zero_extend(raw, end);
             raw[start..end].copy_from_slice(value);
             raw.len()
         }),

@@ -17,6 +17,53 @@ use crate::storage::types::stream::Stream;
 /// The buffer of a `raw` string.
 pub type RawBytes = thin_vec::ThinVec<u8>;
 
+/// Bulk operations on [`RawBytes`]. `thin_vec`'s own `From<&[T]>`, `From<Vec<T>>`,
+/// `extend_from_slice` and `resize` go element by element (a push and a capacity check per byte): SET
+/// of a 100 KB value spent 70% of its time there and ran at 0.37 of Redis. These copy or fill once.
+pub mod raw {
+    use super::RawBytes;
+
+    /// `b` in a new buffer of exactly its length.
+    pub fn from_slice(b: &[u8]) -> RawBytes {
+        let mut v = RawBytes::with_capacity(b.len());
+        extend(&mut v, b);
+        v
+    }
+
+    /// Appends `b` (one copy).
+    pub fn extend(v: &mut RawBytes, b: &[u8]) {
+        if b.is_empty() {
+            return;
+        }
+        v.reserve(b.len());
+        let len = v.len();
+        // SAFETY: `reserve` made room for `len + b.len()` bytes (a real allocation: `b` is not
+        // empty, so this is never the shared empty header). The copy initialises exactly the bytes
+        // `set_len` then covers, and `b` cannot overlap that spare capacity: `v` is borrowed mutably
+        // for this call, so `b` does not point into it.
+        unsafe {
+            std::ptr::copy_nonoverlapping(b.as_ptr(), v.as_mut_ptr().add(len), b.len());
+            v.set_len(len + b.len());
+        }
+    }
+
+    /// Grows `v` to `len` bytes with zeros (no-op if it is that long already).
+    pub fn zero_extend(v: &mut RawBytes, len: usize) {
+        let old = v.len();
+        if len <= old {
+            return;
+        }
+        v.reserve(len - old);
+        // SAFETY: `reserve` made room for `len` bytes, a real allocation since `len > old >= 0`;
+        // `write_bytes` initialises bytes `old..len`, exactly what `set_len` then covers, and zero is
+        // a valid `u8`.
+        unsafe {
+            std::ptr::write_bytes(v.as_mut_ptr().add(old), 0, len - old);
+            v.set_len(len);
+        }
+    }
+}
+
 /// Longest string Redis stores as `embstr`.
 pub const EMBSTR_MAX: usize = 44;
 
@@ -73,7 +120,7 @@ impl StrValue {
         if b.len() <= EMBSTR_MAX {
             StrValue::Emb(SmallBytes::new(b))
         } else {
-            StrValue::Raw(RawBytes::from(b))
+            StrValue::Raw(raw::from_slice(b))
         }
     }
 
@@ -101,8 +148,8 @@ impl StrValue {
     pub fn make_raw(&mut self) -> &mut RawBytes {
         let bytes = match self {
             StrValue::Raw(_) => None,
-            StrValue::Emb(b) => Some(RawBytes::from(b.as_slice())),
-            StrValue::Int(i) => Some(RawBytes::from(itoa::Buffer::new().format(*i).as_bytes())),
+            StrValue::Emb(b) => Some(raw::from_slice(b.as_slice())),
+            StrValue::Int(i) => Some(raw::from_slice(itoa::Buffer::new().format(*i).as_bytes())),
         };
         if let Some(b) = bytes {
             *self = StrValue::Raw(b);
@@ -206,6 +253,33 @@ impl Entry {
 
 #[cfg(test)]
 mod size_tests {
+    use super::{raw, RawBytes};
+
+    /// The bulk helpers copy and fill exactly, empty cases included.
+    #[test]
+    fn raw_bulk_operations() {
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let mut v = raw::from_slice(&big);
+        assert_eq!(&v[..], &big[..]);
+        assert_eq!(v.capacity(), big.len());
+        raw::extend(&mut v, b"tail");
+        assert_eq!(&v[big.len()..], b"tail");
+        raw::extend(&mut v, b"");
+        assert_eq!(v.len(), big.len() + 4);
+        raw::zero_extend(&mut v, big.len() + 10);
+        assert_eq!(&v[big.len() + 4..], &[0u8; 6]);
+        raw::zero_extend(&mut v, 3);
+        assert_eq!(v.len(), big.len() + 10, "never shrinks");
+        let mut e = raw::from_slice(b"");
+        assert!(e.is_empty());
+        raw::zero_extend(&mut e, 0);
+        raw::zero_extend(&mut e, 5);
+        assert_eq!(&e[..], &[0u8; 5]);
+        let mut f = RawBytes::new();
+        raw::extend(&mut f, b"abc");
+        assert_eq!(&f[..], b"abc");
+    }
+
     #[test]
     fn value_stays_small() {
         assert!(

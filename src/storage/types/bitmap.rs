@@ -34,10 +34,7 @@ pub fn get_bit(b: &[u8], offset: u64) -> bool {
 
 /// Grows `b` with zero bytes so that bit `offset` exists.
 pub fn grow_to_bit(b: &mut crate::storage::value::RawBytes, offset: u64) {
-    let need = (offset >> 3) as usize + 1;
-    if b.len() < need {
-        b.resize(need, 0);
-    }
+    crate::storage::value::raw::zero_extend(b, (offset >> 3) as usize + 1);
 }
 
 /// Sets bit `offset` to `on`, growing `b` with zero bytes as needed. Returns the previous value.
