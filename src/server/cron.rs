@@ -3,9 +3,6 @@
 //! Once a second it closes clients idle for longer than `timeout` seconds (Redis's
 //! `clientsCronHandleTimeout`): not those blocked in a command, subscribed, or running MONITOR.
 //!
-//! Every 100 ms, once the data set is large, it asks the kernel for huge pages for the heap
-//! ([`super::hugepages`]).
-//!
 //! Every 100 ms the task samples the command, network-input and network-output counters into
 //! 16-slot rings, as Redis's `trackInstantaneousMetric` does; INFO's `instantaneous_ops_per_sec` and
 //! `instantaneous_input_kbps`/`output_kbps` are the averages of the rings. Connections only bump
@@ -80,7 +77,6 @@ pub async fn run(server: Arc<Server>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(PERIOD_MS));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut ticks = 0u64;
-    let mut huge_pages = super::hugepages::Advisor::default();
     loop {
         tokio::select! {
             _ = tick.tick() => {}
@@ -90,7 +86,6 @@ pub async fn run(server: Arc<Server>) {
         server.metrics.sample(&server, now);
         // used_memory_peak follows the process between INFO calls, as Redis's cron samples it.
         server.memory.refresh();
-        huge_pages.tick(server.memory.used());
         ticks = ticks.wrapping_add(1);
         if ticks.is_multiple_of(1000 / PERIOD_MS) {
             close_idle_clients(&server, now);

@@ -10,7 +10,6 @@ mod busy_poll;
 pub mod client;
 pub mod connection;
 pub mod cron;
-pub mod hugepages;
 pub mod memory;
 pub mod pause;
 pub mod pubsub;
