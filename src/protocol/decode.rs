@@ -61,21 +61,30 @@ pub struct Decoder {
     pos: usize,
     /// Where the arguments read so far lie in the buffer.
     spans: Vec<Range<usize>>,
+    /// Span vectors of executed requests, given back through [`Decoder::recycle`]: a window of
+    /// pipelined requests is decoded before any of them runs, so one spare vector is not enough.
+    spare: Vec<Vec<Range<usize>>>,
 }
+
+/// Most spare span vectors kept (a window of pipelined requests is 16).
+const MAX_SPARE: usize = 32;
 
 impl Decoder {
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Gives back a request's vector once it has been executed, so the next request reuses its
-    /// allocation (one fewer malloc/free per command).
+    /// Gives back a request's vector once it has been executed, so a later request reuses its
+    /// allocation (no malloc/free per command).
     pub fn recycle(&mut self, args: Request) {
-        if self.spans.capacity() == 0 {
-            let spans = args.into_spans();
-            if spans.capacity() <= MAX_PREALLOC_ARGS {
-                self.spans = spans;
-            }
+        let spans = args.into_spans();
+        if spans.capacity() == 0 || spans.capacity() > MAX_PREALLOC_ARGS {
+            return;
+        }
+        if self.spans.capacity() == 0 && !self.in_progress() {
+            self.spans = spans;
+        } else if self.spare.len() < MAX_SPARE {
+            self.spare.push(spans);
         }
     }
 
@@ -128,9 +137,10 @@ impl Decoder {
             }
             let request = buf.split_to(self.pos).freeze();
             self.pos = 0;
+            let next = self.spare.pop().unwrap_or_default();
             return Ok(Some(Argv::from_spans(
                 request,
-                std::mem::take(&mut self.spans),
+                std::mem::replace(&mut self.spans, next),
             )));
         }
     }
@@ -492,6 +502,36 @@ mod tests {
         );
         assert_eq!(split_args(b"\"\"").unwrap(), vec![Vec::<u8>::new()]);
         assert!(split_args(b"'abc").is_none());
+    }
+
+    /// A window of pipelined requests decoded after the previous window was executed and recycled
+    /// takes its span vectors from the spares, one each, instead of allocating.
+    #[test]
+    fn recycled_span_vectors_serve_the_next_window() {
+        let window: Vec<u8> = (0..16)
+            .flat_map(|i| format!("*2\r\n$3\r\nGET\r\n$2\r\nk{}\r\n", i % 10).into_bytes())
+            .collect();
+        let mut d = Decoder::new();
+        let mut buf = BytesMut::from(&window[..]);
+        let mut first = Vec::new();
+        while let Some(r) = d.decode(&mut buf, &Limits::default()).unwrap() {
+            first.push(r);
+        }
+        assert_eq!(first.len(), 16);
+        for r in first {
+            d.recycle(r);
+        }
+        assert!(d.spans.capacity() > 0);
+        assert_eq!(d.spare.len(), 15);
+        buf.extend_from_slice(&window);
+        let mut second = 0;
+        while let Some(r) = d.decode(&mut buf, &Limits::default()).unwrap() {
+            assert_eq!(r.len(), 2);
+            second += 1;
+        }
+        assert_eq!(second, 16);
+        // Sixteen requests, sixteen recycled vectors: none was allocated.
+        assert_eq!(d.spare.len(), 0);
     }
 
     #[test]
