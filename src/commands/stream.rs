@@ -594,7 +594,7 @@ fn read_generic(
     args: &mut Args,
     group_cmd: bool,
 ) -> Result<Reply, CmdError> {
-    let argv: Vec<Bytes> = args.argv().to_vec();
+    let argv = args.argv();
     let argc = argv.len();
     let mut timeout: Option<u64> = None;
     let mut blocking = false;
@@ -638,7 +638,7 @@ fn read_generic(
             if !group_cmd {
                 return Err(CmdError::XreadGroupOption);
             }
-            group = Some((argv[i + 1].clone(), argv[i + 2].clone()));
+            group = Some((argv.shared(i + 1), argv.shared(i + 2)));
             i += 2;
         } else if o.eq_ignore_ascii_case(b"NOACK") {
             if !group_cmd {
@@ -704,11 +704,11 @@ fn read_generic(
         }
     }
     let mut out: Vec<(Bytes, Reply)> = Vec::new();
-    for k in 0..n {
-        let key = argv[streams_arg + k].clone();
+    for (k, &id) in ids.iter().enumerate().take(n) {
+        let key = argv.shared(streams_arg + k);
         let served = match &group {
-            None => serve_plain(ctx, &key, ids[k].unwrap_or(StreamId::MAX), count, retrying)?,
-            Some((g, c)) => serve_group(ctx, &key, g, c, ids[k], count, noack, now)?,
+            None => serve_plain(ctx, &key, id.unwrap_or(StreamId::MAX), count, retrying)?,
+            Some((g, c)) => serve_group(ctx, &key, g, c, id, count, noack, now)?,
         };
         if let Some(r) = served {
             out.push((key, r));
@@ -729,9 +729,11 @@ fn read_generic(
         });
     }
     if blocking && ctx.may_block() {
-        let keys = argv[streams_arg..streams_arg + n].to_vec();
+        let keys = (streams_arg..streams_arg + n)
+            .map(|i| Bytes::copy_from_slice(&argv[i]))
+            .collect();
         let argv_override = resolved_dollar.then(|| {
-            let mut a = argv.clone();
+            let mut a = argv.to_vec();
             for (k, id) in ids.iter().enumerate() {
                 if let Some(id) = id {
                     if &a[streams_arg + n + k][..] == b"$" {
@@ -943,7 +945,7 @@ fn xack(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `[count, first, last, [[consumer, count], ...]]`, or the entries `[[id, consumer, idle, deliveries],
 /// ...]`.
 fn xpending(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let argc = argv.len();
     let key = &argv[1];
     let gname = &argv[2];
@@ -964,7 +966,7 @@ fn xpending(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         let count = parse_i64(&argv[at + 2]).ok_or(CmdError::NotInteger)?.max(0);
         let start = interval_start(&argv[at])?;
         let end = interval_end(&argv[at + 1])?;
-        let consumer = argv.get(at + 3).cloned();
+        let consumer = argv.get(at + 3).map(Bytes::copy_from_slice);
         if at + 4 < argc {
             return Err(CmdError::Syntax);
         }
@@ -973,7 +975,7 @@ fn xpending(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let now = ctx.now;
     let mut db = ctx.db();
     let s = stream_ref(db.get(key))?;
-    let Some(g) = s.and_then(|s| s.groups.get(&gname[..])) else {
+    let Some(g) = s.and_then(|s| s.groups.get(gname)) else {
         return Err(nogroup(key, gname));
     };
     let Some((minidle, start, end, count, consumer)) = extended else {
@@ -1037,12 +1039,12 @@ fn xpending(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `XCLAIM key group consumer min-idle-time id [id ...] [IDLE ms] [TIME unix-ms] [RETRYCOUNT count]
 /// [FORCE] [JUSTID] [LASTID lastid]` → the claimed entries (or their IDs with JUSTID).
 fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let argc = argv.len();
     let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
     let now = ctx.now;
     let mut db = ctx.db();
-    let has_group = stream_ref(db.get(key))?.is_some_and(|s| s.groups.contains_key(&gname[..]));
+    let has_group = stream_ref(db.get(key))?.is_some_and(|s| s.groups.contains_key(gname));
     if !has_group {
         return Err(nogroup(key, gname));
     }
@@ -1104,7 +1106,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
     let Some(s) = stream_mut(&mut db, key)? else {
         return Err(nogroup(key, gname));
     };
-    let Some(mut g) = s.groups.remove(&gname[..]) else {
+    let Some(mut g) = s.groups.remove(gname) else {
         return Err(nogroup(key, gname));
     };
     if last_id > g.last_id {
@@ -1151,7 +1153,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
             created = is_new;
         }
         g.assign(id, cname, delivery, count);
-        if let Some(c) = g.consumers.get_mut(&cname[..]) {
+        if let Some(c) = g.consumers.get_mut(cname) {
             c.active_time = Some(now);
         }
         out.push(if justid {
@@ -1170,7 +1172,7 @@ fn xclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
 /// `XAUTOCLAIM key group consumer min-idle-time start [COUNT count] [JUSTID]` → `[next-start,
 /// claimed entries (or IDs), deleted IDs]`.
 fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let argc = argv.len();
     let (key, gname, cname) = (&argv[1], &argv[2], &argv[3]);
     let minidle = parse_i64(&argv[4])
@@ -1200,14 +1202,14 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
     }
     let now = ctx.now;
     let mut db = ctx.db();
-    let has_group = stream_ref(db.get(key))?.is_some_and(|s| s.groups.contains_key(&gname[..]));
+    let has_group = stream_ref(db.get(key))?.is_some_and(|s| s.groups.contains_key(gname));
     if !has_group {
         return Err(nogroup(key, gname));
     }
     let Some(s) = stream_mut(&mut db, key)? else {
         return Err(nogroup(key, gname));
     };
-    let Some(mut g) = s.groups.remove(&gname[..]) else {
+    let Some(mut g) = s.groups.remove(gname) else {
         return Err(nogroup(key, gname));
     };
     let mut attempts = count.saturating_mul(10);
@@ -1247,7 +1249,7 @@ fn xautoclaim(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError>
             created = is_new;
         }
         g.assign(id, cname, now, dc);
-        if let Some(c) = g.consumers.get_mut(&cname[..]) {
+        if let Some(c) = g.consumers.get_mut(cname) {
             c.active_time = Some(now);
         }
         claimed.push(if justid {

@@ -27,7 +27,7 @@ fn parse_entries_read(b: &[u8]) -> Result<Option<u64>, CmdError> {
 
 /// `XGROUP CREATE key group id|$ [MKSTREAM] [ENTRIESREAD entries-read]` → OK.
 pub(super) fn xgroup_create(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let (key, gname, id_arg) = (&argv[2], &argv[3], &argv[4]);
     let mut mkstream = false;
     let mut entries_read = None;
@@ -51,7 +51,7 @@ pub(super) fn xgroup_create(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Re
     if argv.len() > 8 {
         return Err(sub_syntax(args));
     }
-    let id = if &id_arg[..] == b"$" {
+    let id = if id_arg == b"$" {
         None
     } else {
         Some(strict_id(id_arg)?)
@@ -65,7 +65,7 @@ pub(super) fn xgroup_create(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Re
         _ => return Err(CmdError::WrongType),
     };
     let id = id.unwrap_or(s.last_id);
-    if s.groups.contains_key(&gname[..]) {
+    if s.groups.contains_key(gname) {
         return Err(CmdError::BusyGroup);
     }
     s.groups
@@ -95,7 +95,7 @@ fn xgroup_target<'d>(
 
 /// `XGROUP SETID key group id|$ [ENTRIESREAD entries-read]` → OK.
 pub(super) fn xgroup_setid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let mut entries_read = None;
     if argv.len() == 7 {
         if !argv[5].eq_ignore_ascii_case(b"ENTRIESREAD") {
@@ -121,7 +121,7 @@ pub(super) fn xgroup_setid(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Rep
 
 /// `XGROUP DESTROY key group` → 1 if the group existed, else 0.
 pub(super) fn xgroup_destroy(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let dirty = ctx.dirty;
     let mut db = ctx.db();
     let (s, _) = xgroup_target(&mut db, &argv[2], &argv[3], false)?;
@@ -141,7 +141,7 @@ pub(super) fn xgroup_createconsumer(
     ctx: &mut ExecCtx<'_>,
     args: &mut Args,
 ) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let now = ctx.now;
     let mut db = ctx.db();
     let (s, _) = xgroup_target(&mut db, &argv[2], &argv[3], true)?;
@@ -160,7 +160,7 @@ pub(super) fn xgroup_delconsumer(
     ctx: &mut ExecCtx<'_>,
     args: &mut Args,
 ) -> Result<Reply, CmdError> {
-    let argv = args.argv().to_vec();
+    let argv = args.argv();
     let dirty = ctx.dirty;
     let mut db = ctx.db();
     let (s, _) = xgroup_target(&mut db, &argv[2], &argv[3], true)?;
