@@ -53,6 +53,12 @@ fn account(delta: i64) {
     }
 }
 
+/// Counts `delta` bytes of memory obtained outside the global allocator (the keyspace's huge-page
+/// pool, [`crate::storage::huge`]) as allocated or, when negative, as given back.
+pub fn account_external(delta: i64) {
+    account(delta);
+}
+
 /// Bytes currently allocated through the counting allocator, or `None` when this process does not use
 /// it (the library inside a test binary).
 pub fn used_memory() -> Option<u64> {

@@ -169,21 +169,23 @@ fn client_buffers(srv: &Server) -> u64 {
         .sum()
 }
 
-/// jemalloc's (allocated, active, resident).
+/// The allocators' (allocated, active, resident): jemalloc's, plus the keyspace's huge-page pool
+/// (whose mapped regions are counted as active and resident, as jemalloc counts its own).
 fn allocator_stats() -> (u64, u64, u64) {
+    let (pool_used, pool_mapped) = crate::storage::huge::stats();
     #[cfg(not(target_env = "msvc"))]
     {
         use tikv_jemalloc_ctl::stats;
         let _ = tikv_jemalloc_ctl::epoch::advance();
         (
-            stats::allocated::read().unwrap_or(0) as u64,
-            stats::active::read().unwrap_or(0) as u64,
-            stats::resident::read().unwrap_or(0) as u64,
+            stats::allocated::read().unwrap_or(0) as u64 + pool_used,
+            stats::active::read().unwrap_or(0) as u64 + pool_mapped,
+            stats::resident::read().unwrap_or(0) as u64 + pool_mapped,
         )
     }
     #[cfg(target_env = "msvc")]
     {
-        (0, 0, 0)
+        (pool_used, pool_mapped, pool_mapped)
     }
 }
 

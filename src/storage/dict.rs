@@ -9,6 +9,7 @@
 //! Each database of each shard owns one `Dict`; shards keep tables small, so a resize rehashes a few
 //! thousand entries at most and never becomes a latency spike.
 
+use super::huge::HugeArray;
 use super::value::Entry;
 
 /// Keys live inline in the node when short (see [`crate::smallbytes`]).
@@ -37,7 +38,7 @@ pub struct Node<V = Entry> {
 /// pointers: no allocation (and no allocator size-class rounding) per key, 4-byte bucket heads and
 /// links, and nodes of one table close together in memory.
 pub struct Dict<V = Entry> {
-    buckets: Vec<u32>,
+    buckets: HugeArray<u32>,
     slab: Slab<V>,
     len: usize,
     /// Keys that carry a TTL; maintained by `storage::db`, the only writer of expiry times.
@@ -49,7 +50,7 @@ pub struct Dict<V = Entry> {
 impl<V> Default for Dict<V> {
     fn default() -> Self {
         Dict {
-            buckets: Vec::new(),
+            buckets: HugeArray::default(),
             slab: Slab::default(),
             len: 0,
             volatile: 0,
@@ -84,7 +85,7 @@ pub fn prefetch<T: ?Sized>(p: &T) {
 /// third dependent cache miss per GET; 512-slot chunks make it 300 KB. A big table wastes at most one
 /// partly filled 32 KB chunk.
 struct Slab<V> {
-    chunks: Vec<Box<[Option<Node<V>>]>>,
+    chunks: Vec<HugeArray<Option<Node<V>>>>,
     /// Free slot indices below `used`.
     free: Vec<u32>,
     /// Slots handed out so far (occupied or in `free`).
@@ -180,8 +181,7 @@ impl<V> Slab<V> {
                 let i = self.used;
                 let (c, _) = locate(i);
                 if c == self.chunks.len() {
-                    self.chunks
-                        .push((0..chunk_len(c)).map(|_| None).collect::<Box<[_]>>());
+                    self.chunks.push(HugeArray::from_fn(chunk_len(c), |_| None));
                 }
                 self.used += 1;
                 i
@@ -215,7 +215,7 @@ impl<V> Slab<V> {
         let slots: usize = (0..self.chunks.len()).map(chunk_len).sum();
         slots * std::mem::size_of::<Option<Node<V>>>()
             + self.free.capacity() * 4
-            + self.chunks.capacity() * std::mem::size_of::<Box<[Option<Node<V>>]>>()
+            + self.chunks.capacity() * std::mem::size_of::<HugeArray<Option<Node<V>>>>()
     }
 }
 
@@ -243,7 +243,7 @@ impl<V> Dict<V> {
     /// Bytes this table's own structure takes (bucket array and node slots), not what the nodes
     /// point to.
     pub fn allocated(&self) -> usize {
-        self.buckets.capacity() * 4 + self.slab.allocated()
+        self.buckets.bytes() + self.slab.allocated()
     }
 
     #[inline]
@@ -507,9 +507,9 @@ impl<V> Dict<V> {
     }
 
     fn resize(&mut self, new_size: usize) {
-        let old = std::mem::replace(&mut self.buckets, vec![NIL; new_size]);
+        let old = std::mem::replace(&mut self.buckets, HugeArray::filled(new_size, NIL));
         let mask = new_size - 1;
-        for head in old {
+        for &head in old.iter() {
             let mut i = head;
             while i != NIL {
                 let n = self.slab.get_mut(i);

@@ -21,6 +21,7 @@ pub mod clock;
 pub mod db;
 pub mod dict;
 pub mod expire;
+pub mod huge;
 pub mod lazyfree;
 pub mod lfu;
 pub mod notify;
