@@ -39,7 +39,10 @@ static MAPPED: AtomicU64 = AtomicU64::new(0);
 
 /// `(in use, mapped)` bytes of the pool, for INFO's allocator figures (jemalloc does not see them).
 pub fn stats() -> (u64, u64) {
-    (IN_USE.load(Ordering::Relaxed), MAPPED.load(Ordering::Relaxed))
+    (
+        IN_USE.load(Ordering::Relaxed),
+        MAPPED.load(Ordering::Relaxed),
+    )
 }
 
 /// Changes the `used_memory` from which new regions get huge pages (tests use 0).
