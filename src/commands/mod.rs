@@ -85,6 +85,9 @@ pub struct ExecCtx<'a> {
     pub ready: Vec<(usize, Bytes)>,
     /// Keyspace events raised so far, published once the command's locks are dropped.
     pub events: Events,
+    /// The reply holds an error whose error statistics were counted already (a script returning
+    /// what `redis.call` failed with): the command still counts as failed, as Redis counts it.
+    pub failed: bool,
 }
 
 /// A shard reached through [`ExecCtx::lock_shard`].
@@ -354,6 +357,15 @@ pub fn resolve(argv: &Argv) -> Result<(&'static CommandSpec, usize), CmdError> {
     Ok((spec, start))
 }
 
+/// The command (or subcommand) a request names, whatever its arity (for counting a rejected call).
+pub fn resolve_name(argv: &Argv) -> Option<&'static CommandSpec> {
+    let spec = lookup(argv.first()?)?;
+    match (spec.is_container(), argv.get(1)) {
+        (true, Some(sub)) => lookup_sub(spec, sub),
+        _ => Some(spec),
+    }
+}
+
 /// Runs one request to completion and returns its reply. `now` is the caller's cached clock (Unix ms),
 /// read once per batch of pipelined requests as Redis caches it per event-loop iteration.
 /// The request's vector is handed back through `argv` (emptied of its arguments) for reuse.
@@ -594,6 +606,7 @@ fn run(
         block: None,
         ready,
         events: Vec::new(),
+        failed: false,
     };
     let mut args = Args::new(&argv, start);
     let started = command_clock().now();
@@ -607,6 +620,7 @@ fn run(
         locks,
         client,
         mut events,
+        failed,
         ..
     } = ctx;
     drop(locks);
@@ -624,7 +638,7 @@ fn run(
     if block.is_none() {
         server
             .command_stats
-            .record_call(spec, nanos, reply.is_err());
+            .record_call(spec, nanos, reply.is_err() || failed);
         let latency_ms = server.latency_threshold_ms();
         if latency_ms > 0 && micros / 1000 >= latency_ms {
             let event = if spec.has(flags::FAST) {
@@ -694,7 +708,9 @@ pub fn run_nested(
     let events_before = ctx.events.len();
     let mut args = Args::new(argv, start);
     let started = command_clock().now();
+    let failed_before = std::mem::take(&mut ctx.failed);
     let r = (spec.handler)(ctx, &mut args);
+    let failed = std::mem::replace(&mut ctx.failed, failed_before);
     if ctx.events.len() > events_before {
         let flags = ctx.server.keyspace.notify.flags();
         let changed = ctx.dirty > dirty_before && r.is_ok();
@@ -706,7 +722,7 @@ pub fn run_nested(
     ctx.server.command_stats.record_call(
         spec,
         command_clock().now().duration_since(started).as_nanos() as u64,
-        r.is_err(),
+        r.is_err() || failed,
     );
     if ctx.dirty > dirty_before {
         let db = ctx.client.db;
@@ -725,11 +741,13 @@ pub fn call_from_script(
     argv: &Argv,
 ) -> Result<Reply, CmdError> {
     if spec.has(flags::NOSCRIPT) {
+        ctx.server.command_stats.record_rejected(spec);
         return Err(CmdError::NotAllowedFromScript);
     }
     // Memory was over the limit when the script started and it has not written yet: it may not grow
     // memory (Redis's `scriptVerifyOOM`). Once it wrote, it runs to the end for atomicity.
     if ctx.client.pre_command_oom && ctx.dirty == 0 && spec.has(flags::DENYOOM) {
+        ctx.server.command_stats.record_rejected(spec);
         return Err(CmdError::Oom);
     }
     run_nested(ctx, spec, start, argv)

@@ -317,7 +317,7 @@ fn helpers(lua: &Lua) -> mlua::Result<Table> {
         "error_message",
         lua.create_function(|_, v: Value| {
             let Value::Error(e) = v else {
-                return Ok((None, false));
+                return Ok((None, false, false));
             };
             let mut e: &mlua::Error = &e;
             loop {
@@ -325,12 +325,12 @@ fn helpers(lua: &Lua) -> mlua::Result<Table> {
                     mlua::Error::CallbackError { cause, .. } => e = cause,
                     mlua::Error::ExternalError(x) => {
                         return Ok(match x.downcast_ref::<Raised>() {
-                            Some(r) => (Some(r.0.clone()), true),
-                            None => (Some(x.to_string()), false),
+                            Some(r) => (Some(r.text.clone()), true, r.counted),
+                            None => (Some(x.to_string()), false, false),
                         })
                     }
-                    mlua::Error::RuntimeError(m) => return Ok((Some(m.clone()), false)),
-                    other => return Ok((Some(other.to_string()), false)),
+                    mlua::Error::RuntimeError(m) => return Ok((Some(m.clone()), false, false)),
+                    other => return Ok((Some(other.to_string()), false, false)),
                 }
             }
         })?,
@@ -347,12 +347,25 @@ fn version_num(v: &str) -> i64 {
 
 /// An error raised as Redis raises `{err = ...}` tables: the prelude's error handler and `pcall` turn
 /// it back into the table (or its message).
+/// `counted`: the error statistics counted it already (see [`CallError`]).
 #[derive(Debug)]
-struct Raised(String);
+struct Raised {
+    text: String,
+    counted: bool,
+}
+
+impl Raised {
+    fn new(text: impl Into<String>) -> Self {
+        Raised {
+            text: text.into(),
+            counted: false,
+        }
+    }
+}
 
 impl std::fmt::Display for Raised {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
@@ -360,7 +373,7 @@ impl std::error::Error for Raised {}
 
 /// Raises `{err = text}` (shaped as [`error_text`]) from a Rust function called by a script.
 fn raise(text: &str) -> mlua::Error {
-    mlua::Error::external(Raised(error_text(text)))
+    mlua::Error::external(Raised::new(error_text(text)))
 }
 
 /// Lua's `lua_tonumber`: numbers, and strings that read as numbers.
@@ -464,9 +477,13 @@ fn error_text(text: &str) -> String {
     format!("{code} {}", msg.trim_matches(|c| c == '\r' || c == '\n'))
 }
 
-fn err_table(lua: &Lua, text: &str) -> mlua::Result<Value> {
+/// `{err = text}`, marked as counted in the error statistics if `counted` (see [`ResultErrors`]).
+fn err_table(lua: &Lua, text: &str, counted: bool) -> mlua::Result<Value> {
     let t = lua.create_table()?;
     t.raw_set("err", error_text(text))?;
+    if counted {
+        t.raw_set(COUNTED_FIELD, true)?;
+    }
     Ok(Value::Table(t))
 }
 
@@ -489,7 +506,8 @@ fn reply_to_lua(lua: &Lua, reply: Reply, resp3: bool) -> mlua::Result<Value> {
         Reply::Ok => single("ok", Value::String(lua.create_string("OK")?))?,
         Reply::Simple(s) => single("ok", Value::String(lua.create_string(s)?))?,
         Reply::Status(s) => single("ok", Value::String(lua.create_string(s)?))?,
-        Reply::Error(e) => err_table(lua, &e)?,
+        // The command's error was counted when it was replied (as Redis's call() counts it).
+        Reply::Error(e) => err_table(lua, &e, true)?,
         Reply::Int(i) => Value::Number(i as f64),
         Reply::Bulk(b) => Value::String(lua.create_string(&b[..])?),
         Reply::SmallBulk(b) => Value::String(lua.create_string(&b[..])?),
@@ -555,8 +573,34 @@ fn one_line(b: &[u8]) -> String {
     String::from_utf8_lossy(b).replace(['\r', '\n'], " ")
 }
 
+/// The error replies in a script's result, for the error statistics: Redis counts each one as it
+/// adds it to the reply, except those that `redis.call`/`redis.pcall` counted already (their tables
+/// carry `ignore_error_stats_update`); the script's command counts as failed if there is any.
+#[derive(Default)]
+struct ResultErrors {
+    /// Texts of the errors to count now.
+    uncounted: Vec<String>,
+    any: bool,
+}
+
+impl ResultErrors {
+    fn add(&mut self, text: &str, counted: bool) {
+        self.any = true;
+        if !counted {
+            self.uncounted.push(text.to_string());
+        }
+    }
+}
+
+/// The field Redis sets on an error table whose error was counted already (visible to scripts).
+const COUNTED_FIELD: &str = "ignore_error_stats_update";
+
+fn is_counted(t: &Table) -> bool {
+    matches!(t.raw_get::<Value>(COUNTED_FIELD), Ok(Value::Boolean(true)))
+}
+
 /// A script's return value as a reply, as Redis's `luaReplyToRedisReply`.
-fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
+fn lua_to_reply(v: &Value, resp3: bool, depth: usize, errs: &mut ResultErrors) -> Reply {
     match v {
         Value::String(s) => Reply::bulk_copy(&s.as_bytes()),
         Value::Boolean(true) if !resp3 => Reply::Int(1),
@@ -564,8 +608,12 @@ fn lua_to_reply(v: &Value, resp3: bool, depth: usize) -> Reply {
         Value::Boolean(b) => Reply::Bool(*b),
         Value::Integer(i) => Reply::Int(*i),
         Value::Number(n) => Reply::Int(lua_number_to_i64(*n)),
-        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(t, resp3, depth),
-        Value::Table(_) => Reply::Error("ERR reached lua stack limit".into()),
+        Value::Table(t) if depth < MAX_DEPTH => table_to_reply(t, resp3, depth, errs),
+        Value::Table(_) => {
+            let text = "ERR reached lua stack limit";
+            errs.add(text, false);
+            Reply::Error(text.into())
+        }
         _ => Reply::Nil,
     }
 }
@@ -584,10 +632,12 @@ fn lua_number_to_i64(n: f64) -> i64 {
     }
 }
 
-fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
+fn table_to_reply(t: &Table, resp3: bool, depth: usize, errs: &mut ResultErrors) -> Reply {
     let get = |k: &str| t.raw_get::<Value>(k).unwrap_or(Value::Nil);
     if let Value::String(e) = get("err") {
-        return Reply::Error(one_line(&e.as_bytes()));
+        let text = one_line(&e.as_bytes());
+        errs.add(&text, is_counted(t));
+        return Reply::Error(text);
     }
     if let Value::String(s) = get("ok") {
         return Reply::Status(one_line(&s.as_bytes()));
@@ -616,8 +666,8 @@ fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
             .filter_map(Result::ok)
             .map(|(k, v)| {
                 (
-                    lua_to_reply(&k, resp3, depth + 1),
-                    lua_to_reply(&v, resp3, depth + 1),
+                    lua_to_reply(&k, resp3, depth + 1, errs),
+                    lua_to_reply(&v, resp3, depth + 1, errs),
                 )
             })
             .collect();
@@ -627,7 +677,7 @@ fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
         let items = s
             .pairs::<Value, Value>()
             .filter_map(Result::ok)
-            .map(|(k, _)| lua_to_reply(&k, resp3, depth + 1))
+            .map(|(k, _)| lua_to_reply(&k, resp3, depth + 1, errs))
             .collect();
         return Reply::Set(items);
     }
@@ -635,7 +685,7 @@ fn table_to_reply(t: &Table, resp3: bool, depth: usize) -> Reply {
     for i in 1.. {
         match t.raw_get::<Value>(i) {
             Ok(Value::Nil) | Err(_) => break,
-            Ok(v) => items.push(lua_to_reply(&v, resp3, depth + 1)),
+            Ok(v) => items.push(lua_to_reply(&v, resp3, depth + 1, errs)),
         }
     }
     Reply::Array(items)
@@ -657,31 +707,65 @@ fn borrow<'s, 'c, 'a>(
         .map_err(|_| mlua::Error::RecursiveMutCallback)
 }
 
-/// `redis.call`/`redis.pcall`: the reply as a Lua value, or the error's text (`CODE message`).
+/// Why `redis.call`/`redis.pcall` failed: the error's text (`CODE message`), and whether it was
+/// counted in the error statistics already (then its table says so, and a script that returns or
+/// raises it does not count it again).
+struct CallError {
+    text: String,
+    counted: bool,
+}
+
+/// `redis.call`/`redis.pcall`: the reply as a Lua value, or why it failed.
+///
+/// As Redis's `scriptCall`: a request refused before it runs (unknown command, wrong arity, not
+/// allowed from scripts, a write from a read-only script, OOM) counts its error and, when the command
+/// is known, a rejected call of it; a command that runs and fails counts as any failed command.
+/// Arguments that are not strings or numbers are the script's own error, counted if the script
+/// fails with it.
 fn redis_call(
     lua: &Lua,
     st: &mut RunState<'_, '_>,
     args: &[Value],
-) -> mlua::Result<Result<Value, String>> {
-    let fail = |text: &str| -> mlua::Result<Result<Value, String>> { Ok(Err(error_text(text))) };
+) -> mlua::Result<Result<Value, CallError>> {
+    let own = |text: &str| -> mlua::Result<Result<Value, CallError>> {
+        Ok(Err(CallError {
+            text: error_text(text),
+            counted: false,
+        }))
+    };
     if args.is_empty() {
-        return fail("ERR Please specify at least one argument for this redis lib call");
+        return own("ERR Please specify at least one argument for this redis lib call");
     }
     let Some(argv) = lua_argv(args) else {
-        return fail("ERR Lua redis lib command arguments must be strings or integers");
+        return own("ERR Lua redis lib command arguments must be strings or integers");
+    };
+    let stats = &st.ctx.server.command_stats;
+    let rejected = |spec: Option<&'static crate::commands::CommandSpec>, text: &str| {
+        let text = error_text(text);
+        stats.record_error(&text);
+        if let Some(spec) = spec {
+            stats.record_rejected(spec);
+        }
+        Ok(Err(CallError {
+            text,
+            counted: true,
+        }))
     };
     let (spec, start) = match commands::resolve(&argv) {
         Ok(resolved) => resolved,
         Err(CmdError::WrongArity(_)) => {
-            return fail("ERR Wrong number of args calling Redis command from script")
+            return rejected(
+                commands::resolve_name(&argv),
+                "ERR Wrong number of args calling Redis command from script",
+            )
         }
-        Err(_) => return fail("ERR Unknown Redis command called from script"),
+        Err(_) => return rejected(None, "ERR Unknown Redis command called from script"),
     };
     if spec.has(flags::NOSCRIPT) {
-        return fail(&CmdError::NotAllowedFromScript.to_string());
+        return rejected(Some(spec), &CmdError::NotAllowedFromScript.to_string());
     }
     if st.read_only && spec.has(flags::WRITE) {
-        return fail(&CmdError::ScriptReadOnly.to_string());
+        return rejected(Some(spec), &CmdError::ScriptReadOnly.to_string());
     }
     if spec.has(flags::WRITE) {
         st.running.mark_write();
@@ -689,9 +773,13 @@ fn redis_call(
     match commands::call_from_script(st.ctx, spec, start, &argv) {
         Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
         Err(e) => {
+            // Counted as rejected or failed by `call_from_script`; its error is counted here.
             let text = e.to_string();
             st.ctx.server.command_stats.record_error(&text);
-            fail(&text)
+            Ok(Err(CallError {
+                text: error_text(&text),
+                counted: true,
+            }))
         }
     }
 }
@@ -804,7 +892,7 @@ fn invoke(
         move |_, _| {
             if hook_run.tick() {
                 KILLED.with(|k| k.set(true));
-                Err(mlua::Error::external(Raised(KILLED_TEXT.into())))
+                Err(mlua::Error::external(Raised::new(KILLED_TEXT)))
             } else {
                 Ok(VmState::Continue)
             }
@@ -814,12 +902,23 @@ fn invoke(
     lua.remove_hook();
     KILLED.with(|k| k.set(false));
     let (ok, v) = r.map_err(internal)?;
-    let resp3 = state.borrow().resp3;
+    let mut st = state.borrow_mut();
     if ok {
-        Ok(lua_to_reply(&v, resp3, 0))
-    } else {
-        Err(script_error(&v, name))
+        let mut errs = ResultErrors::default();
+        let reply = lua_to_reply(&v, st.resp3, 0, &mut errs);
+        for text in &errs.uncounted {
+            st.ctx.server.command_stats.record_error(text);
+        }
+        st.ctx.failed |= errs.any;
+        return Ok(reply);
     }
+    let err = script_error(&v, name);
+    if matches!(&v, Value::Table(t) if is_counted(t)) {
+        // What `redis.call` raised: counted when the call failed; the script still failed.
+        st.ctx.failed = true;
+        return Ok(Reply::Error(err.to_string()));
+    }
+    Err(err)
 }
 
 thread_local! {
@@ -875,7 +974,10 @@ fn bind_run_api(lua: &Lua, api: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, args: Variadic<Value>| {
             match with_run(|st| redis_call(lua, st, &args))? {
                 Ok(v) => Ok(v),
-                Err(text) => Err(mlua::Error::external(Raised(text))),
+                Err(e) => Err(mlua::Error::external(Raised {
+                    text: e.text,
+                    counted: e.counted,
+                })),
             }
         })?,
     )?;
@@ -884,7 +986,7 @@ fn bind_run_api(lua: &Lua, api: &Table) -> mlua::Result<()> {
         lua.create_function(|lua, args: Variadic<Value>| {
             match with_run(|st| redis_call(lua, st, &args))? {
                 Ok(v) => Ok(v),
-                Err(text) => err_table(lua, &text),
+                Err(e) => err_table(lua, &e.text, e.counted),
             }
         })?,
     )?;
@@ -953,8 +1055,8 @@ fn load_into(
                 HookTriggers::new().every_nth_instruction(HOOK_INSTRUCTIONS),
                 move |_, _| {
                     if started.elapsed().as_millis() > LOAD_TIMEOUT_MS {
-                        Err(mlua::Error::external(Raised(
-                            "ERR FUNCTION LOAD timeout".into(),
+                        Err(mlua::Error::external(Raised::new(
+                            "ERR FUNCTION LOAD timeout",
                         )))
                     } else {
                         Ok(VmState::Continue)
@@ -998,7 +1100,7 @@ fn load_error_message(e: &mlua::Error) -> (String, bool) {
             mlua::Error::CallbackError { cause, .. } => e = cause,
             mlua::Error::ExternalError(x) => {
                 return match x.downcast_ref::<Raised>() {
-                    Some(r) => (r.0.clone(), true),
+                    Some(r) => (r.text.clone(), true),
                     None => (x.to_string(), false),
                 }
             }

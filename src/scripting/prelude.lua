@@ -17,9 +17,11 @@ local function handler(err)
   end
   if type(err) == 'userdata' then
     -- An error from a Rust library function: its message, placed as luaL_error would place it.
-    local m, raised = h.error_message(err)
+    local m, raised, counted = h.error_message(err)
     if raised then
       err = {err = m}
+      -- As Redis marks what redis.call counted already in the error statistics.
+      if counted then err['ignore_error_stats_update'] = true end
     elseif m ~= nil then
       if i and i.currentline > 0 then m = i.short_src .. ':' .. i.currentline .. ': ' .. m end
       err = m
