@@ -202,6 +202,18 @@ fn memory(v: &[String]) -> Result<u64, String> {
     parse_memory(one(v)?).ok_or_else(|| "argument must be a memory value".to_string())
 }
 
+/// A memory amount of at least `min` bytes (and at most `i64::MAX`), with Redis's range error.
+fn memory_at_least(v: &[String], min: u64) -> Result<u64, String> {
+    let n = memory(v)?;
+    if n < min || n > i64::MAX as u64 {
+        return Err(format!(
+            "argument must be between {min} and {} inclusive",
+            i64::MAX
+        ));
+    }
+    Ok(n)
+}
+
 fn memory_in_range(v: &[String]) -> Result<usize, String> {
     let n = memory(v)?;
     if n > i64::MAX as u64 {
@@ -308,7 +320,7 @@ pub static PARAMS: &[Param] = &[
         mutable: true,
         get: |c| c.proto_max_bulk_len.to_string(),
         set: |c, v| {
-            c.proto_max_bulk_len = memory(v)?.max(1024 * 1024) as i64;
+            c.proto_max_bulk_len = memory_at_least(v, 1024 * 1024)? as i64;
             Ok(())
         },
     },
@@ -317,7 +329,7 @@ pub static PARAMS: &[Param] = &[
         mutable: true,
         get: |c| c.client_query_buffer_limit.to_string(),
         set: |c, v| {
-            c.client_query_buffer_limit = memory(v)?.max(1024 * 1024);
+            c.client_query_buffer_limit = memory_at_least(v, 1024 * 1024)?;
             Ok(())
         },
     },

@@ -427,3 +427,31 @@ fn query_buffer_limit_counts_the_unparsed_part() {
     assert!(raw.is_closed() || raw.read_n(1).is_empty());
     assert_eq!(common::int(&mut con, &["EXISTS", "k"]), 0);
 }
+
+/// The protocol limits refuse values under 1 MB with Redis 7's range error (checked with redis-cli
+/// against redis-server 7.0), rather than raising them to 1 MB, and keep their value.
+#[test]
+fn protocol_limits_below_one_megabyte_are_refused() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    for name in ["client-query-buffer-limit", "proto-max-bulk-len"] {
+        let before: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(
+            common::err(&mut con, &["CONFIG", "SET", name, "1000"]),
+            format!(
+                "ERR CONFIG SET failed (possibly related to argument '{name}') - argument must be between 1048576 and 9223372036854775807 inclusive"
+            )
+        );
+        let after: Vec<String> = redis::cmd("CONFIG")
+            .arg("GET")
+            .arg(name)
+            .query(&mut con)
+            .unwrap();
+        assert_eq!(before, after);
+        common::ok(&mut con, &["CONFIG", "SET", name, "1mb"]);
+    }
+}
