@@ -1210,6 +1210,26 @@ fn busy_script_that_wrote_is_unkillable(io_threads: usize) {
     assert!(srv.server.is_shutting_down());
 }
 
+/// A write refused for memory did not write, so the script can still be killed (Redis sets the
+/// script's write flag only after `scriptVerifyOOM`; checked with redis-cli against redis-server).
+#[test]
+fn busy_script_whose_write_was_refused_stays_killable() {
+    let srv = busy_server(1);
+    let mut other = srv.conn();
+    let mut runner = srv.raw();
+    common::ok(&mut other, &["SET", "a", "b"]);
+    common::ok(&mut other, &["CONFIG", "SET", "maxmemory", "1"]);
+    let script = "redis.pcall('set', 'x', 'y') while true do end";
+    runner.send(&common::resp(&[b"EVAL", script.as_bytes(), b"0"]));
+    assert_eq!(wait_busy(&mut other), BUSY_EVAL);
+    assert_eq!(run(&mut other, &["SCRIPT", "KILL"]), Ok(Value::Okay));
+    let reply = runner.read_n(b"-ERR Script killed by user with SCRIPT KILL...".len());
+    assert_eq!(
+        String::from_utf8_lossy(&reply),
+        "-ERR Script killed by user with SCRIPT KILL..."
+    );
+}
+
 #[test]
 fn busy_function_killed_with_function_kill_two_io_threads() {
     let srv = busy_server(2);

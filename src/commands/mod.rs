@@ -731,26 +731,25 @@ pub fn run_nested(
     r
 }
 
-/// `redis.call` / `redis.pcall` from a script, once the script resolved the request (`resolve`: the
-/// same lookup and arity check as a client's): the same handler as a client's. The script's command
-/// holds every shard lock (see `run_nested`).
-pub fn call_from_script(
-    ctx: &mut ExecCtx<'_>,
+/// Why `redis.call` may not run `spec`, once the script resolved the request (`resolve`: the same
+/// lookup and arity check as a client's), as Redis's `scriptCall` checks in this order: a command not
+/// allowed from scripts, a write from a read-only script, and a command that may grow memory while
+/// memory was over the limit when the script started and it has not written yet (`scriptVerifyOOM`:
+/// once it wrote, it runs to the end for atomicity). `None`: run it with [`run_nested`].
+pub fn refuse_from_script(
+    ctx: &ExecCtx<'_>,
     spec: &'static CommandSpec,
-    start: usize,
-    argv: &Argv,
-) -> Result<Reply, CmdError> {
+    read_only: bool,
+) -> Option<CmdError> {
     if spec.has(flags::NOSCRIPT) {
-        ctx.server.command_stats.record_rejected(spec);
-        return Err(CmdError::NotAllowedFromScript);
+        Some(CmdError::NotAllowedFromScript)
+    } else if read_only && spec.has(flags::WRITE) {
+        Some(CmdError::ScriptReadOnly)
+    } else if ctx.client.pre_command_oom && ctx.dirty == 0 && spec.has(flags::DENYOOM) {
+        Some(CmdError::Oom)
+    } else {
+        None
     }
-    // Memory was over the limit when the script started and it has not written yet: it may not grow
-    // memory (Redis's `scriptVerifyOOM`). Once it wrote, it runs to the end for atomicity.
-    if ctx.client.pre_command_oom && ctx.dirty == 0 && spec.has(flags::DENYOOM) {
-        ctx.server.command_stats.record_rejected(spec);
-        return Err(CmdError::Oom);
-    }
-    run_nested(ctx, spec, start, argv)
 }
 
 /// Sends the request to MONITOR clients, formatted as Redis does.

@@ -717,9 +717,9 @@ struct CallError {
 
 /// `redis.call`/`redis.pcall`: the reply as a Lua value, or why it failed.
 ///
-/// As Redis's `scriptCall`: a request refused before it runs (unknown command, wrong arity, not
-/// allowed from scripts, a write from a read-only script, OOM) counts its error and, when the command
-/// is known, a rejected call of it; a command that runs and fails counts as any failed command.
+/// As Redis's `scriptCall`: a request refused before it runs (unknown command, wrong arity, or
+/// [`commands::refuse_from_script`]) counts its error and, when the command is known, a rejected
+/// call of it; a command that runs and fails counts as any failed command.
 /// Arguments that are not strings or numbers are the script's own error, counted if the script
 /// fails with it.
 fn redis_call(
@@ -761,19 +761,17 @@ fn redis_call(
         }
         Err(_) => return rejected(None, "ERR Unknown Redis command called from script"),
     };
-    if spec.has(flags::NOSCRIPT) {
-        return rejected(Some(spec), &CmdError::NotAllowedFromScript.to_string());
+    if let Some(e) = commands::refuse_from_script(st.ctx, spec, st.read_only) {
+        return rejected(Some(spec), &e.to_string());
     }
-    if st.read_only && spec.has(flags::WRITE) {
-        return rejected(Some(spec), &CmdError::ScriptReadOnly.to_string());
-    }
+    // Only a write that was allowed makes the script unkillable (a refused one did not write).
     if spec.has(flags::WRITE) {
         st.running.mark_write();
     }
-    match commands::call_from_script(st.ctx, spec, start, &argv) {
+    match commands::run_nested(st.ctx, spec, start, &argv) {
         Ok(reply) => Ok(Ok(reply_to_lua(lua, reply, st.resp3)?)),
         Err(e) => {
-            // Counted as rejected or failed by `call_from_script`; its error is counted here.
+            // Counted as a failed call by `run_nested`; its error is counted here.
             let text = e.to_string();
             st.ctx.server.command_stats.record_error(&text);
             Ok(Err(CallError {

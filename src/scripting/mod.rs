@@ -3,8 +3,9 @@
 //! A script runs like EXEC's queue: its command is entitled to every shard (the world gate exclusive,
 //! each shard locked when first touched and kept to the end; see [`crate::storage::db::Locks`]), so
 //! it is atomic and may touch keys it did not declare in `KEYS` (as BullMQ's scripts do), and each
-//! `redis.call` goes through [`crate::commands::call_from_script`], the same lookup, arity check and
-//! handler a client's request uses. Nothing here implements a command twice.
+//! `redis.call` goes through [`crate::commands::resolve`], then
+//! [`crate::commands::refuse_from_script`] and [`crate::commands::run_nested`]: the same lookup, arity
+//! check and handler a client's request uses. Nothing here implements a command twice.
 //!
 //! * [`ScriptCache`]: bodies by SHA-1, shared by the server's clients (SCRIPT LOAD/EXISTS/FLUSH).
 //! * [`engine`]: the Lua 5.1 states (one per thread), reply ↔ Lua conversions, running one script.
