@@ -30,8 +30,6 @@ pub const MIN_BLOCK: usize = 16 << 10;
 /// `used_memory` from which new regions are given huge pages.
 pub const THRESHOLD: u64 = 64 << 20;
 
-static HUGE_FROM: AtomicU64 = AtomicU64::new(THRESHOLD);
-
 /// Bytes of pool blocks and own mappings in use.
 static IN_USE: AtomicU64 = AtomicU64::new(0);
 /// Bytes the pool has mapped (regions, used or not, and own mappings).
@@ -43,11 +41,6 @@ pub fn stats() -> (u64, u64) {
         IN_USE.load(Ordering::Relaxed),
         MAPPED.load(Ordering::Relaxed),
     )
-}
-
-/// Changes the `used_memory` from which new regions get huge pages (tests use 0).
-pub fn set_threshold(bytes: u64) {
-    HUGE_FROM.store(bytes, Ordering::Relaxed);
 }
 
 /// A heap array of `len` elements whose length never changes, like `Box<[T]>`, allocated as the
@@ -91,13 +84,7 @@ impl<T> HugeArray<T> {
         impl<T> Drop for Partial<T> {
             fn drop(&mut self) {
                 // SAFETY: the first `done` elements were written and nothing else refers to them.
-                unsafe {
-                    std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
-                        self.ptr.as_ptr(),
-                        self.done,
-                    ));
-                    release(self.ptr.cast(), self.layout);
-                }
+                unsafe { drop_and_release(self.ptr, self.done, self.layout) }
             }
         }
         let mut partial = Partial {
@@ -152,17 +139,23 @@ impl<T> std::ops::DerefMut for HugeArray<T> {
 
 impl<T> Drop for HugeArray<T> {
     fn drop(&mut self) {
-        // SAFETY: the elements are initialised and owned; the layout is the one they were allocated
-        // with (`from_fn` checked it).
-        unsafe {
-            std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(
-                self.ptr.as_ptr(),
-                self.len,
-            ));
-            if let Ok(layout) = Layout::array::<T>(self.len) {
-                release(self.ptr.cast(), layout);
-            }
+        // `from_fn` allocated with this layout, so it is valid.
+        if let Ok(layout) = Layout::array::<T>(self.len) {
+            // SAFETY: the `len` elements are initialised and owned, and nothing refers to them after.
+            unsafe { drop_and_release(self.ptr, self.len, layout) }
         }
+    }
+}
+
+/// Drops the first `len` elements at `ptr` and frees the block `allocate(layout)` gave.
+///
+/// # Safety
+/// Those elements are initialised and nothing uses them or the block afterwards.
+unsafe fn drop_and_release<T>(ptr: NonNull<T>, len: usize, layout: Layout) {
+    // SAFETY: per this function's contract.
+    unsafe {
+        std::ptr::drop_in_place(std::ptr::slice_from_raw_parts_mut(ptr.as_ptr(), len));
+        release(ptr.cast(), layout);
     }
 }
 
@@ -234,9 +227,14 @@ mod pool {
         (size / MIN_BLOCK).trailing_zeros() as usize
     }
 
-    /// Maps `len` bytes (a multiple of `REGION`) aligned to `REGION`, advised for huge pages if the
-    /// data set is large. Null if the kernel refuses.
-    fn map(len: usize) -> *mut u8 {
+    /// Whether new mappings get huge pages: once the data set is large (see [`super::THRESHOLD`]).
+    fn wants_huge() -> bool {
+        crate::alloc::used_memory().unwrap_or(0) >= super::THRESHOLD
+    }
+
+    /// Maps `len` bytes (a multiple of `REGION`) aligned to `REGION`, advised for huge pages if
+    /// `huge`. Null if the kernel refuses.
+    pub(super) fn map(len: usize, huge: bool) -> *mut u8 {
         let want = len + REGION;
         // SAFETY: a fresh private anonymous mapping; no existing memory is affected.
         let p = unsafe {
@@ -265,8 +263,7 @@ mod pool {
                 libc::munmap((aligned + len) as *mut libc::c_void, tail);
             }
         }
-        let used = crate::alloc::used_memory().unwrap_or(0);
-        if used >= super::HUGE_FROM.load(Ordering::Relaxed) {
+        if huge {
             // SAFETY: advice on our own fresh mapping; it changes only how the kernel backs it, and a
             // refusal (THP disabled, an old kernel) leaves it as it was.
             unsafe { libc::madvise(aligned as *mut libc::c_void, len, libc::MADV_HUGEPAGE) };
@@ -274,7 +271,7 @@ mod pool {
         aligned as *mut u8
     }
 
-    fn unmap(p: usize, len: usize) {
+    pub(super) fn unmap(p: usize, len: usize) {
         super::MAPPED.fetch_sub(len as u64, Ordering::Relaxed);
         // SAFETY: `p..p+len` is a mapping made by `map` that nothing refers to any more.
         unsafe { libc::munmap(p as *mut libc::c_void, len) };
@@ -289,13 +286,14 @@ mod pool {
             }
         }
 
-        /// A block of `size` bytes (a power of two, at least `MIN_BLOCK`, at most `REGION / 2`).
-        pub(super) fn alloc(&mut self, size: usize) -> *mut u8 {
+        /// A block of `size` bytes (a power of two, at least `MIN_BLOCK`, at most `REGION / 2`);
+        /// a region mapped for it gets huge pages if `huge`.
+        pub(super) fn alloc(&mut self, size: usize, huge: bool) -> *mut u8 {
             let c = class(size);
             let block = match self.free[c].pop() {
                 Some(b) => b,
                 None => {
-                    let region = map(REGION) as usize;
+                    let region = map(REGION, huge) as usize;
                     if region == 0 {
                         return std::ptr::null_mut();
                     }
@@ -344,10 +342,11 @@ mod pool {
     }
 
     pub(super) fn alloc(size: usize) -> *mut u8 {
+        let huge = wants_huge();
         let p = if size > REGION / 2 {
-            map(size)
+            map(size, huge)
         } else {
-            POOL.lock().alloc(size)
+            POOL.lock().alloc(size, huge)
         };
         if !p.is_null() {
             crate::alloc::account_external(size as i64);
@@ -423,22 +422,35 @@ mod tests {
         }
     }
 
+    fn has_huge_pages_advice(addr: usize) -> bool {
+        vm_flags(addr).split(' ').any(|f| f == "hg")
+    }
+
     #[test]
-    fn pool_regions_and_own_mappings_get_huge_pages() {
-        set_threshold(0);
-        // A pool of its own: the global one may hold regions mapped before the threshold changed.
+    fn regions_and_own_mappings_get_huge_pages_when_asked() {
         let mut p = pool::Pool::new();
-        let block = p.alloc(MIN_BLOCK);
-        let flags = vm_flags(block as usize);
+        let huge = p.alloc(MIN_BLOCK, true);
         assert!(
-            flags.split(' ').any(|f| f == "hg"),
-            "no MADV_HUGEPAGE on the pool's region: {flags}"
+            has_huge_pages_advice(huge as usize),
+            "{}",
+            vm_flags(huge as usize)
         );
-        p.free(block, MIN_BLOCK);
+        let small = p.alloc(MIN_BLOCK * 2, false);
+        assert!(!has_huge_pages_advice(small as usize));
+        p.free(huge, MIN_BLOCK);
+        p.free(small, MIN_BLOCK * 2);
+        let own = pool::map(4 << 20, true);
+        assert!((own as usize).is_multiple_of(pool::REGION));
+        assert!(has_huge_pages_advice(own as usize));
+        pool::unmap(own as usize, 4 << 20);
+    }
+
+    /// Below [`THRESHOLD`] of data (a test binary counts none) the arrays keep small pages.
+    #[test]
+    fn a_small_data_set_keeps_small_pages() {
         let big = HugeArray::<u8>::filled(4 << 20, 1);
         assert!((big.as_ptr() as usize).is_multiple_of(pool::REGION));
-        let flags = vm_flags(big.as_ptr() as usize);
-        assert!(flags.split(' ').any(|f| f == "hg"), "{flags}");
+        assert!(!has_huge_pages_advice(big.as_ptr() as usize));
         assert!(big.iter().all(|&b| b == 1));
     }
 
@@ -447,7 +459,7 @@ mod tests {
         let mut p = pool::Pool::new();
         let size = MIN_BLOCK * 2;
         // 300 blocks of 32 KiB: five regions of 64.
-        let blocks: Vec<*mut u8> = (0..300).map(|_| p.alloc(size)).collect();
+        let blocks: Vec<*mut u8> = (0..300).map(|_| p.alloc(size, false)).collect();
         assert!(blocks
             .iter()
             .all(|b| !b.is_null() && (*b as usize).is_multiple_of(size)));
@@ -463,7 +475,7 @@ mod tests {
             "one free region is kept for the next growth"
         );
         // The kept region serves again without a new mapping.
-        let again = p.alloc(size);
+        let again = p.alloc(size, false);
         assert_eq!(p.regions(), 1);
         p.free(again, size);
     }
