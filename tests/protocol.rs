@@ -455,3 +455,28 @@ fn protocol_limits_below_one_megabyte_are_refused() {
         common::ok(&mut con, &["CONFIG", "SET", name, "1mb"]);
     }
 }
+
+/// A connection does not keep the read buffer a big argument grew: right after a 3 MB SET its
+/// `qbuf-free` (CLIENT INFO) is back to a small buffer's. Redis trims it later, from its cron.
+#[test]
+fn the_buffer_a_big_argument_grew_is_given_back() {
+    let srv = TestServer::start();
+    let mut raw = srv.raw();
+    let big = vec![b'x'; 3_000_000];
+    raw.send(&resp(&[b"SET", b"big", &big]));
+    assert_eq!(raw.read_n(5), b"+OK\r\n");
+    raw.send(&resp(&[b"CLIENT", b"INFO"]));
+    let header = raw.read_n(1);
+    assert_eq!(header, b"$");
+    let mut info = Vec::new();
+    while !info.ends_with(b"\n\r\n") {
+        info.extend(raw.read_n(1));
+    }
+    let info = String::from_utf8_lossy(&info);
+    let free: u64 = info
+        .split(' ')
+        .find_map(|f| f.strip_prefix("qbuf-free="))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no qbuf-free in {info}"));
+    assert!(free < 1024 * 1024, "{free} bytes kept: {info}");
+}
