@@ -208,8 +208,9 @@ fn a_slow_subscriber_is_disconnected_and_others_keep_receiving() {
     let mut slow = srv.raw();
     slow.send(&resp(&[b"SUBSCRIBE", b"feed"]));
     std::thread::sleep(Duration::from_millis(100));
-    // The fast one reads everything in a thread.
+    // The fast one reads everything in a thread, and says how far it got.
     let fast_port = srv.port;
+    let (progress, received) = std::sync::mpsc::channel::<usize>();
     let fast = std::thread::spawn(move || {
         let client = redis::Client::open(format!("redis://127.0.0.1:{fast_port}/")).unwrap();
         let mut c = client.get_connection().unwrap();
@@ -220,12 +221,22 @@ fn a_slow_subscriber_is_disconnected_and_others_keep_receiving() {
         while got < 200 {
             let _ = ps.get_message().unwrap();
             got += 1;
+            let _ = progress.send(got);
         }
         got
     });
     wait_numsub(&mut con, "feed", 2);
     let payload = "x".repeat(64 * 1024);
-    for _ in 0..200 {
+    // The publisher keeps at most 4 messages (256 KB) ahead of the fast subscriber, under its
+    // 512 KB soft limit however slowly its thread is scheduled on a loaded machine; the slow one,
+    // which reads nothing, still goes past 1 MB.
+    let mut fast_got = 0;
+    for i in 0..200 {
+        while fast_got + 4 < i {
+            fast_got = received
+                .recv_timeout(Duration::from_secs(20))
+                .expect("the fast subscriber stopped receiving");
+        }
         publish(&mut con, "feed", &payload);
     }
     assert_eq!(fast.join().unwrap(), 200);
