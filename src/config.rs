@@ -29,6 +29,8 @@ pub struct Config {
     pub protected_mode: bool,
     pub daemonize: bool,
     pub active_expire: bool,
+    /// `activerehashing`: the expire thread finishes the keyspace tables' resizes in the background.
+    pub active_rehashing: bool,
     pub io_threads: usize,
     /// `busy-poll-us`: how long an I/O thread keeps polling after its last command (see
     /// `server::busy_poll`); 0 turns polling off.
@@ -95,6 +97,7 @@ impl Default for Config {
             protected_mode: true,
             daemonize: false,
             active_expire: true,
+            active_rehashing: true,
             io_threads: 0,
             busy_poll_us: 50,
             list_max_listpack_size: -2,
@@ -384,6 +387,15 @@ pub static PARAMS: &[Param] = &[
             let on = yes_no(v)?;
             unsupported_yes("appendonly (AOF persistence)")(on)?;
             c.appendonly = on;
+            Ok(())
+        },
+    },
+    Param {
+        name: "activerehashing",
+        mutable: true,
+        get: |c| yn(c.active_rehashing),
+        set: |c, v| {
+            c.active_rehashing = yes_no(v)?;
             Ok(())
         },
     },

@@ -265,6 +265,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
         let srv = server.clone();
         let srv2 = server.clone();
         let srv3 = server.clone();
+        let srv4 = server.clone();
         let stop = stop_expire.clone();
         std::thread::Builder::new()
             .name("ferrite-expire".into())
@@ -275,6 +276,7 @@ pub async fn serve(server: Arc<Server>, listeners: Vec<TcpListener>) {
                     ks,
                     move || srv.config.read().hz,
                     move || srv2.config.read().active_expire,
+                    move || srv4.config.read().active_rehashing,
                     stop,
                     move |events| srv3.publish_events(events),
                 )

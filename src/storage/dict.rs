@@ -6,8 +6,13 @@
 //! i.e. chaining, and a bucket index we control. The same bucket array also gives cheap random sampling
 //! (eviction, RANDOMKEY) and an incremental cursor for the active expire cycle.
 //!
-//! Each database of each shard owns one `Dict`; shards keep tables small, so a resize rehashes a few
-//! thousand entries at most and never becomes a latency spike.
+//! Resizes are incremental, as Redis's: a table that must grow or shrink gets its new bucket array at
+//! once, keeps the old one beside it, and each later write moves a couple of the old buckets' chains
+//! across (the keyspace's tables are also finished off in the background by the expire thread, as Redis
+//! does in its cron with `activerehashing`). Lookups check the old bucket first while it has not been
+//! moved. Rehashing a big table in one go stalled the server: 4 ms per SET at 4M keys (one 16k-key
+//! shard table at a time) and 200 ms for one HSET into a hash of 4M fields. Nodes stay where they are in
+//! the slab; moving a chain only relinks it.
 
 use super::huge::HugeArray;
 use super::value::Entry;
@@ -38,7 +43,12 @@ pub struct Node<V = Entry> {
 /// pointers: no allocation (and no allocator size-class rounding) per key, 4-byte bucket heads and
 /// links, and nodes of one table close together in memory.
 pub struct Dict<V = Entry> {
-    buckets: HugeArray<u32>,
+    /// The bucket array inserts go to: during a resize, the new one.
+    buckets: Buckets,
+    /// During a resize, the previous bucket array; its buckets below `rehash_idx` have been moved into
+    /// `buckets` (and are empty). Empty when no resize is under way.
+    old: Buckets,
+    rehash_idx: usize,
     slab: Slab<V>,
     len: usize,
     /// Keys that carry a TTL; maintained by `storage::db`, the only writer of expiry times.
@@ -50,7 +60,9 @@ pub struct Dict<V = Entry> {
 impl<V> Default for Dict<V> {
     fn default() -> Self {
         Dict {
-            buckets: HugeArray::default(),
+            buckets: Buckets::default(),
+            old: Buckets::default(),
+            rehash_idx: 0,
             slab: Slab::default(),
             len: 0,
             volatile: 0,
@@ -60,6 +72,119 @@ impl<V> Default for Dict<V> {
 }
 
 const MIN_BUCKETS: usize = 4;
+/// A resize whose old table has at most this many buckets is done at once (microseconds).
+const REHASH_AT_ONCE: usize = 1024;
+/// Non-empty old buckets a write moves while a resize is under way. Each step covers at least two
+/// buckets, and a grown table is not due to grow again for as many inserts as it had buckets, so a
+/// resize always ends before the next is due.
+const STEP_BUCKETS: usize = 2;
+/// Empty old buckets a step may pass over per bucket it is asked to move (as Redis's `empty_visits`).
+const EMPTY_VISITS: usize = 10;
+
+/// A bucket array: each bucket holds the slab index of its chain's first node, stored inverted
+/// (`!index`) so that an array of zero bytes is all empty buckets ([`NIL`] is `u32::MAX`). A new
+/// array then costs no writes: a big one is fresh zero pages from the kernel, touched only as keys
+/// land in it. Filling 16 MB of buckets with `NIL` took 20 ms in one HSET into a hash of 4M fields.
+#[derive(Default)]
+struct Buckets(HugeArray<u32>);
+
+impl Buckets {
+    fn new(len: usize) -> Self {
+        Buckets(HugeArray::zeroed(len))
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    #[inline]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The first node of bucket `b`'s chain, or `NIL`.
+    #[inline]
+    fn head(&self, b: usize) -> u32 {
+        !self.0[b]
+    }
+
+    #[inline]
+    fn set(&mut self, b: usize, i: u32) {
+        self.0[b] = !i;
+    }
+
+    /// Empties bucket `b`, returning its chain.
+    #[inline]
+    fn take(&mut self, b: usize) -> u32 {
+        let i = self.head(b);
+        self.set(b, NIL);
+        i
+    }
+
+    /// Where bucket `b` lives (for prefetching).
+    #[inline]
+    fn slot(&self, b: usize) -> &u32 {
+        &self.0[b]
+    }
+
+    fn bytes(&self) -> usize {
+        self.0.bytes()
+    }
+}
+
+/// Which bucket array: the current one or, during a resize, the old one.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Table {
+    New,
+    Old,
+}
+
+/// The bucket arrays a scan step walks and their masks (see [`scan_walk`]).
+#[derive(Clone, Copy)]
+struct ScanTables {
+    small: (Table, u64),
+    /// During a resize, the larger array.
+    big: Option<(Table, u64)>,
+}
+
+impl ScanTables {
+    fn big_mask(&self) -> Option<u64> {
+        self.big.map(|b| b.1)
+    }
+
+    /// The array `scan_walk` means by its `in_big` flag.
+    fn pick(&self, in_big: bool) -> Table {
+        match self.big {
+            Some((t, _)) if in_big => t,
+            _ => self.small.0,
+        }
+    }
+}
+
+/// One step of a reverse-binary scan over the bucket array of mask `small` and, during a resize, the
+/// larger one of mask `big` (a superset of `small`'s bits). Calls `visit` with the bucket the cursor
+/// selects in the smaller array (`false`), then every bucket of the larger array whose keys would hash
+/// to it in the smaller (`true`), and returns the next cursor, 0 when the scan is complete. This is
+/// Redis's `dictScan`: because the cursor's low bits select the smaller array's bucket and its
+/// higher bits are incremented first, a key present for the whole scan is visited at least once
+/// whatever resizes happen between steps.
+fn scan_walk(cursor: u64, small: u64, big: Option<u64>, mut visit: impl FnMut(bool, usize)) -> u64 {
+    let mut v = cursor;
+    visit(false, (v & small) as usize);
+    let Some(big) = big else {
+        v |= !small;
+        return v.reverse_bits().wrapping_add(1).reverse_bits();
+    };
+    loop {
+        visit(true, (v & big) as usize);
+        v |= !big;
+        v = v.reverse_bits().wrapping_add(1).reverse_bits();
+        if v & (small ^ big) == 0 {
+            return v;
+        }
+    }
+}
 
 /// Asks the CPU to start loading the cache line at `p` (no-op where there is no stable intrinsic).
 #[inline(always)]
@@ -236,14 +361,21 @@ impl<V> Dict<V> {
         self.volatile
     }
 
+    /// Buckets of the current array (the new one during a resize).
     pub fn bucket_count(&self) -> usize {
         self.buckets.len()
     }
 
-    /// Bytes this table's own structure takes (bucket array and node slots), not what the nodes
+    /// Whether a resize is under way (two bucket arrays).
+    #[inline]
+    pub fn is_rehashing(&self) -> bool {
+        !self.old.is_empty()
+    }
+
+    /// Bytes this table's own structure takes (bucket arrays and node slots), not what the nodes
     /// point to.
     pub fn allocated(&self) -> usize {
-        self.buckets.bytes() + self.slab.allocated()
+        self.buckets.bytes() + self.old.bytes() + self.slab.allocated()
     }
 
     #[inline]
@@ -251,12 +383,28 @@ impl<V> Dict<V> {
         hash as usize & (self.buckets.len() - 1)
     }
 
+    /// The bucket array and bucket where `hash`'s existing key most likely is: during a resize, the
+    /// old array's bucket unless it has been moved. `None` for a table with no buckets.
+    #[inline]
+    fn home(&self, hash: u64) -> Option<(&Buckets, usize)> {
+        if self.is_rehashing() {
+            let b = hash as usize & (self.old.len() - 1);
+            if b >= self.rehash_idx {
+                return Some((&self.old, b));
+            }
+        }
+        if self.buckets.is_empty() {
+            return None;
+        }
+        Some((&self.buckets, self.index(hash)))
+    }
+
     /// Starts loading the bucket slot a lookup of `hash` reads first (a hint; see
     /// [`crate::storage::Keyspace::prefetch`]).
     #[inline]
     pub fn prefetch_bucket(&self, hash: u64) {
-        if !self.buckets.is_empty() {
-            prefetch(&self.buckets[self.index(hash)]);
+        if let Some((table, b)) = self.home(hash) {
+            prefetch(table.slot(b));
         }
     }
 
@@ -273,8 +421,8 @@ impl<V> Dict<V> {
     /// Starts loading the first node of `hash`'s chain (call once the bucket slot is in cache).
     #[inline]
     pub fn prefetch_node(&self, hash: u64) {
-        if !self.buckets.is_empty() {
-            let i = self.buckets[self.index(hash)];
+        if let Some((table, b)) = self.home(hash) {
+            let i = table.head(b);
             if i != NIL {
                 prefetch(self.slab.slot(i));
             }
@@ -284,10 +432,23 @@ impl<V> Dict<V> {
     /// Slab index of `key`'s node.
     #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
+        if self.is_rehashing() {
+            let b = hash as usize & (self.old.len() - 1);
+            if b >= self.rehash_idx {
+                if let Some(i) = self.find_in(self.old.head(b), key) {
+                    return Some(i);
+                }
+            }
+        }
         if self.buckets.is_empty() {
             return None;
         }
-        let mut i = self.buckets[self.index(hash)];
+        self.find_in(self.buckets.head(self.index(hash)), key)
+    }
+
+    /// Slab index of `key`'s node in the chain starting at `i`.
+    #[inline]
+    fn find_in(&self, mut i: u32, key: &[u8]) -> Option<u32> {
         while i != NIL {
             let n = self.slab.get(i);
             if n.key.as_slice() == key {
@@ -303,95 +464,92 @@ impl<V> Dict<V> {
         self.find(hash, key).map(|i| self.slab.get(i))
     }
 
+    /// `key`'s node, for changing it. During a resize this also moves one old bucket, as every
+    /// lookup does in Redis, so a table that is written to (the keyspace is looked up this way for
+    /// reads too) finishes its resize soon.
     #[inline]
     pub fn get_mut(&mut self, hash: u64, key: &[u8]) -> Option<&mut Node<V>> {
+        if self.is_rehashing() {
+            self.rehash_step(1);
+        }
         self.find(hash, key).map(|i| self.slab.get_mut(i))
     }
 
     /// Inserts a key known to be absent (callers look it up first) and returns its node.
     pub fn insert_new(&mut self, hash: u64, key: Key, entry: V) -> &mut Node<V> {
+        if self.is_rehashing() {
+            self.rehash_step(STEP_BUCKETS);
+        }
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
         let b = self.index(hash);
-        let next = self.buckets[b];
+        let next = self.buckets.head(b);
         let i = self.slab.alloc(Node {
             key,
             entry,
             next,
             meta: 0,
         });
-        self.buckets[b] = i;
+        self.buckets.set(b, i);
         self.len += 1;
         self.slab.get_mut(i)
     }
 
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Node<V>> {
-        if self.buckets.is_empty() {
-            return None;
+        if self.is_rehashing() {
+            self.rehash_step(STEP_BUCKETS);
         }
-        let b = self.index(hash);
-        let mut prev = NIL;
-        let mut i = self.buckets[b];
-        while i != NIL {
-            let n = self.slab.get(i);
-            if n.key.as_slice() == key {
-                let next = n.next;
-                self.unlink(b, prev, next);
-                let node = self.slab.release(i);
-                self.len -= 1;
-                self.maybe_shrink();
-                return Some(node);
+        let mut found = None;
+        if self.is_rehashing() {
+            let b = hash as usize & (self.old.len() - 1);
+            if b >= self.rehash_idx {
+                found = unlink_key(&mut self.old, &mut self.slab, b, key);
             }
-            prev = i;
-            i = n.next;
         }
-        None
+        if found.is_none() && !self.buckets.is_empty() {
+            let b = self.index(hash);
+            found = unlink_key(&mut self.buckets, &mut self.slab, b, key);
+        }
+        let node = found?;
+        self.len -= 1;
+        self.maybe_shrink();
+        Some(node)
     }
 
-    /// Points whatever pointed at a node (bucket head `b` or node `prev`) at `next`.
-    #[inline]
-    fn unlink(&mut self, b: usize, prev: u32, next: u32) {
-        if prev == NIL {
-            self.buckets[b] = next;
-        } else {
-            self.slab.get_mut(prev).next = next;
-        }
-    }
-
-    /// Removes every node of bucket `idx` for which `expired` says so, returning them.
-    pub fn remove_where(
-        &mut self,
-        idx: usize,
-        mut expired: impl FnMut(&Node<V>) -> bool,
-    ) -> Vec<Node<V>> {
-        let mut out = Vec::new();
-        if idx >= self.buckets.len() {
-            return out;
-        }
-        let mut prev = NIL;
-        let mut i = self.buckets[idx];
-        while i != NIL {
-            let n = self.slab.get(i);
-            let next = n.next;
-            if expired(n) {
-                self.unlink(idx, prev, next);
-                out.push(self.slab.release(i));
+    /// The bucket arrays a scan walks, with their masks: the smaller one, and the larger one during
+    /// a resize.
+    fn scan_masks(&self) -> Option<ScanTables> {
+        let mask = |t: &Buckets| t.len() as u64 - 1;
+        if self.is_rehashing() {
+            let (small, big) = if self.old.len() < self.buckets.len() {
+                (Table::Old, Table::New)
             } else {
-                prev = i;
-            }
-            i = next;
+                (Table::New, Table::Old)
+            };
+            Some(ScanTables {
+                small: (small, mask(self.table(small))),
+                big: Some((big, mask(self.table(big)))),
+            })
+        } else if self.buckets.is_empty() {
+            None
+        } else {
+            Some(ScanTables {
+                small: (Table::New, mask(&self.buckets)),
+                big: None,
+            })
         }
-        self.len -= out.len();
-        if !out.is_empty() {
-            self.maybe_shrink();
-        }
-        out
     }
 
-    /// Calls `f` on each node of bucket `idx`.
-    pub fn for_bucket(&self, idx: usize, mut f: impl FnMut(&Node<V>)) {
-        let mut i = self.buckets.get(idx).copied().unwrap_or(NIL);
+    fn table(&self, t: Table) -> &Buckets {
+        match t {
+            Table::New => &self.buckets,
+            Table::Old => &self.old,
+        }
+    }
+
+    /// Calls `f` on each node of the chain starting at `i`.
+    fn each_in(&self, mut i: u32, f: &mut impl FnMut(&Node<V>)) {
         while i != NIL {
             let n = self.slab.get(i);
             f(n);
@@ -399,19 +557,59 @@ impl<V> Dict<V> {
         }
     }
 
-    /// One step of a reverse-binary scan: visits the bucket `cursor` selects and returns the next
+    /// One step of a reverse-binary scan: visits the buckets `cursor` selects and returns the next
     /// cursor, 0 when the scan is complete. Keys present for the whole scan are visited at least once,
-    /// whatever resizing happens between steps.
+    /// whatever resizing happens between steps (see [`scan_walk`]).
     pub fn scan_step(&self, cursor: u64, mut f: impl FnMut(&Node<V>)) -> u64 {
-        if self.buckets.is_empty() {
+        let Some(tables) = self.scan_masks() else {
             return 0;
+        };
+        scan_walk(cursor, tables.small.1, tables.big_mask(), |in_big, b| {
+            self.each_in(self.table(tables.pick(in_big)).head(b), &mut f);
+        })
+    }
+
+    /// One step of the active expire cycle, over the buckets [`Dict::scan_step`] would visit at
+    /// `cursor`: calls `look` on each of their nodes, moves those `expired` selects into `out`, and
+    /// returns the next cursor (0 when a pass is complete).
+    pub fn sweep_step(
+        &mut self,
+        cursor: u64,
+        mut look: impl FnMut(&Node<V>),
+        mut expired: impl FnMut(&Node<V>) -> bool,
+        out: &mut Vec<Node<V>>,
+    ) -> u64 {
+        let Some(tables) = self.scan_masks() else {
+            return 0;
+        };
+        let before = out.len();
+        let next = scan_walk(cursor, tables.small.1, tables.big_mask(), |in_big, b| {
+            let table = match tables.pick(in_big) {
+                Table::New => &mut self.buckets,
+                Table::Old => &mut self.old,
+            };
+            let slab = &mut self.slab;
+            let mut prev = NIL;
+            let mut i = table.head(b);
+            while i != NIL {
+                let n = slab.get(i);
+                let next = n.next;
+                look(n);
+                if expired(n) {
+                    unlink(table, slab, b, prev, next);
+                    out.push(slab.release(i));
+                } else {
+                    prev = i;
+                }
+                i = next;
+            }
+        });
+        let removed = out.len() - before;
+        if removed > 0 {
+            self.len -= removed;
+            self.maybe_shrink();
         }
-        let mask = (self.buckets.len() - 1) as u64;
-        self.for_bucket((cursor & mask) as usize, &mut f);
-        let mut v = cursor | !mask;
-        v = v.reverse_bits();
-        v = v.wrapping_add(1);
-        v.reverse_bits()
+        next
     }
 
     /// A node picked at random for which `accept` holds, or `None` if there is none. Samples a few random
@@ -425,17 +623,30 @@ impl<V> Dict<V> {
         if self.len == 0 {
             return None;
         }
-        let mask = self.buckets.len() - 1;
+        // Buckets are numbered across both arrays during a resize: the old one's first, skipping
+        // those already moved (as Redis's `dictGetRandomKey`).
+        let old = self.old.len();
+        let total = old + self.buckets.len();
+        let head = |b: usize| {
+            if b < old {
+                self.old.head(b)
+            } else {
+                self.buckets.head(b - old)
+            }
+        };
         for _ in 0..16 {
-            let mut idx = rng.gen::<usize>() & mask;
+            let mut b = rng.gen_range(self.rehash_idx..total);
             // Walk to the next non-empty bucket; the table is not empty, so this ends.
-            while self.buckets[idx] == NIL {
-                idx = (idx + 1) & mask;
+            while head(b) == NIL {
+                b += 1;
+                if b == total {
+                    b = self.rehash_idx;
+                }
             }
             let mut chain = 0;
-            self.for_bucket(idx, |_| chain += 1);
+            self.each_in(head(b), &mut |_| chain += 1);
             let mut pick = rng.gen_range(0..chain);
-            let mut i = self.buckets[idx];
+            let mut i = head(b);
             while i != NIL {
                 let n = self.slab.get(i);
                 if pick == 0 {
@@ -457,19 +668,25 @@ impl<V> Dict<V> {
     }
 
     fn maybe_shrink(&mut self) {
+        if self.is_rehashing() {
+            // Shrinking and compacting wait until the resize under way is done.
+            return;
+        }
         let n = self.buckets.len();
         if n > MIN_BUCKETS && self.len * 8 < n {
             self.resize(self.len.next_power_of_two().max(MIN_BUCKETS));
         }
         let free = self.slab.free.len();
-        if free > 64 && free > self.len {
+        if !self.is_rehashing() && free > 64 && free > self.len {
             self.compact();
         }
     }
 
     /// Moves every node into the lowest `len` slots and frees the chunks beyond them, so a table that
     /// shrank gives its memory back. Nodes stay in their buckets, so SCAN cursors are unaffected.
+    /// Only between resizes: it finds a node's bucket in the one bucket array.
     fn compact(&mut self) {
+        debug_assert!(!self.is_rehashing());
         let len = self.len as u32;
         let mut holes: Vec<u32> = std::mem::take(&mut self.slab.free)
             .into_iter()
@@ -488,10 +705,10 @@ impl<V> Dict<V> {
             }
             let node = self.slab.take(top);
             let b = super::hash_key(&node.key) as usize & mask;
-            if self.buckets[b] == top {
-                self.buckets[b] = hole;
+            if self.buckets.head(b) == top {
+                self.buckets.set(b, hole);
             } else {
-                let mut i = self.buckets[b];
+                let mut i = self.buckets.head(b);
                 while self.slab.get(i).next != top {
                     i = self.slab.get(i).next;
                 }
@@ -506,26 +723,92 @@ impl<V> Dict<V> {
         self.slab.free.shrink_to_fit();
     }
 
+    /// Starts a resize to `new_size` buckets (finishing one under way first). A small table is
+    /// rehashed at once; a big one a few buckets per write (see [`Dict::rehash_step`]).
     fn resize(&mut self, new_size: usize) {
-        let old = std::mem::replace(&mut self.buckets, HugeArray::filled(new_size, NIL));
-        let mask = new_size - 1;
-        for &head in old.iter() {
-            let mut i = head;
+        if self.is_rehashing() {
+            // Only a shrink can still be under way when the next resize is due (a grow always ends
+            // first: see STEP_BUCKETS); its old array is mostly empty buckets.
+            self.rehash_step(usize::MAX);
+        }
+        self.old = std::mem::replace(&mut self.buckets, Buckets::new(new_size));
+        self.rehash_idx = 0;
+        if self.old.len() <= REHASH_AT_ONCE {
+            self.rehash_step(usize::MAX);
+        }
+    }
+
+    /// Moves up to `buckets` non-empty buckets of the old array (passing over at most `EMPTY_VISITS`
+    /// empty ones for each) into the new one; drops the old array when it is all moved.
+    pub fn rehash_step(&mut self, buckets: usize) {
+        let mut left = buckets;
+        let mut empty = buckets.saturating_mul(EMPTY_VISITS);
+        let mask = self.buckets.len().wrapping_sub(1);
+        while left > 0 && self.rehash_idx < self.old.len() {
+            let mut i = self.old.take(self.rehash_idx);
+            self.rehash_idx += 1;
+            if i == NIL {
+                empty -= 1;
+                if empty == 0 {
+                    break;
+                }
+                continue;
+            }
             while i != NIL {
                 let n = self.slab.get_mut(i);
                 let next = n.next;
                 let b = super::hash_key(&n.key) as usize & mask;
-                n.next = self.buckets[b];
-                self.buckets[b] = i;
+                n.next = self.buckets.head(b);
+                self.buckets.set(b, i);
                 i = next;
             }
+            left -= 1;
         }
+        if self.rehash_idx >= self.old.len() {
+            self.old = Buckets::default();
+            self.rehash_idx = 0;
+        }
+    }
+
+    /// Number of nodes in bucket `b` of the current array (for tests of the hash's quality).
+    #[cfg(test)]
+    fn chain_len(&self, b: usize) -> usize {
+        let mut c = 0;
+        self.each_in(self.buckets.head(b), &mut |_| c += 1);
+        c
     }
 
     /// Iterates over all nodes (no ordering guarantee).
     pub fn iter(&self) -> impl Iterator<Item = &Node<V>> {
         self.slab.iter()
     }
+}
+
+/// Points whatever pointed at a node (bucket head `b` of `table`, or node `prev`) at `next`.
+#[inline]
+fn unlink<V>(table: &mut Buckets, slab: &mut Slab<V>, b: usize, prev: u32, next: u32) {
+    if prev == NIL {
+        table.set(b, next);
+    } else {
+        slab.get_mut(prev).next = next;
+    }
+}
+
+/// Takes `key`'s node out of the chain of bucket `b` of `table` and out of the slab.
+fn unlink_key<V>(table: &mut Buckets, slab: &mut Slab<V>, b: usize, key: &[u8]) -> Option<Node<V>> {
+    let mut prev = NIL;
+    let mut i = table.head(b);
+    while i != NIL {
+        let n = slab.get(i);
+        let next = n.next;
+        if n.key.as_slice() == key {
+            unlink(table, slab, b, prev, next);
+            return Some(slab.release(i));
+        }
+        prev = i;
+        i = next;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -600,6 +883,184 @@ mod tests {
         assert_eq!(d.iter().count(), 2100);
     }
 
+    fn key(s: &str, i: usize) -> Vec<u8> {
+        format!("{s}{i}").into_bytes()
+    }
+
+    fn insert(d: &mut Dict, k: &[u8]) {
+        d.insert_new(hash_key(k), Key::new(k), entry());
+    }
+
+    #[test]
+    fn a_big_table_resizes_a_little_per_write() {
+        let mut d = Dict::new();
+        let mut grew = 0;
+        let mut checked = 0;
+        for i in 0..100_000 {
+            let before = d.bucket_count();
+            insert(&mut d, &key("k", i));
+            if before > REHASH_AT_ONCE && d.bucket_count() != before {
+                // The insert that grew a big table left the old buckets to move later...
+                assert!(d.is_rehashing(), "grew to {} at once", d.bucket_count());
+                grew += 1;
+            }
+            // Halfway through a resize, every key is found, wherever its bucket is.
+            if d.is_rehashing() && d.rehash_idx * 2 >= d.old.len() && checked != d.old.len() {
+                checked = d.old.len();
+                for j in 0..=i {
+                    assert!(
+                        d.get(hash_key(&key("k", j)), &key("k", j)).is_some(),
+                        "k{j}"
+                    );
+                }
+            }
+            // ...and each resize is over before the next one is due.
+            if d.len() == d.bucket_count() {
+                assert!(!d.is_rehashing(), "still rehashing at {i}");
+            }
+        }
+        assert!(grew >= 5);
+        // Shrinking works the same way; every key stays reachable throughout.
+        let mut shrank = false;
+        for i in 0..99_000 {
+            assert!(d.remove(hash_key(&key("k", i)), &key("k", i)).is_some());
+            shrank |= d.is_rehashing() && d.bucket_count() < d.old.len();
+            if i % 997 == 0 {
+                for j in (i + 1..100_000).step_by(101) {
+                    assert!(
+                        d.get(hash_key(&key("k", j)), &key("k", j)).is_some(),
+                        "k{j}"
+                    );
+                }
+            }
+        }
+        assert!(shrank);
+        assert_eq!(d.iter().count(), 1000);
+        while d.is_rehashing() {
+            d.rehash_step(1);
+        }
+        assert!(d.bucket_count() <= 2048);
+        for j in 99_000..100_000 {
+            assert!(d.get(hash_key(&key("k", j)), &key("k", j)).is_some());
+        }
+    }
+
+    #[test]
+    fn lookups_and_removals_during_a_resize_against_model() {
+        let mut d = Dict::new();
+        let mut model = HashSet::new();
+        let mut rehashing_seen = 0;
+        let mut x = 12345u64;
+        for step in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Mostly inserts early on, mostly removals later: both kinds of resize happen.
+            let k = key("k", (x % 30_000) as usize);
+            let h = hash_key(&k);
+            let remove = (x >> 32) % 100 < if step < 100_000 { 30 } else { 70 };
+            if remove {
+                assert_eq!(d.remove(h, &k).is_some(), model.remove(&k));
+            } else if d.get(h, &k).is_none() {
+                insert(&mut d, &k);
+                assert!(model.insert(k));
+            } else {
+                assert!(model.contains(&k));
+            }
+            rehashing_seen += d.is_rehashing() as usize;
+            assert_eq!(d.len(), model.len());
+        }
+        assert!(rehashing_seen > 1000, "{rehashing_seen}");
+        assert_eq!(d.iter().count(), model.len());
+        for k in &model {
+            assert!(d.get(hash_key(k), k).is_some());
+        }
+    }
+
+    #[test]
+    fn scan_and_sweep_miss_nothing_while_resizes_are_under_way() {
+        for sweep in [false, true] {
+            let mut d = Dict::new();
+            for i in 0..3000 {
+                insert(&mut d, &key("k", i));
+            }
+            let mut seen = HashSet::new();
+            let mut cursor = 0;
+            let mut step = 0;
+            let mut rehashing_seen = 0;
+            let mut extra = 0;
+            loop {
+                if sweep {
+                    let mut out = Vec::new();
+                    let before = d.len();
+                    cursor = d.sweep_step(
+                        cursor,
+                        |n| {
+                            seen.insert(n.key.to_vec());
+                        },
+                        |n| n.key.starts_with(b"x") && n.key.ends_with(b"7"),
+                        &mut out,
+                    );
+                    assert_eq!(d.len(), before - out.len());
+                    assert!(out.iter().all(|n| n.key.starts_with(b"x")));
+                } else {
+                    cursor = d.scan_step(cursor, |n| {
+                        seen.insert(n.key.to_vec());
+                    });
+                }
+                step += 1;
+                // Keys outside the guarantee come and go, growing and shrinking the table mid-scan.
+                if step % 3 == 0 && step < 1500 {
+                    for _ in 0..40 {
+                        insert(&mut d, &key("x", extra));
+                        extra += 1;
+                    }
+                } else if step >= 1500 {
+                    for _ in 0..60 {
+                        if extra > 0 {
+                            extra -= 1;
+                            d.remove(hash_key(&key("x", extra)), &key("x", extra));
+                        }
+                    }
+                }
+                rehashing_seen += d.is_rehashing() as usize;
+                if cursor == 0 {
+                    break;
+                }
+            }
+            assert!(rehashing_seen > 10, "{rehashing_seen}");
+            for i in 0..3000 {
+                assert!(seen.contains(&key("k", i)), "k{i} missed (sweep: {sweep})");
+            }
+        }
+    }
+
+    #[test]
+    fn random_picks_reach_both_arrays_during_a_resize() {
+        let mut d = Dict::new();
+        let mut i = 0;
+        while !(d.is_rehashing() && d.rehash_idx > 0 && d.old.len() > 2 * d.rehash_idx) {
+            insert(&mut d, &key("k", i));
+            i += 1;
+        }
+        let (in_old, in_new): (Vec<_>, Vec<_>) = (0..i).map(|j| key("k", j)).partition(|k| {
+            let b = hash_key(k) as usize & (d.old.len() - 1);
+            b >= d.rehash_idx && d.find_in(d.old.head(b), k).is_some()
+        });
+        assert!(!in_old.is_empty() && !in_new.is_empty());
+        let mut rng = rand::thread_rng();
+        let mut picked = HashSet::new();
+        for _ in 0..20_000 {
+            let n = d.random_node(&mut rng, |_| true).expect("not empty");
+            picked.insert(n.key.to_vec());
+        }
+        assert!(in_old.iter().any(|k| picked.contains(k)));
+        assert!(in_new.iter().any(|k| picked.contains(k)));
+        let only = key("k", 7);
+        let n = d.random_node(&mut rng, |n| n.key.as_slice() == only.as_slice());
+        assert_eq!(n.map(|n| n.key.to_vec()), Some(only));
+    }
+
     #[test]
     fn keyspace_node_is_one_cache_line() {
         assert_eq!(std::mem::size_of::<Option<Node<Entry>>>(), 64);
@@ -661,8 +1122,7 @@ mod chain_stats {
         let mut n = 0usize;
         for d in &dicts {
             for b in 0..d.bucket_count() {
-                let mut c = 0;
-                d.for_bucket(b, |_| c += 1);
+                let c = d.chain_len(b);
                 max = max.max(c);
                 total_sq += c * c;
                 n += c;

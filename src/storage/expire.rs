@@ -24,11 +24,16 @@ const BUCKETS_PER_BATCH: usize = 64;
 /// Keep working on a table while more than this share of the volatile keys looked at had expired.
 const STALE_PERCENT: usize = 10;
 
-/// Runs until `stop` is set. `hz` is read each round so CONFIG SET hz applies at once.
+/// Buckets a background rehash moves under one lock (a few microseconds).
+const REHASH_CHUNK: usize = 128;
+
+/// Runs until `stop` is set. `hz` is read each round so CONFIG SET hz applies at once; `enabled`
+/// is `active-expire-enabled`, `rehashing` is `activerehashing`.
 pub fn run(
     ks: Arc<Keyspace>,
     hz: impl Fn() -> u64,
     enabled: impl Fn() -> bool,
+    rehashing: impl Fn() -> bool,
     stop: Arc<AtomicBool>,
     publish: impl Fn(&[Event]),
 ) {
@@ -41,6 +46,12 @@ pub fn run(
         if enabled() {
             let budget = period / 4;
             next_shard = cycle(&ks, next_shard, started + budget, &publish);
+        }
+        if rehashing() {
+            // A tenth of the round (Redis gives it 1 ms per cron call on its only thread; this thread
+            // holds each shard's lock only for a chunk). At ten million keys the last growth of the
+            // tables moves about 8M buckets: 1 ms per round would take two minutes, this ten seconds.
+            rehash_cycle(&ks, Instant::now() + period / 10);
         }
         let spent = started.elapsed();
         if spent < period {
@@ -71,6 +82,30 @@ pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant, publish: &impl Fn(&
     first
 }
 
+/// Moves on the resizes under way in the keyspace's tables, a chunk of buckets at a time under the
+/// shard's lock, until `deadline`: a table that grew and then only sees reads would otherwise keep
+/// two bucket arrays (and misses would look in both) for good. Redis does this in its cron
+/// (`activerehashing`).
+pub fn rehash_cycle(ks: &Keyspace, deadline: Instant) {
+    for shard_idx in 0..SHARDS {
+        loop {
+            let mut guard = ks.lock(shard_idx);
+            let mut more = false;
+            for dict in guard.dbs.iter_mut().filter(|d| d.is_rehashing()) {
+                dict.rehash_step(REHASH_CHUNK);
+                more |= dict.is_rehashing();
+            }
+            drop(guard);
+            if !more {
+                break;
+            }
+            if Instant::now() >= deadline {
+                return;
+            }
+        }
+    }
+}
+
 /// Looks at one batch of buckets of one table. Returns (volatile keys checked, keys expired).
 fn sweep_batch(
     ks: &Keyspace,
@@ -89,18 +124,17 @@ fn sweep_batch(
     let mut freed = Vec::new();
     let mut cursor = dict.expire_cursor;
     for _ in 0..BUCKETS_PER_BATCH {
-        let mask = dict.bucket_count() as u64 - 1;
-        let idx = (cursor & mask) as usize;
-        dict.for_bucket(idx, |n| checked += (n.entry.expire_at != 0) as usize);
         let before = freed.len();
-        freed.extend(dict.remove_where(idx, |n| n.entry.is_expired(now)));
+        // The cursor walks the buckets as a scan does, so a resize between batches skips no key.
+        cursor = dict.sweep_step(
+            cursor,
+            |n| checked += (n.entry.expire_at != 0) as usize,
+            |n| n.entry.is_expired(now),
+            &mut freed,
+        );
         for node in &freed[before..] {
             ks.watches.touch(db, &node.key);
         }
-        // Advance the reverse-binary cursor exactly as a scan does.
-        let mut v = cursor | !mask;
-        v = v.reverse_bits().wrapping_add(1).reverse_bits();
-        cursor = v;
         if cursor == 0 || dict.is_empty() {
             break;
         }
@@ -127,4 +161,34 @@ fn sweep_batch(
         super::lazyfree::free_expired(node.entry.value);
     }
     (checked, expired)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::{hash_key, shard_of, value::Value, Entry};
+
+    #[test]
+    fn the_background_pass_finishes_resizes_that_reads_alone_would_leave() {
+        let ks = Keyspace::new(2);
+        // Enough keys in shard 0, database 1, for its table to grow incrementally.
+        let mut keys = Vec::new();
+        let mut i = 0;
+        let mut shard = ks.lock(0);
+        while !shard.dbs[1].is_rehashing() {
+            let k = format!("key:{i}").into_bytes();
+            i += 1;
+            let h = hash_key(&k);
+            if shard_of(h) == 0 {
+                let e = Entry::new(Value::from_bytes(b"v"));
+                shard.dbs[1].insert_new(h, crate::storage::dict::Key::new(&k), e);
+                keys.push((h, k));
+            }
+        }
+        drop(shard);
+        rehash_cycle(&ks, Instant::now() + Duration::from_secs(60));
+        let shard = ks.lock(0);
+        assert!(!shard.dbs[1].is_rehashing());
+        assert!(keys.iter().all(|(h, k)| shard.dbs[1].get(*h, k).is_some()));
+    }
 }

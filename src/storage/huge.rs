@@ -74,7 +74,7 @@ impl<T> HugeArray<T> {
             Ok(l) => l,
             Err(_) => panic!("array of {len} elements overflows the address space"),
         };
-        let ptr = allocate(layout).cast::<T>();
+        let ptr = allocate(layout, false).cast::<T>();
         /// Drops what was written and frees the block if `f` unwinds.
         struct Partial<T> {
             ptr: NonNull<T>,
@@ -116,6 +116,23 @@ impl<T> HugeArray<T> {
     /// Bytes this array occupies.
     pub fn bytes(&self) -> usize {
         self.len * std::mem::size_of::<T>()
+    }
+}
+
+impl HugeArray<u32> {
+    /// An array of `len` zeros. An array with a mapping of its own is fresh zero pages from the
+    /// kernel, so it costs no writes until its elements are: a hash table's new bucket array of many
+    /// megabytes is then not filled in one go while a command waits.
+    pub fn zeroed(len: usize) -> Self {
+        let layout = match Layout::array::<u32>(len) {
+            Ok(l) => l,
+            Err(_) => panic!("array of {len} elements overflows the address space"),
+        };
+        HugeArray {
+            ptr: allocate(layout, true).cast::<u32>(),
+            len,
+            _owns: PhantomData,
+        }
     }
 }
 
@@ -168,13 +185,17 @@ fn pooled(layout: Layout) -> bool {
         && layout.align() <= 4096
 }
 
-fn allocate(layout: Layout) -> NonNull<u8> {
+/// A block for `layout`, all zero bytes if `zero`.
+fn allocate(layout: Layout, zero: bool) -> NonNull<u8> {
     if layout.size() == 0 {
         // SAFETY: an alignment is never zero.
         return unsafe { NonNull::new_unchecked(layout.align() as *mut u8) };
     }
     let p = if pooled(layout) {
-        pool::alloc(layout.size())
+        pool::alloc(layout.size(), zero)
+    } else if zero {
+        // SAFETY: the size is not zero.
+        unsafe { std::alloc::alloc_zeroed(layout) }
     } else {
         // SAFETY: the size is not zero.
         unsafe { std::alloc::alloc(layout) }
@@ -341,12 +362,19 @@ mod pool {
         }
     }
 
-    pub(super) fn alloc(size: usize) -> *mut u8 {
+    /// A block of `size` bytes, zero bytes if `zero` (an own mapping is zero already; a pool block
+    /// may have been used before).
+    pub(super) fn alloc(size: usize, zero: bool) -> *mut u8 {
         let huge = wants_huge();
         let p = if size > REGION / 2 {
             map(size, huge)
         } else {
-            POOL.lock().alloc(size, huge)
+            let p = POOL.lock().alloc(size, huge);
+            if zero && !p.is_null() {
+                // SAFETY: `p` is a block of `size` bytes just handed to us.
+                unsafe { std::ptr::write_bytes(p, 0, size) };
+            }
+            p
         };
         if !p.is_null() {
             crate::alloc::account_external(size as i64);
@@ -368,7 +396,7 @@ mod pool {
 
 #[cfg(not(target_os = "linux"))]
 mod pool {
-    pub(super) fn alloc(_size: usize) -> *mut u8 {
+    pub(super) fn alloc(_size: usize, _zero: bool) -> *mut u8 {
         unreachable!("the pool serves nothing off Linux")
     }
 
@@ -403,6 +431,21 @@ mod tests {
             }
         }
         String::new()
+    }
+
+    #[test]
+    fn zeroed_arrays_are_zero_whatever_the_block_held_before() {
+        // Global allocator, pool block, own mapping.
+        for len in [100, MIN_BLOCK / 4 * 2, (4 << 20) / 4] {
+            for _ in 0..3 {
+                let dirty = HugeArray::<u32>::filled(len, u32::MAX);
+                drop(dirty);
+                let a = HugeArray::<u32>::zeroed(len);
+                assert_eq!(a.len(), len);
+                assert!(a.iter().all(|&v| v == 0), "len {len}");
+            }
+        }
+        assert!(HugeArray::<u32>::zeroed(0).is_empty());
     }
 
     #[test]
