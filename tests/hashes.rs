@@ -626,6 +626,63 @@ fn hscan_listpack_and_hashtable() {
     }
 }
 
+/// A hash big enough to resize a little per write: HSCAN keeps its guarantee (every field present for
+/// the whole scan is returned) while fields come and go between calls, growing and shrinking the
+/// table mid-scan, and HGET finds every field throughout.
+#[test]
+fn hscan_misses_nothing_while_the_table_resizes() {
+    let srv = TestServer::start();
+    let mut con = srv.conn();
+    let mut pipe = redis::pipe();
+    for i in 0..3000 {
+        pipe.cmd("HSET")
+            .arg("h")
+            .arg(format!("f{i}"))
+            .arg(i)
+            .ignore();
+    }
+    pipe.query::<()>(&mut con).expect("load");
+    let mut cursor = "0".to_string();
+    let mut seen = HashSet::new();
+    let (mut calls, mut extra) = (0, 0);
+    loop {
+        let (next, items): (String, Vec<String>) =
+            q(&mut con, &["HSCAN", "h", &cursor, "COUNT", "20"]);
+        seen.extend(items.chunks(2).map(|p| p[0].clone()));
+        calls += 1;
+        // Up to 6000 extra fields (two grows), then all removed again (two shrinks).
+        let mut pipe = redis::pipe();
+        for _ in 0..40 {
+            if calls < 150 && extra < 6000 {
+                pipe.cmd("HSET")
+                    .arg("h")
+                    .arg(format!("x{extra}"))
+                    .arg(1)
+                    .ignore();
+                extra += 1;
+            } else if calls >= 150 && extra > 0 {
+                extra -= 1;
+                pipe.cmd("HDEL").arg("h").arg(format!("x{extra}")).ignore();
+            }
+        }
+        pipe.query::<()>(&mut con).expect("churn");
+        if calls % 50 == 0 {
+            let got: Vec<Option<String>> =
+                q(&mut con, &["HMGET", "h", "f0", "f999", "f1500", "f2999"]);
+            assert!(got.iter().all(Option::is_some), "{got:?}");
+        }
+        cursor = next;
+        if cursor == "0" {
+            break;
+        }
+    }
+    assert!(calls > 150, "{calls}");
+    for i in 0..3000 {
+        assert!(seen.contains(&format!("f{i}")), "f{i} missed");
+    }
+    assert_eq!(int(&mut con, &["HLEN", "h"]), 3000 + extra);
+}
+
 #[test]
 fn hscan_errors() {
     let srv = TestServer::start();

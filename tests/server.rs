@@ -123,6 +123,33 @@ fn config_get_set() {
         .query(&mut con)
         .unwrap();
     assert_eq!(v, vec!["maxmemory", "1073741824"]);
+    // `activerehashing`: the background finishing of resizes, on by default as in Redis.
+    let get = |con: &mut redis::Connection| -> Vec<String> {
+        redis::cmd("CONFIG")
+            .arg("GET")
+            .arg("activerehashing")
+            .query(con)
+            .unwrap()
+    };
+    assert_eq!(get(&mut con), ["activerehashing", "yes"]);
+    let e = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("activerehashing")
+        .arg("maybe")
+        .query::<()>(&mut con)
+        .unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("argument 'activerehashing') - argument must be 'yes' or 'no'"),
+        "{e}"
+    );
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("activerehashing")
+        .arg("no")
+        .query(&mut con)
+        .unwrap();
+    assert_eq!(get(&mut con), ["activerehashing", "no"]);
     // All or nothing: a bad pair leaves the good one unapplied.
     assert_eq!(
         err(&mut con, &["CONFIG", "SET", "hz", "30", "maxmemory", "10x"]),
