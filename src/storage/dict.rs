@@ -74,6 +74,10 @@ impl<V> Default for Dict<V> {
 const MIN_BUCKETS: usize = 4;
 /// A resize whose old table has at most this many buckets is done at once (microseconds).
 const REHASH_AT_ONCE: usize = 1024;
+/// A slab of at most this many slots is compacted at once.
+const COMPACT_AT_ONCE: u32 = 1024;
+/// Nodes a write moves while a compaction is under way.
+const STEP_MOVES: usize = 2;
 /// Non-empty old buckets a write moves while a resize is under way. Each step covers at least two
 /// buckets, and a grown table is not due to grow again for as many inserts as it had buckets, so a
 /// resize always ends before the next is due.
@@ -215,6 +219,9 @@ struct Slab<V> {
     free: Vec<u32>,
     /// Slots handed out so far (occupied or in `free`).
     used: u32,
+    /// While a compaction is under way ([`Dict::compact_step`]), the slot count it shrinks the slab
+    /// to: `free` then holds only slots below it, and slots at or above it are not reused.
+    compact_to: Option<u32>,
 }
 
 impl<V> Default for Slab<V> {
@@ -223,6 +230,7 @@ impl<V> Default for Slab<V> {
             chunks: Vec::new(),
             free: Vec::new(),
             used: 0,
+            compact_to: None,
         }
     }
 }
@@ -325,7 +333,9 @@ impl<V> Slab<V> {
 
     fn release(&mut self, i: u32) -> Node<V> {
         let n = self.take(i);
-        self.free.push(i);
+        if self.compact_to.is_none_or(|to| i < to) {
+            self.free.push(i);
+        }
         n
     }
 
@@ -475,11 +485,34 @@ impl<V> Dict<V> {
         self.find(hash, key).map(|i| self.slab.get_mut(i))
     }
 
-    /// Inserts a key known to be absent (callers look it up first) and returns its node.
-    pub fn insert_new(&mut self, hash: u64, key: Key, entry: V) -> &mut Node<V> {
+    /// The share of a resize or a compaction under way that each insert and removal does.
+    #[inline]
+    fn write_step(&mut self) {
         if self.is_rehashing() {
             self.rehash_step(STEP_BUCKETS);
         }
+        if self.is_compacting() {
+            self.compact_step(STEP_MOVES);
+        }
+    }
+
+    /// Whether a resize or a compaction is under way (work [`Dict::background_step`] can do).
+    pub fn has_pending_work(&self) -> bool {
+        self.is_rehashing() || self.is_compacting()
+    }
+
+    /// Does `n` units of the resize or compaction under way, for a background thread.
+    pub fn background_step(&mut self, n: usize) {
+        if self.is_rehashing() {
+            self.rehash_step(n);
+        } else {
+            self.compact_step(n);
+        }
+    }
+
+    /// Inserts a key known to be absent (callers look it up first) and returns its node.
+    pub fn insert_new(&mut self, hash: u64, key: Key, entry: V) -> &mut Node<V> {
+        self.write_step();
         if self.len >= self.buckets.len() {
             self.resize((self.buckets.len() * 2).max(MIN_BUCKETS));
         }
@@ -497,9 +530,7 @@ impl<V> Dict<V> {
     }
 
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Node<V>> {
-        if self.is_rehashing() {
-            self.rehash_step(STEP_BUCKETS);
-        }
+        self.write_step();
         let mut found = None;
         if self.is_rehashing() {
             let b = hash as usize & (self.old.len() - 1);
@@ -668,8 +699,8 @@ impl<V> Dict<V> {
     }
 
     fn maybe_shrink(&mut self) {
-        if self.is_rehashing() {
-            // Shrinking and compacting wait until the resize under way is done.
+        if self.is_rehashing() || self.is_compacting() {
+            // Shrinking and compacting wait until the work under way is done.
             return;
         }
         let n = self.buckets.len();
@@ -678,46 +709,105 @@ impl<V> Dict<V> {
         }
         let free = self.slab.free.len();
         if !self.is_rehashing() && free > 64 && free > self.len {
-            self.compact();
+            self.start_compaction();
         }
     }
 
-    /// Moves every node into the lowest `len` slots and frees the chunks beyond them, so a table that
-    /// shrank gives its memory back. Nodes stay in their buckets, so SCAN cursors are unaffected.
-    /// Only between resizes: it finds a node's bucket in the one bucket array.
-    fn compact(&mut self) {
-        debug_assert!(!self.is_rehashing());
-        let len = self.len as u32;
-        let mut holes: Vec<u32> = std::mem::take(&mut self.slab.free)
-            .into_iter()
-            .filter(|&f| f < len)
-            .collect();
-        holes.sort_unstable();
-        let mask = self.buckets.len().wrapping_sub(1);
-        let mut top = self.slab.used;
-        for hole in holes {
-            // The highest occupied slot; there is one at or above `len` for every hole below it.
-            loop {
-                top -= 1;
-                if self.slab.slot(top).is_some() {
-                    break;
-                }
-            }
-            let node = self.slab.take(top);
-            let b = super::hash_key(&node.key) as usize & mask;
-            if self.buckets.head(b) == top {
-                self.buckets.set(b, hole);
-            } else {
-                let mut i = self.buckets.head(b);
-                while self.slab.get(i).next != top {
-                    i = self.slab.get(i).next;
-                }
-                self.slab.get_mut(i).next = hole;
-            }
-            *self.slab.slot_mut(hole) = Some(node);
+    /// Whether a compaction of the node slab is under way.
+    #[inline]
+    pub fn is_compacting(&self) -> bool {
+        self.slab.compact_to.is_some()
+    }
+
+    /// Starts moving every node into the lowest `len` slots, so that the chunks beyond them can be
+    /// freed and a table that shrank gives its memory back. Like a resize, the moves are spread over
+    /// later writes ([`Dict::compact_step`]); a small slab is compacted at once. Nodes stay in their
+    /// buckets, so SCAN cursors are unaffected.
+    fn start_compaction(&mut self) {
+        let to = self.len as u32;
+        // One pass over the free list (4 bytes a slot, no node touched): from now on it holds only
+        // the holes below `to` that nodes above it move into.
+        self.slab.free.retain(|&f| f < to);
+        self.slab.compact_to = Some(to);
+        if self.slab.used <= COMPACT_AT_ONCE {
+            self.compact_step(usize::MAX);
         }
-        self.slab.used = len;
-        let keep = if len == 0 { 0 } else { locate(len - 1).0 + 1 };
+    }
+
+    /// Moves up to `moves` nodes from the top of the slab into holes below the compaction's target,
+    /// and ends the compaction once no node is left above it (freeing the chunks there) or no hole
+    /// is left below it (inserts took them).
+    pub fn compact_step(&mut self, moves: usize) {
+        let Some(to) = self.slab.compact_to else {
+            return;
+        };
+        for _ in 0..moves.max(1) {
+            // Free slots at the top are not in the free list; step past them.
+            while self.slab.used > to && self.slab.slot(self.slab.used - 1).is_none() {
+                self.slab.used -= 1;
+            }
+            if self.slab.used <= to {
+                return self.end_compaction();
+            }
+            let Some(hole) = self.slab.free.pop() else {
+                return self.end_compaction();
+            };
+            let top = self.slab.used - 1;
+            self.relink(top, hole);
+            let node = self.slab.take(top);
+            *self.slab.slot_mut(hole) = Some(node);
+            self.slab.used = top;
+        }
+    }
+
+    /// Points whatever points at slot `from` (a bucket head or a node, in whichever bucket array
+    /// holds its chain) at slot `to`.
+    fn relink(&mut self, from: u32, to: u32) {
+        let hash = super::hash_key(&self.slab.get(from).key);
+        let mut tables = [Table::Old, Table::New];
+        if !self.is_rehashing() {
+            tables[0] = Table::New;
+        }
+        for t in tables {
+            let table = match t {
+                Table::New => &mut self.buckets,
+                Table::Old => &mut self.old,
+            };
+            let b = hash as usize & (table.len() - 1);
+            if table.head(b) == from {
+                table.set(b, to);
+                return;
+            }
+            let mut i = table.head(b);
+            while i != NIL {
+                let n = self.slab.get_mut(i);
+                if n.next == from {
+                    n.next = to;
+                    return;
+                }
+                i = n.next;
+            }
+        }
+        unreachable!("a live node is in its bucket's chain");
+    }
+
+    /// Ends a compaction: frees the chunks above the last slot in use, or, if nodes are left above
+    /// the target (inserts took the holes), puts the free slots up there back in the free list.
+    fn end_compaction(&mut self) {
+        let Some(to) = self.slab.compact_to.take() else {
+            return;
+        };
+        let used = self.slab.used;
+        if used > to {
+            // Rare: inserts outran the moves. The free slots between `to` and `used` were kept out of
+            // the free list; give them back.
+            for i in to..used {
+                if self.slab.slot(i).is_none() {
+                    self.slab.free.push(i);
+                }
+            }
+        }
+        let keep = if used == 0 { 0 } else { locate(used - 1).0 + 1 };
         self.slab.chunks.truncate(keep);
         self.slab.chunks.shrink_to_fit();
         self.slab.free.shrink_to_fit();
@@ -767,6 +857,42 @@ impl<V> Dict<V> {
         if self.rehash_idx >= self.old.len() {
             self.old = Buckets::default();
             self.rehash_idx = 0;
+        }
+    }
+
+    /// Checks the structure: every node is in exactly one chain, in the bucket its hash selects
+    /// (in the old array only if that bucket is not moved yet), and every free-listed slot is free,
+    /// listed once, and below `used`.
+    #[cfg(test)]
+    fn check(&self) {
+        let mut seen = std::collections::HashSet::new();
+        for (t, table) in [(Table::New, &self.buckets), (Table::Old, &self.old)] {
+            for b in 0..table.len() {
+                if t == Table::Old && b < self.rehash_idx {
+                    assert_eq!(table.head(b), NIL, "moved bucket {b} not empty");
+                }
+                let mut i = table.head(b);
+                while i != NIL {
+                    assert!(i < self.slab.used, "node {i} above used {}", self.slab.used);
+                    assert!(seen.insert(i), "node {i} in two chains");
+                    let n = self.slab.get(i);
+                    assert_eq!(super::hash_key(&n.key) as usize & (table.len() - 1), b);
+                    i = n.next;
+                }
+            }
+        }
+        assert_eq!(seen.len(), self.len);
+        assert_eq!(self.slab.iter().count(), self.len);
+        let mut free = std::collections::HashSet::new();
+        for &f in &self.slab.free {
+            assert!(f < self.slab.used && self.slab.slot(f).is_none() && free.insert(f));
+            if let Some(to) = self.slab.compact_to {
+                assert!(f < to);
+            }
+        }
+        if self.slab.compact_to.is_none() {
+            // Outside a compaction every slot below `used` is a node or free-listed.
+            assert_eq!(free.len() + self.len, self.slab.used as usize);
         }
     }
 
@@ -863,11 +989,25 @@ mod tests {
         }
         let full = d.allocated();
         // Delete in an order that leaves holes everywhere.
+        let mut compacting = 0;
         for i in (0..20_000).filter(|i| i % 10 != 3) {
             let k = format!("k{i}").into_bytes();
             assert!(d.remove(hash_key(&k), &k).is_some());
+            compacting += d.is_compacting() as usize;
+            if i % 1000 == 0 {
+                // Every kept key is found while nodes are being moved.
+                for j in (0..20_000).filter(|j| j % 10 == 3) {
+                    let k = format!("k{j}").into_bytes();
+                    assert_eq!(d.get(hash_key(&k), &k).map(|n| n.meta), Some(j));
+                }
+            }
         }
+        // The moves were spread over the removals, not done in one.
+        assert!(compacting > 1000, "{compacting}");
         assert_eq!(d.len(), 2000);
+        while d.has_pending_work() {
+            d.background_step(1);
+        }
         assert!(d.allocated() * 4 < full, "{} vs {full}", d.allocated());
         for i in (0..20_000).filter(|i| i % 10 == 3) {
             let k = format!("k{i}").into_bytes();
@@ -949,7 +1089,7 @@ mod tests {
     fn lookups_and_removals_during_a_resize_against_model() {
         let mut d = Dict::new();
         let mut model = HashSet::new();
-        let mut rehashing_seen = 0;
+        let (mut rehashing_seen, mut compacting_seen) = (0, 0);
         let mut x = 12345u64;
         for step in 0..200_000 {
             x ^= x << 13;
@@ -968,9 +1108,15 @@ mod tests {
                 assert!(model.contains(&k));
             }
             rehashing_seen += d.is_rehashing() as usize;
+            compacting_seen += d.is_compacting() as usize;
             assert_eq!(d.len(), model.len());
+            if step % 5000 == 0 {
+                d.check();
+            }
         }
+        d.check();
         assert!(rehashing_seen > 1000, "{rehashing_seen}");
+        assert!(compacting_seen > 1000, "{compacting_seen}");
         assert_eq!(d.iter().count(), model.len());
         for k in &model {
             assert!(d.get(hash_key(k), k).is_some());
@@ -1059,6 +1205,70 @@ mod tests {
         let only = key("k", 7);
         let n = d.random_node(&mut rng, |n| n.key.as_slice() == only.as_slice());
         assert_eq!(n.map(|n| n.key.to_vec()), Some(only));
+    }
+
+    #[test]
+    fn a_compaction_moves_nodes_of_both_arrays_during_a_resize() {
+        let mut d = Dict::new();
+        for i in 0..20_000 {
+            insert(&mut d, &key("k", i));
+        }
+        let mut i = 0;
+        while !d.is_compacting() {
+            let k = key("k", i * 7919 % 20_000);
+            assert!(d.remove(hash_key(&k), &k).is_some());
+            i += 1;
+        }
+        // A grow that starts mid-compaction (rare in use: a shrink waits for the compaction, and
+        // a grow needs the table full again), so nodes move while chains are split across arrays.
+        d.resize(d.bucket_count() * 2);
+        assert!(d.is_rehashing() && d.is_compacting());
+        d.rehash_step(100);
+        d.check();
+        while d.is_compacting() {
+            d.compact_step(50);
+            d.check();
+        }
+        assert!(d.is_rehashing());
+        for j in i..20_000 {
+            let k = key("k", j * 7919 % 20_000);
+            assert!(d.get(hash_key(&k), &k).is_some());
+        }
+        while d.has_pending_work() {
+            d.background_step(100);
+        }
+        d.check();
+        assert_eq!(d.len(), 20_000 - i);
+    }
+
+    #[test]
+    fn inserts_that_outrun_a_compaction_lose_no_slot() {
+        let mut d = Dict::new();
+        for i in 0..20_000 {
+            insert(&mut d, &key("k", i));
+        }
+        // Remove keys spread over the whole slab until a compaction starts.
+        let mut i = 0;
+        while !d.is_compacting() {
+            let k = key("k", i * 7919 % 20_000);
+            assert!(d.remove(hash_key(&k), &k).is_some());
+            i += 1;
+        }
+        d.check();
+        // Refill at once: the holes run out before the nodes above the target are all moved.
+        for j in 0..15_000 {
+            insert(&mut d, &key("n", j));
+        }
+        assert!(!d.is_compacting());
+        d.check();
+        let len = d.len();
+        let used = d.slab.used;
+        // Every free slot is reused before the slab grows.
+        for j in 0..(used as usize - len) {
+            insert(&mut d, &key("m", j));
+        }
+        assert_eq!(d.slab.used, used);
+        d.check();
     }
 
     #[test]

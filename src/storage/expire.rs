@@ -24,7 +24,7 @@ const BUCKETS_PER_BATCH: usize = 64;
 /// Keep working on a table while more than this share of the volatile keys looked at had expired.
 const STALE_PERCENT: usize = 10;
 
-/// Buckets a background rehash moves under one lock (a few microseconds).
+/// Buckets (or nodes, compacting) a background step moves under one lock (a few microseconds).
 const REHASH_CHUNK: usize = 128;
 
 /// Runs until `stop` is set. `hz` is read each round so CONFIG SET hz applies at once; `enabled`
@@ -82,18 +82,18 @@ pub fn cycle(ks: &Keyspace, first: usize, deadline: Instant, publish: &impl Fn(&
     first
 }
 
-/// Moves on the resizes under way in the keyspace's tables, a chunk of buckets at a time under the
-/// shard's lock, until `deadline`: a table that grew and then only sees reads would otherwise keep
-/// two bucket arrays (and misses would look in both) for good. Redis does this in its cron
+/// Moves on the resizes (and node slab compactions) under way in the keyspace's tables, a chunk at a
+/// time under the shard's lock, until `deadline`: a table that grew and then only sees reads would
+/// otherwise keep two bucket arrays (and misses would look in both) for good. Redis does this in its cron
 /// (`activerehashing`).
 pub fn rehash_cycle(ks: &Keyspace, deadline: Instant) {
     for shard_idx in 0..SHARDS {
         loop {
             let mut guard = ks.lock(shard_idx);
             let mut more = false;
-            for dict in guard.dbs.iter_mut().filter(|d| d.is_rehashing()) {
-                dict.rehash_step(REHASH_CHUNK);
-                more |= dict.is_rehashing();
+            for dict in guard.dbs.iter_mut().filter(|d| d.has_pending_work()) {
+                dict.background_step(REHASH_CHUNK);
+                more |= dict.has_pending_work();
             }
             drop(guard);
             if !more {
