@@ -207,7 +207,7 @@ pub fn prefetch<T: ?Sized>(p: &T) {
 /// Node storage: chunks of 4, 4, 8, 16, 32, 64 slots, then 64 slots each up to [`BIG_FROM`] slots,
 /// then [`BIG_CHUNK`] slots each. A small table wastes little and no table ever copies nodes to grow.
 /// Freed slots are reused; when more than half the slots are free the table compacts itself (see
-/// [`Dict::compact`]) so memory is given back.
+/// [`Dict::compact_step`]) so memory is given back.
 ///
 /// Why the big chunks: every node lookup reads `chunks[c]` between the bucket and the node. With 64-slot
 /// chunks a keyspace of 10M keys has a chunk table of 2.5 MB in all, past L2, and that read became a
