@@ -118,6 +118,36 @@ fn lists(c: &mut Criterion) {
     g.finish();
 }
 
+/// A list far past the listpack limit (the block deque): redis-benchmark's LRANGE tests run on one.
+fn big_lists(c: &mut Criterion) {
+    let mut b = Bench::new();
+    for _ in 0..1000 {
+        let mut a: Vec<&[u8]> = vec![b"RPUSH", b"biglist"];
+        a.extend(std::iter::repeat_n(&b"xxx"[..], 100));
+        b.run(argv(&a));
+    }
+    let mut g = c.benchmark_group("big_lists");
+    g.bench_function("lpush_rpop", |it| {
+        it.iter(|| {
+            b.run(argv(&[b"LPUSH", b"biglist", b"xxx"]));
+            b.run(argv(&[b"RPOP", b"biglist"]));
+        })
+    });
+    g.bench_function("lrange_100", |it| {
+        it.iter(|| b.run(argv(&[b"LRANGE", b"biglist", b"0", b"99"])))
+    });
+    g.bench_function("lrange_300_mid", |it| {
+        it.iter(|| b.run(argv(&[b"LRANGE", b"biglist", b"50000", b"50299"])))
+    });
+    g.bench_function("lindex", |it| {
+        it.iter(|| {
+            let i = b.rand(100_000).to_string().into_bytes();
+            b.run(argv(&[b"LINDEX", b"biglist", &i]))
+        })
+    });
+    g.finish();
+}
+
 fn hashes(c: &mut Criterion) {
     let mut b = Bench::new();
     for i in 0..10_000 {
@@ -265,5 +295,5 @@ fn scripting(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, strings, lists, hashes, sets, zsets, streams, scripting);
+criterion_group!(benches, strings, lists, big_lists, hashes, sets, zsets, streams, scripting);
 criterion_main!(benches);

@@ -257,9 +257,15 @@ fn lrange(ctx: &mut ExecCtx<'_>, args: &mut Args) -> Result<Reply, CmdError> {
         return Ok(Reply::Array(vec![]));
     };
     Ok(Reply::Array(match clamp_range(start, stop, list.len()) {
-        Some((s, e)) => match list.ring_range(s, e) {
-            // Kept as one `collect` so the replies are written straight into the array.
-            Some(ring) => ring.map(|v| Reply::bulk_copy(v)).collect(),
+        Some((s, e)) => match list.block_slices(s, e) {
+            // One `extend` per contiguous run, so the replies are written straight into the array.
+            Some(runs) => {
+                let mut out = Vec::with_capacity(e - s + 1);
+                for run in runs {
+                    out.extend(run.iter().map(|v| Reply::bulk_copy(v)));
+                }
+                out
+            }
             None => {
                 let mut out = Vec::with_capacity(e - s + 1);
                 list.range_each(s, e, |v| out.push(item_reply(v)));

@@ -2,6 +2,7 @@
 //! keyspace, so each one is unit-tested on its own (and can be checked against a naive model).
 
 pub mod bitmap;
+pub mod blocks;
 pub mod hash;
 pub mod list;
 pub mod packed;
