@@ -855,7 +855,10 @@ impl<V> Dict<V> {
             left -= 1;
         }
         if self.rehash_idx >= self.old.len() {
-            self.old = Buckets::default();
+            let old = std::mem::take(&mut self.old);
+            if old.bytes() >= super::lazyfree::BACKGROUND_BYTES {
+                super::lazyfree::drop_in_background(old);
+            }
             self.rehash_idx = 0;
         }
     }

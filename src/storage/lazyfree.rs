@@ -28,6 +28,8 @@ static FREED: AtomicU64 = AtomicU64::new(0);
 enum Garbage {
     Value(Value),
     Tables(Vec<Dict>),
+    /// A structure's own memory a resize or rebuild left behind (see [`drop_in_background`]).
+    Memory(Box<dyn Send>),
 }
 
 fn sender() -> &'static Mutex<Sender<(Garbage, u64)>> {
@@ -96,6 +98,17 @@ pub fn free_tables(tables: Vec<Dict>) {
         return;
     }
     send(Garbage::Tables(tables), objects);
+}
+
+/// Bytes of a structure's own memory worth freeing off the request path: above this, giving pages
+/// back to the kernel (munmap, or jemalloc purging) takes milliseconds.
+pub const BACKGROUND_BYTES: usize = 1 << 20;
+
+/// Drops `garbage`, a table's old bucket array or an arena a rebuild replaced (not a keyspace
+/// object: INFO's lazyfree counts do not see it), on the lazyfree thread. Dropping the 90 MB arena
+/// of a sorted set that shrank took 10 ms inside one ZPOPMIN.
+pub fn drop_in_background<T: Send + 'static>(garbage: T) {
+    send(Garbage::Memory(Box::new(garbage)), 0);
 }
 
 /// Objects queued but not yet freed (INFO `lazyfree_pending_objects`).
