@@ -1210,18 +1210,25 @@ mod tests {
         assert_eq!(n.map(|n| n.key.to_vec()), Some(only));
     }
 
-    #[test]
-    fn a_compaction_moves_nodes_of_both_arrays_during_a_resize() {
+    /// 20,000 keys `k0..`, then removals spread over the whole slab (`k{i * 7919 % 20000}` for
+    /// `i` in `0..removed`) until a compaction starts: the table and `removed`.
+    fn compacting_dict() -> (Dict, usize) {
         let mut d = Dict::new();
         for i in 0..20_000 {
             insert(&mut d, &key("k", i));
         }
-        let mut i = 0;
+        let mut removed = 0;
         while !d.is_compacting() {
-            let k = key("k", i * 7919 % 20_000);
+            let k = key("k", removed * 7919 % 20_000);
             assert!(d.remove(hash_key(&k), &k).is_some());
-            i += 1;
+            removed += 1;
         }
+        (d, removed)
+    }
+
+    #[test]
+    fn a_compaction_moves_nodes_of_both_arrays_during_a_resize() {
+        let (mut d, i) = compacting_dict();
         // A grow that starts mid-compaction (rare in use: a shrink waits for the compaction, and
         // a grow needs the table full again), so nodes move while chains are split across arrays.
         d.resize(d.bucket_count() * 2);
@@ -1246,17 +1253,7 @@ mod tests {
 
     #[test]
     fn inserts_that_outrun_a_compaction_lose_no_slot() {
-        let mut d = Dict::new();
-        for i in 0..20_000 {
-            insert(&mut d, &key("k", i));
-        }
-        // Remove keys spread over the whole slab until a compaction starts.
-        let mut i = 0;
-        while !d.is_compacting() {
-            let k = key("k", i * 7919 % 20_000);
-            assert!(d.remove(hash_key(&k), &k).is_some());
-            i += 1;
-        }
+        let (mut d, _) = compacting_dict();
         d.check();
         // Refill at once: the holes run out before the nodes above the target are all moved.
         for j in 0..15_000 {
