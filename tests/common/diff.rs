@@ -41,39 +41,61 @@ pub fn start_redis() -> Option<RedisServer> {
         eprintln!("SKIPPED: differential test needs redis-server (apt-get install redis-server); not installed here");
         return None;
     }
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("ferrite-diff-{port}"));
-    std::fs::create_dir_all(&dir).ok()?;
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .arg("--dir")
-        .arg(&dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            eprintln!("SKIPPED: redis-server did not start");
-            return None;
+    // The port is free when probed, but another test (they run in parallel) may bind it before
+    // redis-server does: that redis-server then exits, and a probe would reach the other test's
+    // server, which may be gone by the time the test talks to it. So the server that answers must
+    // be ours (INFO's process_id), or we try another port.
+    for _ in 0..5 {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("ferrite-diff-{port}"));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mut child = Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .ok()?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(Some(_)) = child.try_wait() {
+                break; // Most likely "Address already in use": another port.
+            }
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                let info = Conn::open(port).call(&[b"INFO".to_vec(), b"server".to_vec()]);
+                let ours = format!("process_id:{}\r\n", child.id());
+                if String::from_utf8_lossy(&info).contains(&ours) {
+                    return Some(RedisServer {
+                        child,
+                        port,
+                        _dir: dir,
+                    });
+                }
+                let _ = child.kill();
+                let _ = child.wait();
+                break;
+            }
+            if Instant::now() > deadline {
+                eprintln!("SKIPPED: redis-server did not start");
+                let _ = child.kill();
+                let _ = child.wait();
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(20));
     }
-    Some(RedisServer {
-        child,
-        port,
-        _dir: dir,
-    })
+    eprintln!("SKIPPED: redis-server found no free port in 5 tries");
+    None
 }
 
 pub struct Conn {
