@@ -628,7 +628,7 @@ fn hscan_listpack_and_hashtable() {
 
 /// A hash big enough to resize a little per write: HSCAN keeps its guarantee (every field present for
 /// the whole scan is returned) while fields come and go between calls, growing and shrinking the
-/// table mid-scan, and HGET finds every field throughout.
+/// table mid-scan, and HMGET of sampled fields finds them all along.
 #[test]
 fn hscan_misses_nothing_while_the_table_resizes() {
     let srv = TestServer::start();

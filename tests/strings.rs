@@ -710,73 +710,19 @@ fn lcs_idx_is_a_map_in_resp3() {
     );
 }
 
-/// A real `redis-server` on a free port, for differential tests; `None` (and a printed reason) when
-/// none is installed.
-struct Oracle {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Oracle {
-    fn start() -> Option<Oracle> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            eprintln!("skipping: no redis-server installed");
-            return None;
-        };
-        let oracle = Oracle { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(oracle);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        eprintln!("skipping: redis-server did not start");
-        None
-    }
-
-    fn conn(&self) -> redis::Connection {
-        redis::Client::open(format!("redis://127.0.0.1:{}/", self.port))
-            .unwrap()
-            .get_connection()
-            .unwrap()
-    }
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The same seeded random string commands against Redis and against us: every reply must match
 /// (error texts included).
 #[test]
 fn differential_against_real_redis() {
     use rand::{rngs::StdRng, Rng, SeedableRng};
-    let Some(oracle) = Oracle::start() else {
+    let Some(oracle) = common::diff::start_redis() else {
         return;
     };
     let srv = TestServer::start();
-    let (mut theirs, mut ours) = (oracle.conn(), srv.conn());
+    let mut theirs = redis::Client::open(format!("redis://127.0.0.1:{}/", oracle.port))
+        .and_then(|c| c.get_connection())
+        .expect("connect to redis-server");
+    let mut ours = srv.conn();
     let mut rng = StdRng::seed_from_u64(7);
     let keys = ["a", "b", "c"];
     let vals = [

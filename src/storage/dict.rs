@@ -429,15 +429,23 @@ impl<V: Send + 'static> Dict<V> {
         hash as usize & (self.buckets.len() - 1)
     }
 
+    /// During a resize, `hash`'s bucket in the old array if it has not been moved yet: a key may
+    /// then be there or (inserted since) in the new array. `None` otherwise.
+    #[inline]
+    fn unmoved_old(&self, hash: u64) -> Option<usize> {
+        if !self.is_rehashing() {
+            return None;
+        }
+        let b = hash as usize & (self.old.len() - 1);
+        (b >= self.rehash_idx).then_some(b)
+    }
+
     /// The bucket array and bucket where `hash`'s existing key most likely is: during a resize, the
     /// old array's bucket unless it has been moved. `None` for a table with no buckets.
     #[inline]
     fn home(&self, hash: u64) -> Option<(&Buckets, usize)> {
-        if self.is_rehashing() {
-            let b = hash as usize & (self.old.len() - 1);
-            if b >= self.rehash_idx {
-                return Some((&self.old, b));
-            }
+        if let Some(b) = self.unmoved_old(hash) {
+            return Some((&self.old, b));
         }
         if self.buckets.is_empty() {
             return None;
@@ -478,12 +486,9 @@ impl<V: Send + 'static> Dict<V> {
     /// Slab index of `key`'s node.
     #[inline]
     fn find(&self, hash: u64, key: &[u8]) -> Option<u32> {
-        if self.is_rehashing() {
-            let b = hash as usize & (self.old.len() - 1);
-            if b >= self.rehash_idx {
-                if let Some(i) = self.find_in(self.old.head(b), key) {
-                    return Some(i);
-                }
+        if let Some(b) = self.unmoved_old(hash) {
+            if let Some(i) = self.find_in(self.old.head(b), key) {
+                return Some(i);
             }
         }
         if self.buckets.is_empty() {
@@ -568,11 +573,8 @@ impl<V: Send + 'static> Dict<V> {
     pub fn remove(&mut self, hash: u64, key: &[u8]) -> Option<Node<V>> {
         self.write_step();
         let mut found = None;
-        if self.is_rehashing() {
-            let b = hash as usize & (self.old.len() - 1);
-            if b >= self.rehash_idx {
-                found = unlink_key(&mut self.old, &mut self.slab, b, key);
-            }
+        if let Some(b) = self.unmoved_old(hash) {
+            found = unlink_key(&mut self.old, &mut self.slab, b, key);
         }
         if found.is_none() && !self.buckets.is_empty() {
             let b = self.index(hash);
@@ -802,31 +804,15 @@ impl<V: Send + 'static> Dict<V> {
     /// holds its chain) at slot `to`.
     fn relink(&mut self, from: u32, to: u32) {
         let hash = super::hash_key(&self.slab.get(from).key);
-        let mut tables = [Table::Old, Table::New];
-        if !self.is_rehashing() {
-            tables[0] = Table::New;
-        }
-        for t in tables {
-            let table = match t {
-                Table::New => &mut self.buckets,
-                Table::Old => &mut self.old,
-            };
-            let b = hash as usize & (table.len() - 1);
-            if table.head(b) == from {
-                table.set(b, to);
+        if let Some(b) = self.unmoved_old(hash) {
+            if relink_in(&mut self.old, &mut self.slab, b, from, to) {
                 return;
             }
-            let mut i = table.head(b);
-            while i != NIL {
-                let n = self.slab.get_mut(i);
-                if n.next == from {
-                    n.next = to;
-                    return;
-                }
-                i = n.next;
-            }
         }
-        unreachable!("a live node is in its bucket's chain");
+        let b = self.index(hash);
+        if !relink_in(&mut self.buckets, &mut self.slab, b, from, to) {
+            unreachable!("a live node is in its bucket's chain");
+        }
     }
 
     /// Ends a compaction: frees the chunks above the last slot in use, or, if nodes are left above
@@ -978,6 +964,25 @@ fn unlink<V>(table: &mut Buckets, slab: &mut Slab<V>, b: usize, prev: u32, next:
     } else {
         slab.get_mut(prev).next = next;
     }
+}
+
+/// Points whatever points at slot `from` in the chain of bucket `b` of `table` at slot `to`; false
+/// if `from` is not in that chain.
+fn relink_in<V>(table: &mut Buckets, slab: &mut Slab<V>, b: usize, from: u32, to: u32) -> bool {
+    if table.head(b) == from {
+        table.set(b, to);
+        return true;
+    }
+    let mut i = table.head(b);
+    while i != NIL {
+        let n = slab.get_mut(i);
+        if n.next == from {
+            n.next = to;
+            return true;
+        }
+        i = n.next;
+    }
+    false
 }
 
 /// Takes `key`'s node out of the chain of bucket `b` of `table` and out of the slab.
