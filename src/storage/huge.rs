@@ -18,6 +18,13 @@
 //! holds only what it touches. A region whose blocks are all free is unmapped, except one per block
 //! size kept for the next growth. Everything else (small arrays, sizes that are not a power of two,
 //! other platforms) comes from the global allocator. Pool blocks count in `used_memory`.
+//!
+//! The price of huge pages is their first touch: the kernel zeroes 2 MiB in one page fault, which
+//! took 4.5 ms on the test VM (ZADD into a 2M-member sorted set logged a dozen such SLOWLOG
+//! entries, and none with THP off). So new memory is faulted in on the background thread before a
+//! command writes to it: each size class keeps a spare region faulted in ahead ([`pool`]), and
+//! [`HugeArray::zeroed_prefaulted`] gives a hash table its next big bucket array the same way (see
+//! `Dict`'s prepared resizes).
 
 use std::alloc::Layout;
 use std::marker::PhantomData;
@@ -29,6 +36,9 @@ pub const MIN_BLOCK: usize = 16 << 10;
 
 /// `used_memory` from which new regions are given huge pages.
 pub const THRESHOLD: u64 = 64 << 20;
+
+/// The pool's region size (one huge page); arrays above half of it get a mapping of their own.
+const REGION: usize = 2 << 20;
 
 /// Bytes of pool blocks and own mappings in use.
 static IN_USE: AtomicU64 = AtomicU64::new(0);
@@ -74,7 +84,7 @@ impl<T> HugeArray<T> {
             Ok(l) => l,
             Err(_) => panic!("array of {len} elements overflows the address space"),
         };
-        let ptr = allocate(layout, false).cast::<T>();
+        let ptr = allocate(layout, Fill::Any).cast::<T>();
         /// Drops what was written and frees the block if `f` unwinds.
         struct Partial<T> {
             ptr: NonNull<T>,
@@ -119,6 +129,29 @@ impl<T> HugeArray<T> {
     }
 }
 
+/// Whether an array of `bytes` gets a mapping of its own (rather than a block of a shared region):
+/// such an array is faulted in by whoever first writes to each of its pages.
+pub fn own_mapping(bytes: usize) -> bool {
+    cfg!(target_os = "linux") && bytes > REGION / 2 && bytes.is_power_of_two()
+}
+
+/// Faults in the `len` bytes at `p` for writing without changing them (`MADV_POPULATE_WRITE`,
+/// Linux 5.14), or where the kernel lacks that, by writing a zero into each page.
+///
+/// # Safety
+/// `p..p + len` is memory of ours that holds zeros and that no other thread uses meanwhile.
+#[cfg(target_os = "linux")]
+unsafe fn prefault(p: *mut u8, len: usize) {
+    // SAFETY: the advice only populates page tables of our own mapping; contents are unchanged.
+    let r = unsafe { libc::madvise(p.cast(), len, libc::MADV_POPULATE_WRITE) };
+    if r != 0 {
+        for off in (0..len).step_by(4096) {
+            // SAFETY: within the range, which holds zeros and is ours alone (per the contract).
+            unsafe { p.add(off).write_volatile(0) };
+        }
+    }
+}
+
 impl HugeArray<u32> {
     /// An array of `len` zeros. An array with a mapping of its own is fresh zero pages from the
     /// kernel, so it costs no writes until its elements are: a hash table's new bucket array of many
@@ -129,7 +162,21 @@ impl HugeArray<u32> {
             Err(_) => panic!("array of {len} elements overflows the address space"),
         };
         HugeArray {
-            ptr: allocate(layout, true).cast::<u32>(),
+            ptr: allocate(layout, Fill::Zero).cast::<u32>(),
+            len,
+            _owns: PhantomData,
+        }
+    }
+
+    /// [`HugeArray::zeroed`] with every page already faulted in, for a background thread to prepare
+    /// an array a command will write to all over (a hash table's next bucket array).
+    pub fn zeroed_prefaulted(len: usize) -> Self {
+        let layout = match Layout::array::<u32>(len) {
+            Ok(l) => l,
+            Err(_) => panic!("array of {len} elements overflows the address space"),
+        };
+        HugeArray {
+            ptr: allocate(layout, Fill::ZeroFaultedIn).cast::<u32>(),
             len,
             _owns: PhantomData,
         }
@@ -185,15 +232,26 @@ fn pooled(layout: Layout) -> bool {
         && layout.align() <= 4096
 }
 
-/// A block for `layout`, all zero bytes if `zero`.
-fn allocate(layout: Layout, zero: bool) -> NonNull<u8> {
+/// What a new block must hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fill {
+    /// Anything: the caller writes every element.
+    Any,
+    /// Zero bytes.
+    Zero,
+    /// Zero bytes, with every page faulted in (by a background thread: see the module doc).
+    ZeroFaultedIn,
+}
+
+/// A block for `layout`, holding what `fill` says.
+fn allocate(layout: Layout, fill: Fill) -> NonNull<u8> {
     if layout.size() == 0 {
         // SAFETY: an alignment is never zero.
         return unsafe { NonNull::new_unchecked(layout.align() as *mut u8) };
     }
     let p = if pooled(layout) {
-        pool::alloc(layout.size(), zero)
-    } else if zero {
+        pool::alloc(layout.size(), fill)
+    } else if fill != Fill::Any {
         // SAFETY: the size is not zero.
         unsafe { std::alloc::alloc_zeroed(layout) }
     } else {
@@ -227,9 +285,9 @@ mod pool {
 
     use parking_lot::Mutex;
 
-    use super::MIN_BLOCK;
+    use super::{Fill, MIN_BLOCK};
 
-    pub(super) const REGION: usize = 2 << 20;
+    pub(super) const REGION: usize = super::REGION;
     /// Block sizes MIN_BLOCK, 2 * MIN_BLOCK, ... REGION / 2 share regions; larger ones map their own.
     const CLASSES: usize = (REGION / 2 / MIN_BLOCK).trailing_zeros() as usize + 1;
 
@@ -240,6 +298,14 @@ mod pool {
         empty: [u32; CLASSES],
         /// Blocks in use in each region, by the region's address.
         live: BTreeMap<usize, u32>,
+        /// Per class, a huge-page region faulted in ahead on the background thread (0: none), taken
+        /// before mapping a new one.
+        spare: [usize; CLASSES],
+        /// Classes whose spare is being prepared.
+        preparing: [bool; CLASSES],
+        /// A class that took a new huge-page region and has no spare coming: the caller asks the
+        /// background thread for one once the pool's lock is released.
+        spare_wanted: Option<usize>,
     }
 
     static POOL: Mutex<Pool> = Mutex::new(Pool::new());
@@ -304,19 +370,32 @@ mod pool {
                 free: [const { Vec::new() }; CLASSES],
                 empty: [0; CLASSES],
                 live: BTreeMap::new(),
+                spare: [0; CLASSES],
+                preparing: [false; CLASSES],
+                spare_wanted: None,
             }
         }
 
-        /// A block of `size` bytes (a power of two, at least `MIN_BLOCK`, at most `REGION / 2`);
-        /// a region mapped for it gets huge pages if `huge`.
+        /// A block of `size` bytes (a power of two, at least `MIN_BLOCK`, at most `REGION / 2`).
+        /// A new region is the class's spare if it has one, else small pages; if `huge`, the class
+        /// then wants a spare (see [`Pool::take_spare_wanted`]). So a command never faults a huge
+        /// page in: a spare is faulted in on the background thread.
         pub(super) fn alloc(&mut self, size: usize, huge: bool) -> *mut u8 {
             let c = class(size);
             let block = match self.free[c].pop() {
                 Some(b) => b,
                 None => {
-                    let region = map(REGION, huge) as usize;
+                    let region = match std::mem::take(&mut self.spare[c]) {
+                        0 => map(REGION, false) as usize,
+                        spare => spare,
+                    };
                     if region == 0 {
                         return std::ptr::null_mut();
+                    }
+                    if huge && !self.preparing[c] {
+                        // A class that grew by one region is likely to grow by another.
+                        self.preparing[c] = true;
+                        self.spare_wanted = Some(c);
                     }
                     // Lowest address last, so it is handed out first.
                     self.free[c].extend((0..REGION / size).rev().map(|i| region + i * size));
@@ -356,21 +435,53 @@ mod pool {
             unmap(region, REGION);
         }
 
+        /// The class [`Pool::alloc`] last found wanting a spare region, once.
+        pub(super) fn take_spare_wanted(&mut self) -> Option<usize> {
+            self.spare_wanted.take()
+        }
+
+        /// Keeps `region` (mapped with huge pages and faulted in, or 0 if that failed) as class
+        /// `c`'s spare.
+        pub(super) fn put_spare(&mut self, c: usize, region: usize) {
+            self.preparing[c] = false;
+            if region == 0 {
+                return;
+            }
+            if self.spare[c] == 0 {
+                self.spare[c] = region;
+            } else {
+                unmap(region, REGION);
+            }
+        }
+
+        #[cfg(test)]
+        pub(super) fn spare(&self, c: usize) -> usize {
+            self.spare[c]
+        }
+
         #[cfg(test)]
         pub(super) fn regions(&self) -> usize {
             self.live.len()
         }
     }
 
-    /// A block of `size` bytes, zero bytes if `zero` (an own mapping is zero already; a pool block
-    /// may have been used before).
-    pub(super) fn alloc(size: usize, zero: bool) -> *mut u8 {
+    /// A block of `size` bytes holding what `fill` says (an own mapping is zero already; a pool
+    /// block may have been used before). An own mapping gets huge pages only if it is faulted in
+    /// here, which `Fill::ZeroFaultedIn` asks of a background thread.
+    pub(super) fn alloc(size: usize, fill: Fill) -> *mut u8 {
         let huge = wants_huge();
         let p = if size > REGION / 2 {
-            map(size, huge)
+            map_own(size, huge, fill)
         } else {
-            let p = POOL.lock().alloc(size, huge);
-            if zero && !p.is_null() {
+            let (p, spare_wanted) = {
+                let mut pool = POOL.lock();
+                let p = pool.alloc(size, huge);
+                (p, pool.take_spare_wanted())
+            };
+            if let Some(c) = spare_wanted {
+                prepare_spare(c);
+            }
+            if fill != Fill::Any && !p.is_null() {
                 // SAFETY: `p` is a block of `size` bytes just handed to us.
                 unsafe { std::ptr::write_bytes(p, 0, size) };
             }
@@ -381,6 +492,29 @@ mod pool {
             super::IN_USE.fetch_add(size as u64, Ordering::Relaxed);
         }
         p
+    }
+
+    /// An own mapping of `size` bytes, with huge pages if `huge` and faulted in here.
+    pub(super) fn map_own(size: usize, huge: bool, fill: Fill) -> *mut u8 {
+        let faulted = fill == Fill::ZeroFaultedIn;
+        let p = map(size, huge && faulted);
+        if faulted && !p.is_null() {
+            // SAFETY: a fresh mapping of zero pages that only this thread knows of.
+            unsafe { super::prefault(p, size) };
+        }
+        p
+    }
+
+    /// Maps and faults in a spare huge-page region for class `c` on the background thread.
+    fn prepare_spare(c: usize) {
+        crate::storage::lazyfree::run_in_background(move || {
+            let region = map(REGION, true);
+            if !region.is_null() {
+                // SAFETY: a fresh mapping of zero pages that only this thread knows of.
+                unsafe { super::prefault(region, REGION) };
+            }
+            POOL.lock().put_spare(c, region as usize);
+        });
     }
 
     pub(super) fn free(p: *mut u8, size: usize) {
@@ -396,7 +530,7 @@ mod pool {
 
 #[cfg(not(target_os = "linux"))]
 mod pool {
-    pub(super) fn alloc(_size: usize, _zero: bool) -> *mut u8 {
+    pub(super) fn alloc(_size: usize, _fill: super::Fill) -> *mut u8 {
         unreachable!("the pool serves nothing off Linux")
     }
 
@@ -469,23 +603,93 @@ mod tests {
         vm_flags(addr).split(' ').any(|f| f == "hg")
     }
 
+    /// Pages of `p..p + len` resident in memory (`mincore`).
+    fn resident_pages(p: usize, len: usize) -> usize {
+        let mut v = vec![0u8; len.div_ceil(4096)];
+        // SAFETY: `p..p + len` is a mapping of ours; `v` has a byte per page.
+        let r = unsafe { libc::mincore(p as *mut libc::c_void, len, v.as_mut_ptr()) };
+        assert_eq!(r, 0);
+        v.iter().filter(|&&b| b & 1 == 1).count()
+    }
+
     #[test]
-    fn regions_and_own_mappings_get_huge_pages_when_asked() {
+    fn prefaulting_makes_every_page_resident_and_keeps_zeros() {
+        let len = 4 << 20;
+        let p = pool::map(len, false);
+        assert!(!p.is_null());
+        assert_eq!(resident_pages(p as usize, len), 0);
+        // SAFETY: a fresh mapping of zeros that only this test uses.
+        unsafe { prefault(p, len) };
+        assert_eq!(resident_pages(p as usize, len), len / 4096);
+        // SAFETY: as above; the mapping holds `len` initialised bytes.
+        assert!(unsafe { std::slice::from_raw_parts(p, len) }
+            .iter()
+            .all(|&b| b == 0));
+        pool::unmap(p as usize, len);
+
+        let a = HugeArray::<u32>::zeroed_prefaulted(len / 4);
+        assert_eq!(resident_pages(a.as_ptr() as usize, len), len / 4096);
+        assert!(a.iter().all(|&v| v == 0));
+        // A plain zeroed array is touched only where it is written.
+        let b = HugeArray::<u32>::zeroed(len / 4);
+        assert_eq!(resident_pages(b.as_ptr() as usize, len), 0);
+    }
+
+    /// A command never faults a huge page in: a class's first region in huge mode has small pages,
+    /// and its next one is the spare the background thread faulted in.
+    #[test]
+    fn new_huge_regions_come_faulted_in_from_the_spare() {
         let mut p = pool::Pool::new();
-        let huge = p.alloc(MIN_BLOCK, true);
-        assert!(
-            has_huge_pages_advice(huge as usize),
-            "{}",
-            vm_flags(huge as usize)
+        let per_region = pool::REGION / MIN_BLOCK;
+        let first = p.alloc(MIN_BLOCK, true);
+        assert!(!has_huge_pages_advice(first as usize));
+        assert_eq!(p.take_spare_wanted(), Some(0));
+        assert_eq!(p.take_spare_wanted(), None, "asked once");
+        // What the background job does.
+        let spare = pool::map(pool::REGION, true);
+        // SAFETY: a fresh mapping only this test knows of.
+        unsafe { prefault(spare, pool::REGION) };
+        p.put_spare(0, spare as usize);
+        assert_eq!(p.spare(0), spare as usize);
+        let mut blocks = vec![first];
+        blocks.extend((1..per_region).map(|_| p.alloc(MIN_BLOCK, true)));
+        assert_eq!(p.spare(0), spare as usize, "the first region still serves");
+        let next = p.alloc(MIN_BLOCK, true);
+        assert_eq!(next as usize & !(pool::REGION - 1), spare as usize);
+        assert!(has_huge_pages_advice(next as usize));
+        assert_eq!(p.spare(0), 0);
+        assert_eq!(
+            p.take_spare_wanted(),
+            Some(0),
+            "the next spare is asked for"
         );
+        blocks.push(next);
+        for b in blocks {
+            p.free(b, MIN_BLOCK);
+        }
+        // Below the threshold no spare is wanted.
         let small = p.alloc(MIN_BLOCK * 2, false);
-        assert!(!has_huge_pages_advice(small as usize));
-        p.free(huge, MIN_BLOCK);
+        assert_eq!(p.take_spare_wanted(), None);
         p.free(small, MIN_BLOCK * 2);
-        let own = pool::map(4 << 20, true);
+    }
+
+    #[test]
+    fn own_mappings_get_huge_pages_only_when_faulted_in_off_the_request_path() {
+        let len = 4 << 20;
+        let own = pool::map(len, true);
         assert!((own as usize).is_multiple_of(pool::REGION));
         assert!(has_huge_pages_advice(own as usize));
-        pool::unmap(own as usize, 4 << 20);
+        pool::unmap(own as usize, len);
+        // In huge mode: an array faulted in ahead gets huge pages, one a command would fault in
+        // page by page does not.
+        let ahead = pool::map_own(len, true, Fill::ZeroFaultedIn);
+        assert!(has_huge_pages_advice(ahead as usize));
+        assert_eq!(resident_pages(ahead as usize, len), len / 4096);
+        pool::unmap(ahead as usize, len);
+        let inline = pool::map_own(len, true, Fill::Zero);
+        assert!(!has_huge_pages_advice(inline as usize));
+        assert_eq!(resident_pages(inline as usize, len), 0);
+        pool::unmap(inline as usize, len);
     }
 
     /// Below [`THRESHOLD`] of data (a test binary counts none) the arrays keep small pages.

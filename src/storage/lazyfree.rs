@@ -5,6 +5,9 @@
 //! on the spot, where a channel send would cost more than the free. UNLINK and FLUSHALL/FLUSHDB ASYNC
 //! always come here; DEL, eviction, expiry and FLUSHALL do when their `lazyfree-lazy-*` parameter says
 //! so. INFO reports `lazyfree_pending_objects` and `lazyfreed_objects`.
+//!
+//! The same thread also prepares big allocations ahead of use ([`run_in_background`]), as Redis's
+//! `bio` threads take slow work of several kinds off the event loop.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{channel, Sender};
@@ -30,6 +33,8 @@ enum Garbage {
     Tables(Vec<Dict>),
     /// A structure's own memory a resize or rebuild left behind (see [`drop_in_background`]).
     Memory(Box<dyn Send>),
+    /// Work to run rather than memory to drop (see [`run_in_background`]).
+    Job(Box<dyn FnOnce() + Send>),
 }
 
 fn sender() -> &'static Mutex<Sender<(Garbage, u64)>> {
@@ -40,7 +45,10 @@ fn sender() -> &'static Mutex<Sender<(Garbage, u64)>> {
             .name("lazyfree".into())
             .spawn(move || {
                 for (garbage, objects) in rx {
-                    drop(garbage);
+                    match garbage {
+                        Garbage::Job(job) => job(),
+                        other => drop(other),
+                    }
                     PENDING.fetch_sub(objects, Ordering::Relaxed);
                     FREED.fetch_add(objects, Ordering::Relaxed);
                 }
@@ -109,6 +117,13 @@ pub const BACKGROUND_BYTES: usize = 1 << 20;
 /// of a sorted set that shrank took 10 ms inside one ZPOPMIN.
 pub fn drop_in_background<T: Send + 'static>(garbage: T) {
     send(Garbage::Memory(Box::new(garbage)), 0);
+}
+
+/// Runs `job` on the background thread, after what was queued before it. A job that the thread
+/// cannot take (it failed to start) is dropped unrun, so callers must not depend on it running:
+/// [`super::Dict`]'s prepared bucket arrays, for one, fall back to allocating inline.
+pub fn run_in_background(job: impl FnOnce() + Send + 'static) {
+    send(Garbage::Job(Box::new(job)), 0);
 }
 
 /// Objects queued but not yet freed (INFO `lazyfree_pending_objects`).
