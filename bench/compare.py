@@ -14,6 +14,11 @@ Modes (they can be combined; --tests none skips the throughput table):
   throughput   redis-benchmark for each test (-t) and pipeline depth (-P); median of --rounds
                alternating runs; table of ops/s, ratio and p99 latency, then the geometric mean and
                the minimum of the ratios.
+  --cpu        adds to the throughput table each server's CPU time per request (all its threads,
+               from /proc) and how busy redis-benchmark itself was (its CPU time over the run's wall
+               time, 100% = one core), to tell a server-bound line from a client-bound one. Ferrite's
+               figure includes its busy polling (see README.md); --candidate '... --busy-poll-us 0'
+               leaves it out. lrange_100's runs include redis-benchmark's LPUSH preload.
   --memory-keys N [--memory-ttl]
                loads N keys (key:%010d -> 10-byte values, optionally each with EX 100000) into each
                server over a raw RESP pipeline, then reports used_memory and RSS (VmRSS) and ratios.
@@ -29,6 +34,7 @@ Examples:
   cargo build --release
   python3 bench/compare.py                                  # default suite (long: 28 cases x 3 rounds)
   python3 bench/compare.py --tests get,set -P 1,16 --rounds 5
+  python3 bench/compare.py --cpu --rounds 1                 # where the CPU goes, per request
   python3 bench/compare.py -n 20000 --rounds 1 --tests get,set -P 1   # a quick smoke run
   python3 bench/compare.py --tests none --memory-keys 1000000 --memory-ttl
   python3 bench/compare.py --tests get,set -P 1,16 --threads 1,2,4,8 --bench-threads 4
@@ -202,6 +208,15 @@ class Server:
     def pid(self) -> int:
         return self.proc.pid
 
+    def cpu_seconds(self) -> float:
+        """User and system CPU time of the whole process so far (every thread), from /proc."""
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return float("nan")
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 
@@ -283,23 +298,37 @@ def parse_csv(text: str, test: str, context: str = "") -> tuple[float, float]:
     raise RuntimeError(f"no result for {test} ({context}); output: {text[-300:]!r}")
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of this script's finished children (redis-benchmark runs), user and system."""
+    import resource
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def measure(servers: list[Server], test: str, pipeline: int, keyspace: int, rounds: int,
-            cfg: BenchConfig, failures: list[str], requests: int | None = None) -> dict[str, tuple[float, float]]:
-    """Alternating rounds over `servers`; returns {name: (median ops/s, median p99 ms)}."""
-    results: dict[str, list[tuple[float, float]]] = {s.name: [] for s in servers}
+            cfg: BenchConfig, failures: list[str], requests: int | None = None) -> dict[str, tuple[float, ...]]:
+    """Alternating rounds over `servers`; returns {name: (ops/s, p99 ms, server CPU µs per request,
+    client busy %)}, each the median over the rounds."""
+    results: dict[str, list[tuple[float, ...]]] = {s.name: [] for s in servers}
+    n = requests or cfg.requests_for(pipeline)
     for _ in range(rounds):
         for s in servers:
             if not s.alive():
                 raise SystemExit(f"{s.name} died during {test} -P {pipeline}; log: {s.log_path}")
             try:
-                results[s.name].append(run_benchmark(s.port, test, pipeline, keyspace, cfg, requests))
+                cpu0, client0, t0 = s.cpu_seconds(), children_cpu_seconds(), time.monotonic()
+                rps, p99 = run_benchmark(s.port, test, pipeline, keyspace, cfg, requests)
+                wall = time.monotonic() - t0
+                server_us = (s.cpu_seconds() - cpu0) / n * 1e6
+                client_pct = (children_cpu_seconds() - client0) / wall * 100 if wall > 0 else float("nan")
+                results[s.name].append((rps, p99, server_us, client_pct))
             except (RuntimeError, subprocess.TimeoutExpired) as e:  # a failed run is a result
                 failures.append(f"{s.name} {test} -P {pipeline}: {e}")
     out = {}
     for name, rs in results.items():
         ok = [r for r in rs if r[0] > 0]
-        out[name] = ((statistics.median(r[0] for r in ok), statistics.median(r[1] for r in ok))
-                     if ok else (0.0, float("nan")))
+        out[name] = (tuple(statistics.median(r[i] for r in ok) for i in range(4))
+                     if ok else (0.0, float("nan"), float("nan"), float("nan")))
     return out
 
 
@@ -358,16 +387,20 @@ def throughput_mode(redis: Server, cand: Server, tests, pipes, args, cfg, failur
     for test in tests:
         for p in pipes:
             m = measure([redis, cand], test, p, args.keyspace, args.rounds, cfg, failures)
-            (r_ops, r_p99), (c_ops, c_p99) = m["redis"], m["ferrite"]
+            (r_ops, r_p99, r_cpu, r_client), (c_ops, c_p99, c_cpu, c_client) = m["redis"], m["ferrite"]
             ratio = div(c_ops, r_ops)
             if not math.isnan(ratio):
                 ratios.append((ratio, f"{test} -P {p}"))
             rows.append([test, str(p), ops(r_ops), ops(c_ops), ratio_str(ratio), ms(r_p99), ms(c_p99)])
+            if args.cpu:
+                rows[-1] += [f"{r_cpu:.2f}", f"{c_cpu:.2f}", f"{r_client:.0f}% / {c_client:.0f}%"]
             if not args.markdown:  # progress, one line per case
                 print(f"  {test} -P {p}: redis {ops(r_ops)}  ferrite {ops(c_ops)}  ratio {ratio_str(ratio)}",
                       file=sys.stderr, flush=True)
-    print_table(["test", "P", "redis ops/s", "ferrite ops/s", "ratio", "redis p99 ms", "ferrite p99 ms"],
-                rows, args.markdown,
+    headers = ["test", "P", "redis ops/s", "ferrite ops/s", "ratio", "redis p99 ms", "ferrite p99 ms"]
+    if args.cpu:
+        headers += ["redis cpu µs/req", "ferrite cpu µs/req", "client busy (vs redis / vs ferrite)"]
+    print_table(headers, rows, args.markdown,
                 f"Throughput (-c {cfg.clients}, -r {args.keyspace}, median of {args.rounds} alternating rounds)")
     if ratios:
         worst = min(ratios)
@@ -479,6 +512,8 @@ def parse_args(argv=None):
                     help="alternating rounds per case; the median of each side is kept (default: 3)")
     ap.add_argument("--bench-threads", type=int, default=0,
                     help="redis-benchmark --threads (a single client thread saturates first on many cores)")
+    ap.add_argument("--cpu", action="store_true",
+                    help="add server CPU per request and the client's busy share to the throughput table")
     ap.add_argument("--memory-keys", type=int, default=0, metavar="N",
                     help="load N keys into each server and compare used_memory and RSS")
     ap.add_argument("--memory-ttl", action="store_true", help="with --memory-keys: give every key EX 100000")
