@@ -157,26 +157,22 @@ impl HugeArray<u32> {
     /// kernel, so it costs no writes until its elements are: a hash table's new bucket array of many
     /// megabytes is then not filled in one go while a command waits.
     pub fn zeroed(len: usize) -> Self {
-        let layout = match Layout::array::<u32>(len) {
-            Ok(l) => l,
-            Err(_) => panic!("array of {len} elements overflows the address space"),
-        };
-        HugeArray {
-            ptr: allocate(layout, Fill::Zero).cast::<u32>(),
-            len,
-            _owns: PhantomData,
-        }
+        Self::zeroed_as(len, Fill::Zero)
     }
 
     /// [`HugeArray::zeroed`] with every page already faulted in, for a background thread to prepare
     /// an array a command will write to all over (a hash table's next bucket array).
     pub fn zeroed_prefaulted(len: usize) -> Self {
+        Self::zeroed_as(len, Fill::ZeroFaultedIn)
+    }
+
+    fn zeroed_as(len: usize, fill: Fill) -> Self {
         let layout = match Layout::array::<u32>(len) {
             Ok(l) => l,
             Err(_) => panic!("array of {len} elements overflows the address space"),
         };
         HugeArray {
-            ptr: allocate(layout, Fill::ZeroFaultedIn).cast::<u32>(),
+            ptr: allocate(layout, fill).cast::<u32>(),
             len,
             _owns: PhantomData,
         }
