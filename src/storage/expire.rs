@@ -168,6 +168,53 @@ mod tests {
     use super::*;
     use crate::storage::{hash_key, shard_of, value::Value, Entry};
 
+    /// `activerehashing no` leaves a resize to the writes; switching it on (CONFIG SET applies at
+    /// the next round) lets the expire thread finish it.
+    #[test]
+    fn activerehashing_gates_the_background_pass() {
+        let ks = Arc::new(Keyspace::new(1));
+        let mut shard = ks.lock(0);
+        let mut i = 0;
+        while !shard.dbs[0].is_rehashing() {
+            let k = format!("key:{i}").into_bytes();
+            i += 1;
+            let h = hash_key(&k);
+            if shard_of(h) == 0 {
+                let e = Entry::new(Value::from_bytes(b"v"));
+                shard.dbs[0].insert_new(h, crate::storage::dict::Key::new(&k), e);
+            }
+        }
+        drop(shard);
+        let rehashing = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (ks, rehashing, stop) = (ks.clone(), rehashing.clone(), stop.clone());
+            std::thread::spawn(move || {
+                run(
+                    ks,
+                    || 500,
+                    || true,
+                    move || rehashing.load(Ordering::Relaxed),
+                    stop,
+                    |_| {},
+                )
+            })
+        };
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(ks.lock(0).dbs[0].is_rehashing(), "no pass while it is off");
+        rehashing.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ks.lock(0).dbs[0].is_rehashing() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        stop.store(true, Ordering::Relaxed);
+        thread.join().expect("expire thread");
+        assert!(
+            !ks.lock(0).dbs[0].is_rehashing(),
+            "the pass finished the resize"
+        );
+    }
+
     #[test]
     fn the_background_pass_finishes_resizes_that_reads_alone_would_leave() {
         let ks = Keyspace::new(2);
