@@ -41,6 +41,19 @@ fn encoding(con: &mut Connection, key: &str) -> String {
     q(con, &["OBJECT", "ENCODING", key])
 }
 
+/// HSETs fields `{prefix}0` .. `{prefix}{n-1}` of `key`, each to its number, in one pipeline.
+fn load_fields(con: &mut Connection, key: &str, prefix: &str, n: usize) {
+    let mut pipe = redis::pipe();
+    for i in 0..n {
+        pipe.cmd("HSET")
+            .arg(key)
+            .arg(format!("{prefix}{i}"))
+            .arg(i)
+            .ignore();
+    }
+    pipe.query::<()>(con).expect("load fields");
+}
+
 fn raw_args(args: &[&str]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.as_bytes().to_vec()).collect()
 }
@@ -556,15 +569,7 @@ fn encodings_follow_the_thresholds() {
 fn hashtable_holds_many_fields() {
     let srv = TestServer::start();
     let mut con = srv.conn();
-    let mut pipe = redis::pipe();
-    for i in 0..3000 {
-        pipe.cmd("HSET")
-            .arg("h")
-            .arg(format!("field:{i}"))
-            .arg(format!("{i}"))
-            .ignore();
-    }
-    let _: () = pipe.query(&mut con).unwrap();
+    load_fields(&mut con, "h", "field:", 3000);
     assert_eq!(int(&mut con, &["HLEN", "h"]), 3000);
     let all: HashMap<String, String> = q(&mut con, &["HGETALL", "h"]);
     assert_eq!(all.len(), 3000);
@@ -633,15 +638,7 @@ fn hscan_listpack_and_hashtable() {
 fn hscan_misses_nothing_while_the_table_resizes() {
     let srv = TestServer::start();
     let mut con = srv.conn();
-    let mut pipe = redis::pipe();
-    for i in 0..3000 {
-        pipe.cmd("HSET")
-            .arg("h")
-            .arg(format!("f{i}"))
-            .arg(i)
-            .ignore();
-    }
-    pipe.query::<()>(&mut con).expect("load");
+    load_fields(&mut con, "h", "f", 3000);
     let mut cursor = "0".to_string();
     let mut seen = HashSet::new();
     let (mut calls, mut extra) = (0, 0);

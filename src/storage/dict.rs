@@ -924,7 +924,8 @@ impl<V: Send + 'static> Dict<V> {
     }
 
     /// Whether a resize waits for its bucket array from the background thread.
-    pub fn is_preparing(&self) -> bool {
+    #[cfg(test)]
+    fn is_preparing(&self) -> bool {
         self.prepared.is_some()
     }
 

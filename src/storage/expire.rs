@@ -168,23 +168,31 @@ mod tests {
     use super::*;
     use crate::storage::{hash_key, shard_of, value::Value, Entry};
 
-    /// `activerehashing no` leaves a resize to the writes; switching it on (CONFIG SET applies at
-    /// the next round) lets the expire thread finish it.
-    #[test]
-    fn activerehashing_gates_the_background_pass() {
-        let ks = Arc::new(Keyspace::new(1));
+    /// Inserts keys into shard 0's table of database `db` until that table is in the middle of an
+    /// incremental grow; returns the keys with their hashes.
+    fn fill_until_resizing(ks: &Keyspace, db: usize) -> Vec<(u64, Vec<u8>)> {
+        let mut keys = Vec::new();
         let mut shard = ks.lock(0);
         let mut i = 0;
-        while !shard.dbs[0].is_rehashing() {
+        while !shard.dbs[db].is_rehashing() {
             let k = format!("key:{i}").into_bytes();
             i += 1;
             let h = hash_key(&k);
             if shard_of(h) == 0 {
                 let e = Entry::new(Value::from_bytes(b"v"));
-                shard.dbs[0].insert_new(h, crate::storage::dict::Key::new(&k), e);
+                shard.dbs[db].insert_new(h, crate::storage::dict::Key::new(&k), e);
+                keys.push((h, k));
             }
         }
-        drop(shard);
+        keys
+    }
+
+    /// `activerehashing no` leaves a resize to the writes; switching it on (CONFIG SET applies at
+    /// the next round) lets the expire thread finish it.
+    #[test]
+    fn activerehashing_gates_the_background_pass() {
+        let ks = Arc::new(Keyspace::new(1));
+        fill_until_resizing(&ks, 0);
         let rehashing = Arc::new(AtomicBool::new(false));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -218,21 +226,7 @@ mod tests {
     #[test]
     fn the_background_pass_finishes_resizes_that_reads_alone_would_leave() {
         let ks = Keyspace::new(2);
-        // Enough keys in shard 0, database 1, for its table to grow incrementally.
-        let mut keys = Vec::new();
-        let mut i = 0;
-        let mut shard = ks.lock(0);
-        while !shard.dbs[1].is_rehashing() {
-            let k = format!("key:{i}").into_bytes();
-            i += 1;
-            let h = hash_key(&k);
-            if shard_of(h) == 0 {
-                let e = Entry::new(Value::from_bytes(b"v"));
-                shard.dbs[1].insert_new(h, crate::storage::dict::Key::new(&k), e);
-                keys.push((h, k));
-            }
-        }
-        drop(shard);
+        let keys = fill_until_resizing(&ks, 1);
         rehash_cycle(&ks, Instant::now() + Duration::from_secs(60));
         let shard = ks.lock(0);
         assert!(!shard.dbs[1].is_rehashing());

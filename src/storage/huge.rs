@@ -504,11 +504,7 @@ mod pool {
     /// Maps and faults in a spare huge-page region for class `c` on the background thread.
     fn prepare_spare(c: usize) {
         crate::storage::lazyfree::run_in_background(move || {
-            let region = map(REGION, true);
-            if !region.is_null() {
-                // SAFETY: a fresh mapping of zero pages that only this thread knows of.
-                unsafe { super::prefault(region, REGION) };
-            }
+            let region = map_own(REGION, true, Fill::ZeroFaultedIn);
             POOL.lock().put_spare(c, region as usize);
         });
     }
@@ -642,9 +638,11 @@ mod tests {
         assert_eq!(p.take_spare_wanted(), Some(0));
         assert_eq!(p.take_spare_wanted(), None, "asked once");
         // What the background job does.
-        let spare = pool::map(pool::REGION, true);
-        // SAFETY: a fresh mapping only this test knows of.
-        unsafe { prefault(spare, pool::REGION) };
+        let spare = pool::map_own(pool::REGION, true, Fill::ZeroFaultedIn);
+        assert_eq!(
+            resident_pages(spare as usize, pool::REGION),
+            pool::REGION / 4096
+        );
         p.put_spare(0, spare as usize);
         assert_eq!(p.spare(0), spare as usize);
         let mut blocks = vec![first];
